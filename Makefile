@@ -1,0 +1,52 @@
+# The two commands: `make run` (set up, then serve the demo at http://127.0.0.1:8000) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PLOTLY_JS := static/vendor/plotly.min.js
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup run test lint typecheck pytest browser demo bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# plotly.js comes from the pinned plotly package (PyPI), never from a CDN.
+$(PLOTLY_JS): $(BIN)/.installed
+	mkdir -p static/vendor
+	cp "$$($(BIN)/python -c 'import plotly, pathlib; print(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js")')" $@
+
+setup: $(BIN)/.installed $(PLOTLY_JS)
+
+browser:
+	bash scripts/ensure_chromium.sh
+
+run: setup
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py setup_demo
+	DEBUG=1 $(BIN)/python scripts/run_all.py
+
+demo: setup
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py setup_demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: setup
+	SECRET_KEY=typecheck $(BIN)/mypy .
+
+pytest: setup browser
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var/test .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,181 @@
+"""Organizer back office: challenges with inline tasks and divisions; tasks with their data files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import F, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from evaluators import available_slugs, get_evaluator
+
+from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
+from apps.challenges.services import (
+    data_file_required_role,
+    task_check_data,
+    task_config_validate,
+    task_data_file_put,
+    task_data_import_archive,
+)
+from apps.core.errors import InvalidInput
+from apps.core.files import uploaded_file_path
+
+
+def _evaluator_choices() -> list[tuple[str, str]]:
+    return [(slug, f"{slug}: {get_evaluator(slug).title}") for slug in available_slugs()]
+
+
+class TaskAdminForm(forms.ModelForm[Task]):
+    evaluator_slug = forms.ChoiceField(choices=_evaluator_choices, label="Benchmark type")
+    data_archive = forms.FileField(
+        required=False,
+        help_text="Optional: a zip or tar.gz of the whole task directory. Each file gets the role its benchmark "
+        "declares (ground truth and evaluation sets are always hidden).",
+    )
+
+    class Meta:
+        model = Task
+        exclude = ["data_version"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        slug = data.get("evaluator_slug")
+        if slug and "config" in data:
+            try:
+                data["config"] = task_config_validate(evaluator_slug=slug, config=data["config"])
+            except InvalidInput as exc:
+                self.add_error("config", exc.message)
+        if self.instance.pk and slug != self.instance.evaluator_slug and self.instance.submissions.exists():
+            self.add_error("evaluator_slug", "The benchmark type cannot change once the task has submissions.")
+        return data
+
+
+class TaskDataFileForm(forms.ModelForm[TaskDataFile]):
+    upload = forms.FileField(required=False, help_text="A new file (replaces the current one).")
+
+    class Meta:
+        model = TaskDataFile
+        fields = ["relative_path", "role"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["relative_path"].required = False
+        self.fields["role"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload: UploadedFile | None = data.get("upload")
+        if not self.instance.pk and upload is None and data.get("relative_path"):
+            self.add_error("upload", "Choose the file to upload.")
+        if upload is not None and not data.get("relative_path"):
+            data["relative_path"] = upload.name
+        return data
+
+
+class TaskDataFileFormSet(BaseInlineFormSet[TaskDataFile, Task, TaskDataFileForm]):
+    def clean(self) -> None:
+        super().clean()
+        slug = getattr(self.instance, "evaluator_slug", "")
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", {})
+            path, role = data.get("relative_path"), data.get("role")
+            if slug and path and role == TaskDataFile.Role.PUBLIC:
+                if data_file_required_role(evaluator_slug=slug, relative_path=path) == TaskDataFile.Role.HIDDEN:
+                    form.add_error("role", f"{path} is hidden data for this benchmark; it cannot be public.")
+
+
+class TaskDataFileInline(admin.TabularInline[TaskDataFile, Task]):
+    model = TaskDataFile
+    form = TaskDataFileForm
+    formset = TaskDataFileFormSet
+    fields = ["relative_path", "role", "upload", "size", "sha256"]
+    readonly_fields = ["size", "sha256"]
+    extra = 1
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin[Task]):
+    form = TaskAdminForm
+    list_display = ["__str__", "title", "evaluator_slug", "ml_task", "is_published", "data_version"]
+    list_filter = ["evaluator_slug", "challenge"]
+    search_fields = ["slug", "title", "challenge__slug"]
+    readonly_fields = ["data_version", "data_problems"]
+    inlines = [TaskDataFileInline]
+    actions = ["check_data"]
+
+    @admin.display(description="Data check")
+    def data_problems(self, obj: Task) -> str:
+        if not obj.pk:
+            return "Save the task, then upload its data."
+        problems = task_check_data(task=obj)
+        return "; ".join(problems) if problems else "All files the benchmark needs are present."
+
+    def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
+        if change and "config" in form.changed_data:
+            obj.data_version = F("data_version") + 1  # type: ignore[assignment]  # atomic increment
+        super().save_model(request, obj, form, change)
+        obj.refresh_from_db()
+        archive = form.cleaned_data.get("data_archive")
+        if archive is not None:
+            try:
+                with uploaded_file_path(archive) as path:
+                    stored = task_data_import_archive(task=obj, archive_path=path)
+            except InvalidInput as exc:
+                self.message_user(request, f"The data archive was not imported: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Imported {len(stored)} data files from the archive.")
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not TaskDataFile:
+            super().save_formset(request, form, formset, change)
+            return
+        for deleted in formset.deleted_objects if hasattr(formset, "deleted_objects") else []:
+            deleted.file.delete(save=False)
+            deleted.delete()
+        for inline_form in formset.forms:
+            data = getattr(inline_form, "cleaned_data", {})
+            if not data or data.get("DELETE"):
+                continue
+            _save_data_file(form.instance, inline_form, data)
+
+    @admin.action(description="Check the data of the selected tasks")
+    def check_data(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        for task in queryset:
+            problems = task_check_data(task=task)
+            level = messages.WARNING if problems else messages.SUCCESS
+            self.message_user(request, f"{task}: {'; '.join(problems) or 'complete'}", level)
+
+
+def _save_data_file(task: Task, inline_form: TaskDataFileForm, data: dict[str, Any]) -> None:
+    upload = data.get("upload")
+    if upload is not None:
+        task_data_file_put(task=task, relative_path=data["relative_path"], content=upload, role=data.get("role") or "")
+    elif inline_form.instance.pk and inline_form.has_changed():
+        inline_form.save()
+
+
+class TaskInline(admin.StackedInline[Task, Challenge]):
+    model = Task
+    form = TaskAdminForm
+    fields = ["slug", "title", "order", "evaluator_slug", "ml_task", "config", "is_published", "quota_per_day", "quota_total"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(admin.ModelAdmin[Challenge]):
+    list_display = ["title", "slug", "visibility", "starts_at", "ends_at"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["organizers"]
+    search_fields = ["title", "slug"]
+    inlines = [TaskInline]
+
+
+@admin.register(Participation)
+class ParticipationAdmin(admin.ModelAdmin[Participation]):
+    list_display = ["challenge", "team", "status", "accepted_rules_at"]
+    list_filter = ["status", "challenge"]
+    list_editable = ["status"]

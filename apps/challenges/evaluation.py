@@ -1,0 +1,30 @@
+"""The bridge from a Task to its evaluator: the evaluator object and the task data, loaded once per process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evaluators import Evaluator, MetricSpec, get_evaluator
+from evaluators.taskdir import cached_task
+
+from apps.challenges.models import Task
+
+
+def task_evaluator(task: Task) -> Evaluator[Any, Any]:
+    return get_evaluator(task.evaluator_slug)
+
+
+def task_loaded(task: Task) -> tuple[Evaluator[Any, Any], Any]:
+    """The evaluator and its loaded task data. Cached per process by (task id, data version): a worker loads
+    each task once, and an organizer's data change (which bumps `data_version`) is picked up on the next use."""
+    evaluator = task_evaluator(task)
+    loaded = cached_task(evaluator, task.data_dir, task.config, key=(task.pk, task.data_version))
+    return evaluator, loaded
+
+
+def task_primary_metric(task: Task) -> MetricSpec:
+    return task_evaluator(task).primary_metric(task.config)
+
+
+def task_metric_specs(task: Task) -> list[MetricSpec]:
+    return task_evaluator(task).metric_specs(task.config)

@@ -1,0 +1,161 @@
+"""Challenges, their tasks (one benchmark cell each), task data and participations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.utils import timezone
+from django.utils.functional import LazyObject
+
+from apps.accounts.models import Team
+
+
+class TaskDataStorage(LazyObject):
+    """Files of task data under TASK_DATA_ROOT/<task id>/<relative path>, with no URL: never served directly."""
+
+    def _setup(self) -> None:
+        self._wrapped = FileSystemStorage(location=str(settings.TASK_DATA_ROOT), base_url=None, allow_overwrite=True)
+
+
+task_data_storage = TaskDataStorage()
+
+
+class Challenge(models.Model):
+    class Visibility(models.TextChoices):
+        DRAFT = "draft", "Draft (organizers only)"
+        PUBLIC = "public", "Public"
+        UNLISTED = "unlisted", "Unlisted (anyone with the link)"
+
+    class Registration(models.TextChoices):
+        OPEN = "open", "Open: registering accepts the rules"
+        APPROVAL = "approval", "Organizer approval required"
+
+    class Phase(models.TextChoices):
+        UPCOMING = "upcoming", "Upcoming"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True, help_text="Markdown; rendered and sanitised.")
+    rules = models.TextField(blank=True, help_text="Markdown; participants accept these when registering.")
+    organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="organized_challenges", blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.DRAFT)
+    registration = models.CharField(max_length=10, choices=Registration.choices, default=Registration.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="challenge_dates_order")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def phase_at(self, moment: dt.datetime) -> Challenge.Phase:
+        if moment < self.starts_at:
+            return self.Phase.UPCOMING
+        if moment >= self.ends_at:
+            return self.Phase.CLOSED
+        return self.Phase.OPEN
+
+    @property
+    def phase(self) -> Challenge.Phase:
+        return self.phase_at(timezone.now())
+
+
+class Participation(models.Model):
+    """A team registered for a challenge (rules accepted). Quotas and ranks are per team."""
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        PENDING = "pending", "Awaiting organizer approval"
+        REJECTED = "rejected", "Rejected"
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="participations")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="participations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPROVED)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    accepted_rules_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["challenge", "team"], name="participation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.team} in {self.challenge}"
+
+
+class Task(models.Model):
+    """One cell of the DataPerf matrix: a benchmark type (evaluator) applied to an ML task, with its data."""
+
+    class MLTask(models.TextChoices):
+        KEYWORD_SPOTTING = "keyword-spotting", "Keyword spotting (speech)"
+        IMAGE_CLASSIFICATION = "image-classification", "Image classification"
+        OCR = "ocr", "Optical character recognition"
+        NLP = "nlp", "Natural language processing"
+        TABULAR = "tabular", "Tabular classification"
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="tasks")
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown; rendered and sanitised.")
+    order = models.PositiveIntegerField(default=0)
+    evaluator_slug = models.CharField(max_length=60, help_text="The benchmark type; fixed once submissions exist.")
+    ml_task = models.CharField(max_length=30, choices=MLTask.choices)
+    config = models.JSONField(default=dict, blank=True, help_text="Evaluator configuration (validated on save).")
+    data_version = models.PositiveIntegerField(default=1, help_text="Bumped whenever data or config change.")
+    is_published = models.BooleanField(default=True)
+    quota_per_day = models.PositiveIntegerField(null=True, blank=True, help_text="Per team, rolling 24 hours.")
+    quota_total = models.PositiveIntegerField(null=True, blank=True, help_text="Per team, whole challenge.")
+    quota_counts_rejected = models.BooleanField(
+        default=False, help_text="Whether submissions rejected by validation use up quota."
+    )
+    max_upload_bytes = models.PositiveBigIntegerField(default=50 * 1024 * 1024)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["challenge", "order", "slug"]
+        constraints = [models.UniqueConstraint(fields=["challenge", "slug"], name="task_slug_unique_in_challenge")]
+
+    def __str__(self) -> str:
+        return f"{self.challenge.slug}/{self.slug}"
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(settings.TASK_DATA_ROOT) / str(self.pk)
+
+
+def _task_data_path(instance: TaskDataFile, filename: str) -> str:
+    return str(PurePosixPath(str(instance.task_id)) / instance.relative_path)
+
+
+class TaskDataFile(models.Model):
+    class Role(models.TextChoices):
+        PUBLIC = "public", "Public (downloadable by registered participants)"
+        HIDDEN = "hidden", "Hidden (evaluator only, never served)"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="data_files")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    relative_path = models.CharField(max_length=255, help_text="Path inside the task directory, e.g. eval.yaml")
+    file = models.FileField(storage=task_data_storage, upload_to=_task_data_path, max_length=400)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["task", "relative_path"]
+        constraints = [models.UniqueConstraint(fields=["task", "relative_path"], name="task_data_path_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.relative_path} ({self.role})"

@@ -1,0 +1,93 @@
+"""Reads for challenges and tasks, with the access rules built in (pages and API share them)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from apps.accounts.models import Team
+from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
+from apps.core.errors import Forbidden, NotFound
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def user_is_organizer(*, challenge: Challenge, user: AnyUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_staff", False):
+        return True
+    return challenge.organizers.filter(pk=user.pk).exists()
+
+
+def challenges_listed(*, user: AnyUser) -> QuerySet[Challenge]:
+    """Challenges shown in the list: public ones, plus drafts and unlisted ones the user organizes."""
+    if getattr(user, "is_staff", False):
+        return Challenge.objects.all()
+    visible = Q(visibility=Challenge.Visibility.PUBLIC)
+    if user.is_authenticated:
+        visible |= Q(organizers=user)
+    return Challenge.objects.filter(visible).distinct()
+
+
+def challenge_get(*, slug: str, user: AnyUser) -> Challenge:
+    """A challenge the user may see (public, unlisted, or organized by them). Raises `NotFound` otherwise."""
+    challenge = Challenge.objects.filter(slug=slug).first()
+    if challenge is None:
+        raise NotFound("No such challenge.")
+    if challenge.visibility == Challenge.Visibility.DRAFT and not user_is_organizer(challenge=challenge, user=user):
+        raise NotFound("No such challenge.")
+    return challenge
+
+
+def tasks_visible(*, challenge: Challenge, user: AnyUser) -> QuerySet[Task]:
+    tasks = challenge.tasks.all()
+    if not user_is_organizer(challenge=challenge, user=user):
+        tasks = tasks.filter(is_published=True)
+    return tasks.order_by("order", "slug")
+
+
+def task_get(*, challenge: Challenge, slug: str, user: AnyUser) -> Task:
+    task = tasks_visible(challenge=challenge, user=user).filter(slug=slug).first()
+    if task is None:
+        raise NotFound("No such task.")
+    task.challenge = challenge
+    return task
+
+
+def participation_of(*, challenge: Challenge, user: AnyUser) -> Participation | None:
+    """The participation through which this user competes in the challenge, if any."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Participation.objects.filter(challenge=challenge, team__memberships__user=user)
+        .select_related("team")
+        .first()
+    )
+
+
+def competing_team(*, challenge: Challenge, user: AnyUser) -> Team:
+    """The team a user submits for. Raises `Forbidden` when they are not an approved participant."""
+    participation = participation_of(challenge=challenge, user=user)
+    if participation is None:
+        raise Forbidden("Register for this challenge (and accept its rules) before submitting.")
+    if participation.status != Participation.Status.APPROVED:
+        raise Forbidden("Your registration is awaiting the organizers' approval.")
+    return participation.team
+
+
+def task_public_files(*, task: Task) -> QuerySet[TaskDataFile]:
+    return task.data_files.filter(role=TaskDataFile.Role.PUBLIC).order_by("relative_path")
+
+
+def task_public_file_for_download(*, task: Task, file_id: int, user: AnyUser) -> TaskDataFile:
+    """A public data file of the task, for an approved participant or an organizer.
+
+    Hidden files are indistinguishable from missing ones: the same `NotFound` for both.
+    """
+    data_file = task_public_files(task=task).filter(pk=file_id).first()
+    if data_file is None:
+        raise NotFound("No such data file.")
+    if not user_is_organizer(challenge=task.challenge, user=user):
+        competing_team(challenge=task.challenge, user=user)
+    return data_file

@@ -1,0 +1,157 @@
+"""Writes for challenges, participations and task data."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from evaluators import EvaluatorError, TaskConfigError, get_evaluator
+
+from apps.accounts.services import team_ensure_personal
+from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
+from apps.core.archives import ArchiveLimits, extract_archive
+from apps.core.errors import Forbidden, InvalidInput
+
+
+def participation_register(*, challenge: Challenge, user: AbstractBaseUser, accept_rules: bool) -> Participation:
+    """Register the user's personal team for the challenge. Idempotent: registering twice returns the first.
+
+    Raises `InvalidInput` if the rules are not accepted, `Forbidden` if the challenge has closed.
+    """
+    if not accept_rules:
+        raise InvalidInput("You must accept the challenge rules to register.")
+    if challenge.phase == Challenge.Phase.CLOSED:
+        raise Forbidden("This challenge has ended; registration is closed.")
+    team = team_ensure_personal(user=user)
+    status = (
+        Participation.Status.PENDING
+        if challenge.registration == Challenge.Registration.APPROVAL
+        else Participation.Status.APPROVED
+    )
+    try:
+        with transaction.atomic():
+            return Participation.objects.create(
+                challenge=challenge, team=team, status=status, registered_by=user, accepted_rules_at=timezone.now()
+            )
+    except IntegrityError:
+        return Participation.objects.get(challenge=challenge, team=team)
+
+
+def task_config_validate(*, evaluator_slug: str, config: Any) -> dict[str, Any]:
+    """The evaluator's normalised config. Raises `InvalidInput` with the evaluator's message."""
+    if not isinstance(config, dict):
+        raise InvalidInput("The configuration must be a JSON object.")
+    try:
+        return get_evaluator(evaluator_slug).validate_config(config)
+    except EvaluatorError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def _clean_relative_path(relative_path: str) -> str:
+    path = PurePosixPath(relative_path.strip().replace("\\", "/"))
+    if not path.parts or path.is_absolute() or ".." in path.parts or path.as_posix() == ".":
+        raise InvalidInput(f"{relative_path!r} is not a relative path inside the task directory")
+    return path.as_posix()
+
+
+def data_file_required_role(*, evaluator_slug: str, relative_path: str) -> str | None:
+    """The role the evaluator declares for this path (hidden or public), or None if it declares none."""
+    for rule in get_evaluator(evaluator_slug).data_files:
+        if fnmatch.fnmatch(relative_path, rule.pattern):
+            return TaskDataFile.Role.HIDDEN if rule.hidden else TaskDataFile.Role.PUBLIC
+    return None
+
+
+def _file_digest(content: File[Any]) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    content.seek(0)
+    for chunk in content.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    content.seek(0)
+    return digest.hexdigest(), size
+
+
+@transaction.atomic
+def task_data_file_put(*, task: Task, relative_path: str, content: File[Any], role: str = "") -> TaskDataFile:
+    """Store (or replace) one task data file and bump the task's data version.
+
+    The role defaults to what the evaluator declares for the path; a file the evaluator declares hidden can
+    never be made public (`InvalidInput`), so a mistake in the admin cannot leak ground truth.
+    """
+    path = _clean_relative_path(relative_path)
+    declared = data_file_required_role(evaluator_slug=task.evaluator_slug, relative_path=path)
+    role = role or declared or TaskDataFile.Role.HIDDEN
+    if declared == TaskDataFile.Role.HIDDEN and role != TaskDataFile.Role.HIDDEN:
+        raise InvalidInput(f"{path} is hidden data for this benchmark (ground truth or evaluation set); it cannot be public")
+    sha256, size = _file_digest(content)
+    existing = TaskDataFile.objects.filter(task=task, relative_path=path).first()
+    if existing is not None:
+        existing.file.delete(save=False)
+        existing.delete()
+    data_file = TaskDataFile(task=task, relative_path=path, role=role, size=size, sha256=sha256)
+    data_file.file.save(path, content, save=False)
+    data_file.save()
+    Task.objects.filter(pk=task.pk).update(data_version=F("data_version") + 1)
+    return data_file
+
+
+def task_data_import_archive(*, task: Task, archive_path: Path) -> list[TaskDataFile]:
+    """Unpack an archive of a task directory (safely) and store every file with its declared role.
+
+    A leading single top-level folder is stripped, so both `task/` and its contents can be archived.
+    """
+    with tempfile.TemporaryDirectory(prefix="taskdata-") as tmp:
+        root = Path(tmp) / "x"
+        names = extract_archive(archive_path, root, ArchiveLimits(max_files=5000, max_bytes=20 * 1024**3))
+        if not names:
+            raise InvalidInput("the archive holds no files")
+        prefix = _common_folder(names)
+        stored = []
+        for name in sorted(names):
+            relative = name[len(prefix) :] if prefix else name
+            if relative == "task.yaml":
+                continue
+            with (root / name).open("rb") as handle:
+                stored.append(task_data_file_put(task=task, relative_path=relative, content=File(handle)))
+        return stored
+
+
+def _common_folder(names: list[str]) -> str:
+    first_parts = {PurePosixPath(name).parts[0] for name in names}
+    if len(first_parts) == 1 and all(len(PurePosixPath(name).parts) > 1 for name in names):
+        return first_parts.pop() + "/"
+    return ""
+
+
+def task_check_data(*, task: Task) -> list[str]:
+    """Problems with the task's data: required files the evaluator declares but that are missing."""
+    evaluator = get_evaluator(task.evaluator_slug)
+    present = list(task.data_files.values_list("relative_path", flat=True))
+    problems = []
+    for rule in evaluator.data_files:
+        if rule.required and not any(fnmatch.fnmatch(path, rule.pattern) for path in present):
+            problems.append(f"missing {rule.pattern}: {rule.description}")
+    try:
+        evaluator.validate_config(task.config)
+    except TaskConfigError as exc:
+        problems.append(f"configuration: {exc}")
+    return problems
+
+
+def task_data_delete_all(*, task: Task) -> None:
+    for data_file in task.data_files.all():
+        data_file.file.delete(save=False)
+    task.data_files.all().delete()
+    shutil.rmtree(task.data_dir, ignore_errors=True)
+    Task.objects.filter(pk=task.pk).update(data_version=F("data_version") + 1)

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from apps.challenges import views
+
+app_name = "challenges"
+urlpatterns = [
+    path("", views.challenge_list, name="list"),
+    path("challenges/<slug:slug>/", views.challenge_detail, name="detail"),
+    path("challenges/<slug:slug>/register/", views.challenge_register, name="register"),
+    path("challenges/<slug:slug>/tasks/<slug:task_slug>/", views.task_detail, name="task"),
+    path(
+        "challenges/<slug:slug>/tasks/<slug:task_slug>/data/<int:file_id>/",
+        views.task_data_download,
+        name="task_data",
+    ),
+]

@@ -1,0 +1,15 @@
+"""Names of Celery queues and tasks, shared by the layer that sends a task and the layer that defines it.
+
+Sending by name lets a lower layer (submissions) enqueue work orchestrated by a higher one (leaderboards)
+without importing it.
+"""
+
+from __future__ import annotations
+
+VALIDATE_QUEUE = "validate"
+EVALUATE_QUEUE = "evaluate"
+
+VALIDATE_TASK = "dataperf.validate_submission"
+EVALUATE_TASK = "dataperf.evaluate_submission"
+REAP_TASK = "dataperf.reap_submissions"
+REBUILD_LEADERBOARDS_TASK = "dataperf.rebuild_leaderboards"

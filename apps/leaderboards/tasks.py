@@ -1,0 +1,28 @@
+"""Celery tasks of the evaluation pipeline. Each takes an id and calls one service; all are safe to rerun."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.challenges.models import Task
+from apps.core.queues import EVALUATE_TASK, REBUILD_LEADERBOARDS_TASK
+from apps.leaderboards.pipeline import evaluate_and_rank
+from apps.leaderboards.services import leaderboards_rebuild_for_task
+
+
+@shared_task(
+    name=EVALUATE_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.EVALUATION_SOFT_TIME_LIMIT,
+    time_limit=settings.EVALUATION_SOFT_TIME_LIMIT + 60,
+)
+def evaluate_submission(submission_id: int) -> str:
+    return evaluate_and_rank(submission_id=submission_id)
+
+
+@shared_task(name=REBUILD_LEADERBOARDS_TASK, acks_late=True)
+def rebuild_leaderboards(task_id: int) -> int:
+    task = Task.objects.filter(pk=task_id).first()
+    return 0 if task is None else leaderboards_rebuild_for_task(task=task)

@@ -1,0 +1,46 @@
+"""Leaderboard pages and their JSON, cacheable by version (ETag, 304 when unchanged)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from apps.challenges import selectors as challenge_selectors
+from apps.challenges.models import Challenge, Task
+from apps.divisions.selectors import division_of_task, divisions_of_task
+from apps.leaderboards import selectors
+
+
+def _task(request: HttpRequest, slug: str, task_slug: str) -> tuple[Challenge, Task]:
+    challenge = challenge_selectors.challenge_get(slug=slug, user=request.user)
+    return challenge, challenge_selectors.task_get(challenge=challenge, slug=task_slug, user=request.user)
+
+
+@require_GET
+def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
+    challenge, task = _task(request, slug, task_slug)
+    division = division_of_task(task=task, slug=request.GET.get("division"))
+    board = selectors.leaderboard_view(task=task, division=division)
+    context = {
+        "challenge": challenge, "task": task, "division": division, "divisions": divisions_of_task(task=task),
+        "board": board, "chart_data": {"board": asdict(board), "history": selectors.score_history(task=task, division=division)},
+    }  # fmt: skip
+    return render(request, "leaderboards/task.html", context)
+
+
+@require_GET
+def task_leaderboard_json(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
+    _, task = _task(request, slug, task_slug)
+    division = division_of_task(task=task, slug=request.GET.get("division"))
+    etag = f'"lb-{task.pk}-{division.pk}-{selectors.leaderboard_version(task=task, division=division)}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        return HttpResponseNotModified(headers={"ETag": etag})
+    board = selectors.leaderboard_view(task=task, division=division)
+    payload = {"board": asdict(board), "history": selectors.score_history(task=task, division=division)}
+    response = JsonResponse(payload)
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,144 @@
+"""Submissions, their evaluations and the immutable scores those produce."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.utils.functional import LazyObject
+
+from apps.accounts.models import Team
+from apps.challenges.models import Task
+from apps.divisions.models import Division
+
+
+class PrivateStorage(LazyObject):
+    """Uploaded artifacts under MEDIA_ROOT/private with no URL: only permission-checked views stream them."""
+
+    def _setup(self) -> None:
+        self._wrapped = FileSystemStorage(location=f"{settings.MEDIA_ROOT}/private", base_url=None)
+
+
+private_storage = PrivateStorage()
+
+
+class Submission(models.Model):
+    """One artifact submitted by a team to a task in a division.
+
+    States: received -> validating -> queued -> running -> scored, or rejected (invalid input), failed (a fault
+    after the retry budget), cancelled. Transitions are conditional updates in `services`, never `save()`.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        VALIDATING = "validating", "Validating"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SCORED = "scored", "Scored"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    TERMINAL = (Status.SCORED, Status.REJECTED, Status.FAILED, Status.CANCELLED)
+
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="submissions")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="submissions")
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="submissions")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
+    artifact = models.FileField(storage=private_storage, upload_to="submissions/%Y/%m/", max_length=300)
+    artifact_name = models.CharField(max_length=255)
+    artifact_size = models.PositiveBigIntegerField()
+    artifact_sha256 = models.CharField(max_length=64)
+    code_archive = models.FileField(storage=private_storage, upload_to="code/%Y/%m/", blank=True, max_length=300)
+    code_archive_sha256 = models.CharField(max_length=64, blank=True)
+    method_description = models.TextField(blank=True)
+    code_url = models.URLField(blank=True)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    message = models.TextField(blank=True, help_text="Shown to the participant: why rejected or failed.")
+    progress = models.FloatField(default=0.0)
+    progress_message = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    is_baseline = models.BooleanField(default=False)
+    is_withdrawn = models.BooleanField(default=False)
+    is_disqualified = models.BooleanField(default=False)
+    current_evaluation = models.ForeignKey(
+        "Evaluation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["task", "team", "created_at"], name="submission_quota_idx"),
+            models.Index(fields=["status", "lease_expires_at"], name="submission_lease_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__gte=0, progress__lte=1), name="submission_progress_range"),
+            models.CheckConstraint(
+                condition=~models.Q(status="running") | models.Q(lease_expires_at__isnull=False),
+                name="submission_running_has_lease",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.task} by {self.team}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class Evaluation(models.Model):
+    """One completed evaluation of a submission: which evaluator version and data it used. Immutable."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="evaluations")
+    evaluator_slug = models.CharField(max_length=60)
+    evaluator_version = models.CharField(max_length=40)
+    data_version = models.PositiveIntegerField()
+    primary_metric = models.CharField(max_length=100)
+    details = models.JSONField(default=dict, blank=True)
+    environment = models.JSONField(default=dict, blank=True, help_text="Library versions used.")
+    worker = models.CharField(max_length=200, blank=True)
+    duration_seconds = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A second run of the same evaluation (a redelivered message) can never add a second result.
+            models.UniqueConstraint(
+                fields=["submission", "evaluator_version", "data_version"], name="evaluation_unique_run"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"evaluation of #{self.submission_id} ({self.evaluator_slug} {self.evaluator_version})"
+
+
+class Score(models.Model):
+    """One metric value of one evaluation on one split. Immutable."""
+
+    class Split(models.TextChoices):
+        PUBLIC = "public", "Public"
+        PRIVATE = "private", "Private"
+        CONCEALED = "concealed", "Concealed"
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="scores")
+    split = models.CharField(max_length=10, choices=Split.choices, default=Split.PUBLIC)
+    metric = models.CharField(max_length=100)
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ["evaluation", "split", "metric"]
+        constraints = [models.UniqueConstraint(fields=["evaluation", "split", "metric"], name="score_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.metric}={self.value:.6g} ({self.split})"

@@ -1,0 +1,73 @@
+"""Reads of submissions, with the access rule built in: a submission is visible to its team's members, the
+challenge's organizers and staff; to anyone else it does not exist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from apps.challenges.evaluation import task_metric_specs, task_primary_metric
+from apps.challenges.models import Task
+from apps.core.errors import NotFound
+from apps.submissions.models import Score, Submission
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def _visible(user: AnyUser) -> QuerySet[Submission]:
+    submissions = Submission.objects.select_related("task__challenge", "division", "team", "current_evaluation")
+    if not user.is_authenticated:
+        return submissions.none()
+    if getattr(user, "is_staff", False):
+        return submissions
+    return submissions.filter(Q(team__memberships__user=user) | Q(task__challenge__organizers=user)).distinct()
+
+
+def submissions_of_user(*, user: AnyUser, task: Task | None = None) -> QuerySet[Submission]:
+    """The submissions of every team the user belongs to (not those they see as an organizer)."""
+    if not user.is_authenticated:
+        return Submission.objects.none()
+    submissions = Submission.objects.filter(team__memberships__user=user).select_related(
+        "task__challenge", "division", "team", "current_evaluation"
+    )
+    return submissions.filter(task=task) if task is not None else submissions
+
+
+def submission_get(*, submission_id: int, user: AnyUser) -> Submission:
+    submission = _visible(user).filter(pk=submission_id).first()
+    if submission is None:
+        raise NotFound("No such submission.")
+    return submission
+
+
+def submission_status(*, submission: Submission) -> dict[str, Any]:
+    """What the submission page shows and polls: state, progress, message and (once scored) the metrics."""
+    data: dict[str, Any] = {
+        "id": submission.pk, "status": submission.status, "status_label": submission.get_status_display(),
+        "terminal": submission.is_terminal, "progress": submission.progress,
+        "progress_message": submission.progress_message, "message": submission.message,
+        "attempts": submission.attempts, "metrics": None,
+    }  # fmt: skip
+    if submission.current_evaluation_id is not None:
+        data["metrics"] = submission_metrics(submission=submission)
+    return data
+
+
+def submission_metrics(*, submission: Submission) -> dict[str, Any]:
+    primary = task_primary_metric(submission.task)
+    labels = {spec.name: spec.label for spec in task_metric_specs(submission.task)}
+    values = dict(
+        Score.objects.filter(evaluation_id=submission.current_evaluation_id, split=Score.Split.PUBLIC).values_list(
+            "metric", "value"
+        )
+    )
+    evaluation = submission.current_evaluation
+    return {
+        "primary": {"name": primary.name, "label": primary.label, "value": values.get(primary.name),
+                    "scale": primary.display_scale},  # fmt: skip
+        "metrics": [{"name": n, "label": labels.get(n, n), "value": v} for n, v in sorted(values.items()) if n != primary.name],
+        "evaluator_version": evaluation.evaluator_version if evaluation else "",
+        "details": evaluation.details if evaluation else {},
+    }

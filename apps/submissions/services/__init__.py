@@ -1,0 +1,1 @@
+"""Writes for submissions, split by concern: intake (create + quotas), validation, evaluation, reaping."""

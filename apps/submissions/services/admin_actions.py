@@ -1,0 +1,27 @@
+"""Organizer and staff actions on submissions."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.submissions.models import Submission
+from apps.submissions.services.dispatch import enqueue_evaluation
+
+Status = Submission.Status
+
+
+def submission_rescore(*, submission: Submission) -> bool:
+    """Queue a scored or failed submission for a new evaluation (after a data or evaluator change).
+
+    The previous evaluation stays current until the new one is recorded, so the leaderboard never loses the
+    row meanwhile. Returns False when the submission is not in a state that can be rescored.
+    """
+    with transaction.atomic():
+        updated = Submission.objects.filter(pk=submission.pk, status__in=[Status.SCORED, Status.FAILED]).update(
+            status=Status.QUEUED, attempts=0, queued_at=timezone.now(), message="",
+            progress=0.0, progress_message="Queued for rescoring",
+        )  # fmt: skip
+        if updated:
+            enqueue_evaluation(submission.pk)
+    return bool(updated)

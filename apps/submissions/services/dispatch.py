@@ -1,0 +1,29 @@
+"""Sending pipeline tasks to the broker, by name, after the transaction that made them necessary commits."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import current_app
+from django.db import transaction
+from kombu.exceptions import KombuError
+
+from apps.core.queues import EVALUATE_QUEUE, EVALUATE_TASK, VALIDATE_QUEUE, VALIDATE_TASK
+
+log = logging.getLogger(__name__)
+
+
+def _send(task_name: str, queue: str, submission_id: int, countdown: float) -> None:
+    try:
+        current_app.send_task(task_name, args=[submission_id], queue=queue, countdown=countdown or None)
+    except (KombuError, OSError) as exc:
+        # The row is committed in its waiting state; the reaper re-sends it once the broker is back.
+        log.warning("could not send %s for submission %s (%s); the reaper will resend it", task_name, submission_id, exc)
+
+
+def enqueue_evaluation(submission_id: int, *, countdown: float = 0) -> None:
+    transaction.on_commit(lambda: _send(EVALUATE_TASK, EVALUATE_QUEUE, submission_id, countdown))
+
+
+def enqueue_validation(submission_id: int) -> None:
+    transaction.on_commit(lambda: _send(VALIDATE_TASK, VALIDATE_QUEUE, submission_id, 0))

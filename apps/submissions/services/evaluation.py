@@ -1,0 +1,161 @@
+"""Evaluating a queued submission: claim with a lease, run the evaluator, record the scores exactly once."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from evaluators import EvaluationResult, Evaluator, EvaluatorError, SubmissionError
+
+from apps.challenges.evaluation import task_loaded
+from apps.submissions.models import Evaluation, Score, Submission
+from apps.submissions.services.artifacts import artifact_path
+from apps.submissions.services.dispatch import enqueue_evaluation
+from apps.submissions.services.leases import LeaseKeeper, lease_deadline
+
+log = logging.getLogger(__name__)
+Status = Submission.Status
+OnRecorded = Callable[[Submission], None]
+_PINNED = ("scikit-learn", "numpy", "scipy", "pandas", "pyarrow")
+
+
+def submission_claim(*, submission_id: int, worker: str) -> Submission | None:
+    """Take the submission for this worker: `queued`, or `running` under an expired lease (its worker died).
+
+    One conditional UPDATE, so of two workers racing for the same row exactly one wins. Returns None when
+    there is nothing to do (already scored, claimed by a live worker, cancelled ...).
+    """
+    now = timezone.now()
+    claimable = Q(status=Status.QUEUED) | Q(status=Status.RUNNING, lease_expires_at__lt=now)
+    claimed = (
+        Submission.objects.filter(claimable, pk=submission_id)
+        .update(
+            status=Status.RUNNING, lease_owner=worker, lease_expires_at=lease_deadline(now), started_at=now,
+            attempts=F("attempts") + 1, progress=0.0, progress_message="Starting",
+        )  # fmt: skip
+    )
+    if not claimed:
+        return None
+    return Submission.objects.select_related("task__challenge", "division", "team").get(pk=submission_id)
+
+
+def _environment(evaluator: Evaluator[Any, Any]) -> dict[str, str]:
+    versions = {name: metadata.version(name) for name in _PINNED}
+    return {"python": platform.python_version(), "evaluator": evaluator.version, **versions}
+
+
+def submission_record(
+    *, submission: Submission, worker: str, evaluator: Evaluator[Any, Any], result: EvaluationResult,
+    duration: float, on_recorded: OnRecorded,
+) -> bool:  # fmt: skip
+    """Write the evaluation, its scores and the `scored` state in one transaction, then call `on_recorded`
+    inside it (the leaderboard rebuild), so a score is never visible without its ranking.
+
+    Returns False, writing nothing, when this worker no longer holds the lease: the run that holds it will
+    record. The unique evaluation per (submission, evaluator version, data version) makes a repeat a no-op.
+    """
+    task = submission.task
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if locked.status != Status.RUNNING or locked.lease_owner != worker:
+            return False
+        primary = evaluator.primary_metric(task.config)
+        evaluation, created = Evaluation.objects.get_or_create(
+            submission=locked, evaluator_version=evaluator.version, data_version=task.data_version,
+            defaults={
+                "evaluator_slug": evaluator.slug, "primary_metric": primary.name, "details": result.details,
+                "environment": _environment(evaluator), "worker": worker, "duration_seconds": duration,
+            },
+        )  # fmt: skip
+        if created:
+            values = {primary.name: result.primary, **result.metrics}
+            Score.objects.bulk_create(
+                Score(evaluation=evaluation, split=Score.Split.PUBLIC, metric=name, value=float(value))
+                for name, value in values.items()
+            )
+        Submission.objects.filter(pk=locked.pk).update(
+            status=Status.SCORED, current_evaluation=evaluation, finished_at=timezone.now(), progress=1.0,
+            progress_message="Scored", message="", lease_owner="", lease_expires_at=None,
+        )  # fmt: skip
+        locked.refresh_from_db()
+        on_recorded(locked)
+    return True
+
+
+def submission_end_attempt(*, submission_id: int, worker: str, status: str, message: str, retry: bool) -> None:
+    """End this worker's attempt: reject, fail, or (when `retry` and attempts remain) queue it again."""
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission_id)
+        if locked.status != Status.RUNNING or locked.lease_owner != worker:
+            return
+        fields: dict[str, Any] = {"lease_owner": "", "lease_expires_at": None, "message": message}
+        if retry and locked.attempts < settings.EVALUATION_MAX_ATTEMPTS:
+            fields.update(status=Status.QUEUED, queued_at=timezone.now(), progress_message="Waiting to retry")
+            enqueue_evaluation(submission_id, countdown=min(5 * 2**locked.attempts, 300))
+        else:
+            fields.update(status=status, finished_at=timezone.now())
+        Submission.objects.filter(pk=submission_id).update(**fields)
+
+
+def submission_evaluate(*, submission_id: int, worker: str, on_recorded: OnRecorded) -> str:
+    """Claim, validate fully, evaluate and record one submission. Safe to call any number of times.
+
+    Returns what happened: "skipped" (nothing to claim), "scored", "lost-lease", "rejected", "failed".
+    A participant's fault ends in `rejected`; an unexpected evaluator fault is retried up to the budget.
+    """
+    submission = submission_claim(submission_id=submission_id, worker=worker)
+    if submission is None:
+        return "skipped"
+    if submission.attempts > settings.EVALUATION_MAX_ATTEMPTS:
+        message = f"The evaluation was interrupted {submission.attempts - 1} times; giving up."
+        submission_end_attempt(submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=False)
+        return "failed"
+    try:
+        with LeaseKeeper(submission_id, worker) as keeper:
+            result, evaluator, duration = _run_evaluator(submission, keeper)
+        if keeper.lost.is_set():
+            return "lost-lease"
+    except SubmissionError as exc:
+        submission_end_attempt(submission_id=submission_id, worker=worker, status=Status.REJECTED, message=str(exc), retry=False)
+        return "rejected"
+    except (EvaluatorError, SoftTimeLimitExceeded) as exc:
+        message = _failure_message(exc)
+        submission_end_attempt(submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=False)
+        return "failed"
+    except Exception as exc:
+        log.exception("evaluating submission %s failed", submission_id)
+        message = f"The evaluator failed unexpectedly ({type(exc).__name__})."
+        submission_end_attempt(submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=True)
+        return "failed"
+    recorded = submission_record(
+        submission=submission, worker=worker, evaluator=evaluator, result=result, duration=duration,
+        on_recorded=on_recorded,
+    )  # fmt: skip
+    return "scored" if recorded else "lost-lease"
+
+
+def _failure_message(exc: BaseException) -> str:
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "The evaluation exceeded its time limit."
+    log.error("task configuration error: %s", exc)
+    return "The task's data or configuration is broken; the organizers have been told."
+
+
+def _run_evaluator(submission: Submission, keeper: LeaseKeeper) -> tuple[EvaluationResult, Evaluator[Any, Any], float]:
+    started = time.monotonic()
+    keeper.report(0.0, "Loading task data")
+    evaluator, loaded = task_loaded(submission.task)
+    with artifact_path(submission, is_directory=evaluator.submission_is_directory) as path:
+        keeper.report(0.0, "Validating the submission")
+        parsed = evaluator.validate(loaded, path)
+    result = evaluator.evaluate(loaded, parsed, keeper.report)
+    return result, evaluator, time.monotonic() - started

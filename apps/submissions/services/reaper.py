@@ -1,0 +1,73 @@
+"""The periodic reaper: no submission stays running, queued or received forever."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.submissions.models import Submission
+from apps.submissions.services.dispatch import enqueue_evaluation, enqueue_validation
+
+Status = Submission.Status
+
+
+@dataclass(frozen=True)
+class ReapReport:
+    requeued: list[int]
+    failed: list[int]
+    resent: list[int]
+
+
+def submissions_reap(*, now: dt.datetime | None = None) -> ReapReport:
+    """Requeue submissions whose worker lease expired (up to the retry budget, then fail them with a message),
+    and re-send the messages of submissions waiting too long in `queued` or `received` (a lost message after a
+    broker restart). Every re-send is harmless: claims are conditional."""
+    now = now or timezone.now()
+    requeued, failed = _reap_expired_leases(now)
+    return ReapReport(requeued=requeued, failed=failed, resent=_resend_waiting(now))
+
+
+def _reap_expired_leases(now: dt.datetime) -> tuple[list[int], list[int]]:
+    requeued: list[int] = []
+    failed: list[int] = []
+    with transaction.atomic():
+        expired = (
+            Submission.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.RUNNING, lease_expires_at__lt=now)
+            .only("pk", "attempts")
+        )
+        for submission in expired:
+            if submission.attempts >= settings.EVALUATION_MAX_ATTEMPTS:
+                Submission.objects.filter(pk=submission.pk).update(
+                    status=Status.FAILED, finished_at=now, lease_owner="", lease_expires_at=None,
+                    message=f"The evaluation was interrupted {submission.attempts} times (worker lost); giving up.",
+                )  # fmt: skip
+                failed.append(submission.pk)
+            else:
+                Submission.objects.filter(pk=submission.pk).update(
+                    status=Status.QUEUED, queued_at=now, lease_owner="", lease_expires_at=None,
+                    progress_message="Requeued after the worker was lost",
+                )  # fmt: skip
+                enqueue_evaluation(submission.pk)
+                requeued.append(submission.pk)
+    return requeued, failed
+
+
+def _resend_waiting(now: dt.datetime) -> list[int]:
+    cutoff = now - dt.timedelta(seconds=settings.QUEUED_RESEND_SECONDS)
+    resent: list[int] = []
+    with transaction.atomic():
+        for pk in Submission.objects.filter(status=Status.QUEUED, queued_at__lt=cutoff).values_list("pk", flat=True):
+            Submission.objects.filter(pk=pk, status=Status.QUEUED).update(queued_at=now)
+            enqueue_evaluation(pk)
+            resent.append(pk)
+        # A web process that died while validating leaves the row in `validating`: give it back to a worker.
+        Submission.objects.filter(status=Status.VALIDATING, created_at__lt=cutoff).update(status=Status.RECEIVED)
+        for pk in Submission.objects.filter(status=Status.RECEIVED, created_at__lt=cutoff).values_list("pk", flat=True):
+            enqueue_validation(pk)
+            resent.append(pk)
+    return resent

@@ -1,0 +1,55 @@
+"""Validation: the evaluator checks the artifact against the task's public data."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from evaluators import EvaluatorError, SubmissionError
+
+from apps.challenges.evaluation import task_loaded
+from apps.submissions.models import Submission
+from apps.submissions.services.artifacts import artifact_path
+from apps.submissions.services.dispatch import enqueue_evaluation
+
+log = logging.getLogger(__name__)
+Status = Submission.Status
+
+
+def _load(submission_id: int) -> Submission:
+    return Submission.objects.select_related("task__challenge", "division", "team").get(pk=submission_id)
+
+
+def submission_validate(*, submission_id: int) -> Submission:
+    """Move a `received` submission to `queued` (and send it to the evaluators) or to `rejected`.
+
+    Claims the row with a conditional update, so a second call (a redelivered message, the web process and a
+    worker racing) does nothing and returns the row as it is.
+    """
+    claimed = Submission.objects.filter(pk=submission_id, status=Status.RECEIVED).update(status=Status.VALIDATING)
+    submission = _load(submission_id)
+    if not claimed:
+        return submission
+    try:
+        evaluator, loaded = task_loaded(submission.task)
+        with artifact_path(submission, is_directory=evaluator.submission_is_directory) as path:
+            evaluator.validate(loaded, path)
+    except SubmissionError as exc:
+        return _finish(submission, Status.REJECTED, str(exc))
+    except EvaluatorError as exc:
+        log.error("task %s is misconfigured: %s", submission.task_id, exc)
+        return _finish(submission, Status.FAILED, "The task's data is misconfigured; the organizers have been told.")
+    with transaction.atomic():
+        Submission.objects.filter(pk=submission_id, status=Status.VALIDATING).update(
+            status=Status.QUEUED, queued_at=timezone.now(), progress_message="Waiting for an evaluation worker"
+        )
+        enqueue_evaluation(submission_id)
+    return _load(submission_id)
+
+
+def _finish(submission: Submission, status: str, message: str) -> Submission:
+    Submission.objects.filter(pk=submission.pk, status=Status.VALIDATING).update(
+        status=status, message=message, finished_at=timezone.now()
+    )
+    return _load(submission.pk)

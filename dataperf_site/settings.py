@@ -1,0 +1,191 @@
+"""The one settings module. Every difference between environments is an environment variable (README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+
+from dataperf_site.env import database_from_url, env_bool, env_int, env_list, env_path, env_str
+
+# Lets admin and form classes be subscripted with their model types at run time, as the type stubs expect.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = env_path("DATAPERF_VAR_DIR", BASE_DIR / "var")
+
+DEBUG = env_bool("DEBUG", False)
+_DEV_SECRET = "insecure-development-key-never-use-in-production"
+SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set unless DEBUG=1")
+if not DEBUG and SECRET_KEY == _DEV_SECRET:
+    raise ImproperlyConfigured("refusing to run with the development SECRET_KEY while DEBUG is off")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "apps.core",
+    "apps.accounts",
+    "apps.challenges",
+    "apps.divisions",
+    "apps.submissions",
+    "apps.leaderboards",
+    "apps.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.middleware.ContentSecurityPolicyMiddleware",
+    "apps.core.middleware.DomainErrorMiddleware",
+]
+
+ROOT_URLCONF = "dataperf_site.urls"
+WSGI_APPLICATION = "dataperf_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'dataperf.sqlite3'}"))}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so that worker processes started by the end-to-end tests see the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "challenges:list"
+LOGOUT_REDIRECT_URL = "challenges:list"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Production serves hashed, compressed files collected by `collectstatic`.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+STATIC_ROOT = env_path("STATIC_ROOT", VAR_DIR / "staticfiles")
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(env_path("MEDIA_ROOT", VAR_DIR / "media"))},
+    },
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Without a manifest (development, tests) WhiteNoise serves straight from the static folders.
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+# Task data (public and hidden) and uploaded artifacts live outside MEDIA_URL: there is no URL that serves a
+# file by path. Public task files are streamed by a view that checks registration; hidden ones never are.
+MEDIA_ROOT = str(env_path("MEDIA_ROOT", VAR_DIR / "media"))
+TASK_DATA_ROOT = env_path("TASK_DATA_ROOT", VAR_DIR / "taskdata")
+
+# Uploads: bodies above this size go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+SUBMISSION_MAX_BYTES_DEFAULT = env_int("SUBMISSION_MAX_BYTES_DEFAULT", 50 * 1024 * 1024, minimum=1)
+SUBMISSION_SYNC_VALIDATION_MAX_BYTES = env_int("SUBMISSION_SYNC_VALIDATION_MAX_BYTES", 5 * 1024 * 1024)
+
+# --- Celery ---------------------------------------------------------------------------------------------
+_BROKER_DIR = env_path("BROKER_DIR", VAR_DIR / "broker")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
+    {
+        "data_folder_in": str(_BROKER_DIR / "out"),
+        "data_folder_out": str(_BROKER_DIR / "out"),
+        "control_folder": str(_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+    if CELERY_BROKER_URL.startswith("filesystem")
+    else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
+)
+# The embedded defaults keep their files under VAR_DIR; make the folders so a fresh clone just works.
+for _folder in (VAR_DIR, _BROKER_DIR / "out", _BROKER_DIR / "control"):
+    _folder.mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_DEFAULT_QUEUE = "evaluate"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- The evaluation pipeline ----------------------------------------------------------------------------
+# A worker holds a lease on the submission it evaluates and renews it every LEASE_SECONDS / 3. The reaper
+# (beat, every REAPER_INTERVAL_SECONDS) requeues submissions whose lease expired, up to MAX_ATTEMPTS.
+EVALUATION_LEASE_SECONDS = env_int("EVALUATION_LEASE_SECONDS", 60, minimum=3)
+EVALUATION_MAX_ATTEMPTS = env_int("EVALUATION_MAX_ATTEMPTS", 3, minimum=1)
+EVALUATION_SOFT_TIME_LIMIT = env_int("EVALUATION_SOFT_TIME_LIMIT", 3600, minimum=1)
+REAPER_INTERVAL_SECONDS = env_int("REAPER_INTERVAL_SECONDS", 15, minimum=1)
+# A queued submission whose message may have been lost (broker restart) is re-sent after this long.
+QUEUED_RESEND_SECONDS = env_int("QUEUED_RESEND_SECONDS", 120, minimum=1)
+EVALUATOR_EXTRA_PATHS = env_list("EVALUATOR_EXTRA_PATHS", [])
+
+# --- Security headers -----------------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "dataperf@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "reap-submissions": {
+        "task": "dataperf.reap_submissions",
+        "schedule": float(REAPER_INTERVAL_SECONDS),
+        "options": {"queue": "validate", "expires": float(REAPER_INTERVAL_SECONDS)},
+    },
+}

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+admin.site.site_header = "DataPerf platform administration"
+admin.site.site_title = "DataPerf admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("apps.accounts.urls")),
+    path("", include("apps.submissions.urls")),
+    path("", include("apps.leaderboards.urls")),
+    path("", include("apps.challenges.urls")),
+]

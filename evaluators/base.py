@@ -1,0 +1,145 @@
+"""The evaluator contract: every benchmark type implements one `Evaluator` subclass.
+
+An evaluator is plain Python (no Django): files and arrays in, a typed result out. The platform and the
+offline CLI (`python -m evaluators score`) call exactly the same methods, so a participant scoring offline
+gets the number the server would give.
+
+Life cycle, as the platform drives it:
+
+1. `validate_config(config)` when an organizer saves a task (raises `TaskConfigError`).
+2. `load_task(task_dir, config)` once per worker process and task data version (the platform caches the
+   returned object; it must be safe to reuse for many submissions and must not be mutated by them).
+3. `validate(task, submission_path)` parses the artifact fully and checks every rule, raising
+   `SubmissionError` with a message a participant can act on. It may only read the task's *public* files,
+   because the web process and participants (offline) run it too.
+4. `evaluate(task, parsed, report_progress)` computes the metrics. It may read hidden files.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+ProgressCallback = Callable[[float, str], None]
+"""`report_progress(fraction, message)`: fraction in [0, 1], message a short human-readable phrase."""
+
+
+class EvaluatorError(Exception):
+    """Base class of the errors an evaluator raises on purpose."""
+
+
+class SubmissionError(EvaluatorError):
+    """The submission breaks a rule. The message is shown to the participant as it is.
+
+    It names the file, the line or key, the offending value and the rule, e.g.
+    `targets.fifty[3]: "fifty/x.wav" is not in the allowed training set of "fifty"`.
+    """
+
+
+class TaskConfigError(EvaluatorError):
+    """The task's configuration or data files are unusable (an organizer's error, never a participant's)."""
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric an evaluator reports.
+
+    `name` is the key in `EvaluationResult.metrics` (or the primary's name); `display_scale` is the factor
+    the leaderboard multiplies by when showing the value (100 for the DataPerf leaderboards' percentages).
+    """
+
+    name: str
+    label: str
+    higher_is_better: bool = True
+    display_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """What `evaluate` returns.
+
+    `primary` is the primary metric on the original's scale; `metrics` holds every other reported value
+    (name -> float); `details` is JSON-serialisable data for charts (curves, per-class values), never
+    hidden labels.
+    """
+
+    primary: float
+    metrics: dict[str, float]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DataFileRule:
+    """Declares which task files exist and who may see them.
+
+    `pattern` is a glob relative to the task directory (`train_embeddings/*.parquet`). Hidden files are
+    never served to participants nor mounted into a sandbox; the platform refuses to mark a file matching a
+    hidden rule as public.
+    """
+
+    pattern: str
+    hidden: bool
+    description: str
+    required: bool = True
+
+
+TaskT = TypeVar("TaskT")
+ParsedT = TypeVar("ParsedT")
+
+
+def no_progress(fraction: float, message: str) -> None:
+    """A `ProgressCallback` that ignores what it is told."""
+
+
+class Evaluator(abc.ABC, Generic[TaskT, ParsedT]):
+    """Base class of every benchmark type. Subclasses set the class attributes and implement the methods.
+
+    `slug` never changes once published. `version` changes whenever a score could change for the same
+    inputs (a bug fix, a library pin); the platform records it with every score and can rescore.
+    """
+
+    slug: ClassVar[str]
+    title: ClassVar[str]
+    version: ClassVar[str]
+    submission_format: ClassVar[str]
+    """A short participant-facing description of the artifact (shown on the task page and in `--help`)."""
+    submission_is_directory: ClassVar[bool] = False
+    """True when the artifact is a directory (uploaded as a zip or tar.gz archive and unpacked safely)."""
+    data_files: ClassVar[Sequence[DataFileRule]] = ()
+
+    @abc.abstractmethod
+    def validate_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the normalised config (defaults filled in) or raise `TaskConfigError`."""
+
+    @abc.abstractmethod
+    def primary_metric(self, config: Mapping[str, Any]) -> MetricSpec:
+        """The primary metric of a task with this (validated) config."""
+
+    @abc.abstractmethod
+    def metric_specs(self, config: Mapping[str, Any]) -> list[MetricSpec]:
+        """Every non-primary metric `evaluate` reports for this (validated) config, in display order."""
+
+    @abc.abstractmethod
+    def load_task(self, task_dir: Path, config: Mapping[str, Any]) -> TaskT:
+        """Load (or memory-map) the task's data. Raise `TaskConfigError` on missing or malformed files.
+
+        The object is cached and shared by many submissions; it must be treated as read-only. Loading hidden
+        files may be deferred to the first `evaluate`, so that `validate` works on a public-only copy.
+        """
+
+    @abc.abstractmethod
+    def validate(self, task: TaskT, submission_path: Path) -> ParsedT:
+        """Parse and check the artifact fully; raise `SubmissionError` with an actionable message.
+
+        Reads only public task files. Never raises anything else on bad input (malformed, wrong types,
+        unknown ids, oversized): every input fault becomes a `SubmissionError`.
+        """
+
+    @abc.abstractmethod
+    def evaluate(
+        self, task: TaskT, parsed: ParsedT, report_progress: ProgressCallback = no_progress
+    ) -> EvaluationResult:
+        """Score a validated submission. Deterministic: the same inputs give the same result."""

@@ -1,0 +1,97 @@
+"""Reading participants' files defensively: size limits, encodings, strict JSON, readable values.
+
+Every fault in a participant's file becomes a `SubmissionError` whose message names the file and the place.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from evaluators.base import SubmissionError
+
+MAX_SHOWN_CHARS = 80
+
+
+def show(value: object) -> str:
+    """A short, safe rendering of a participant's value for an error message (long values are cut)."""
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    if len(text) > MAX_SHOWN_CHARS:
+        text = text[: MAX_SHOWN_CHARS - 3] + "..."
+    return text
+
+
+def json_type_name(value: object) -> str:
+    """The JSON name of a parsed value's type, as a participant would call it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def read_text_file(path: Path, *, max_bytes: int, label: str) -> str:
+    """The file's text, decoded as UTF-8 (a leading byte-order mark is dropped).
+
+    Refuses a missing path, a directory and a file over `max_bytes` before reading it.
+    """
+    try:
+        if not path.is_file():
+            raise SubmissionError(f"{label}: no such file (a single file is expected)")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SubmissionError(f"{label}: the file has {size} bytes, more than the limit of {max_bytes}")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SubmissionError(f"{label}: cannot be read ({exc.strerror or exc})") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(
+            f"{label}: not UTF-8 text (invalid byte {data[exc.start]:#04x} at byte offset {exc.start})"
+        ) from exc
+
+
+class JSONObject(dict[str, Any]):
+    """A parsed JSON object that remembers the keys that appeared more than once (json keeps the last)."""
+
+    duplicate_keys: list[str]
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> JSONObject:
+    obj = JSONObject()
+    duplicates: list[str] = []
+    for key, value in pairs:
+        if key in obj and key not in duplicates:
+            duplicates.append(key)
+        obj[key] = value
+    obj.duplicate_keys = duplicates
+    return obj
+
+
+def parse_json(text: str, *, label: str) -> Any:
+    """Parse JSON text; objects come back as `JSONObject` (key order of the text, duplicates recorded).
+
+    Hostile input (syntax errors, integers too long to convert, nesting deep enough to exhaust the
+    recursion limit) becomes a `SubmissionError` naming the line and column where known.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_object_pairs)
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(
+            f"{label}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from exc
+    except RecursionError as exc:
+        raise SubmissionError(f"{label}: not valid JSON for this benchmark: nested too deeply") from exc
+    except ValueError as exc:
+        # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+        raise SubmissionError(f"{label}: not valid JSON for this benchmark: {exc}") from exc

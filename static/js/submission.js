@@ -1,0 +1,58 @@
+// Submission page: polls the status endpoint until the submission reaches a final state, showing progress
+// and, once scored, the metrics.
+(function () {
+  "use strict";
+  const section = document.getElementById("status");
+  const label = document.getElementById("status-label");
+  const bar = document.getElementById("progress-bar");
+  const progressMessage = document.getElementById("progress-message");
+  const message = document.getElementById("message");
+  const metrics = document.getElementById("metrics");
+
+  function row(table, name, value) {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    th.textContent = name;
+    const td = document.createElement("td");
+    td.textContent = value;
+    tr.appendChild(th);
+    tr.appendChild(td);
+    table.appendChild(tr);
+  }
+
+  function renderMetrics(data) {
+    if (!data.metrics) { metrics.replaceChildren(); return; }
+    const table = document.createElement("table");
+    table.className = "table metrics";
+    const primary = data.metrics.primary;
+    row(table, primary.label, primary.value === null ? "" : primary.value.toFixed(6));
+    data.metrics.metrics.forEach(function (m) { row(table, m.label, m.value.toFixed(6)); });
+    const heading = document.createElement("h3");
+    heading.textContent = "Metrics (evaluator " + data.metrics.evaluator_version + ")";
+    metrics.replaceChildren(heading, table);
+  }
+
+  function render(data) {
+    label.textContent = data.status_label;
+    label.className = "state state-" + data.status;
+    bar.style.width = Math.round(data.progress * 100) + "%";
+    progressMessage.textContent = data.progress_message;
+    message.textContent = data.message;
+    message.classList.toggle("error-box", data.status === "rejected" || data.status === "failed");
+    renderMetrics(data);
+  }
+
+  function poll() {
+    fetch(section.dataset.url, {credentials: "same-origin", cache: "no-store"})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (data) render(data);
+        if (!data || !data.terminal) setTimeout(poll, 1000);
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+
+  const initial = JSON.parse(document.getElementById("status-data").textContent);
+  render(initial);
+  if (!initial.terminal) setTimeout(poll, 1000);
+})();
