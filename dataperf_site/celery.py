@@ -1,4 +1,7 @@
-"""The Celery application. Workers: `celery -A dataperf_site worker -Q validate,evaluate`; beat: `celery -A dataperf_site beat`."""
+"""The Celery application.
+
+Workers: `celery -A dataperf_site worker -Q validate,evaluate`; beat: `celery -A dataperf_site beat`.
+"""
 
 from __future__ import annotations
 

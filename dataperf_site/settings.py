@@ -16,7 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("DATAPERF_VAR_DIR", BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", False)
-_DEV_SECRET = "insecure-development-key-never-use-in-production"
+_DEV_SECRET = "insecure-development-key-never-use-in-production"  # noqa: S105 - refused below unless DEBUG
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set unless DEBUG=1")
@@ -74,7 +74,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'dataperf.sqlite3'}"))}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
     # A file, not memory, so that worker processes started by the end-to-end tests see the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

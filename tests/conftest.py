@@ -15,7 +15,6 @@ from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from evaluators.selection_speech.synthetic import baseline_submissions, generate_speech_task
 
 from apps.accounts.services import user_sign_up
 from apps.challenges.models import Challenge, Task
@@ -23,6 +22,7 @@ from apps.challenges.services import participation_register, task_data_file_put
 from apps.divisions.models import Division
 from apps.submissions.models import Submission
 from apps.submissions.services.intake import SubmissionInput, submission_create
+from evaluators.selection_speech.synthetic import baseline_submissions, generate_speech_task
 
 PASSWORD = "a-long-test-password-42"
 
@@ -50,7 +50,7 @@ def _clean_storage() -> Iterator[None]:
 def make_user(username: str, *, staff: bool = False) -> User:
     user = user_sign_up(username=username, email=f"{username}@example.org", password=PASSWORD)
     if staff:
-        user.is_staff = user.is_superuser = True  # type: ignore[attr-defined]
+        user.is_staff = user.is_superuser = True
         user.save()
     assert isinstance(user, User)
     return user
@@ -75,9 +75,13 @@ def other_participant(db: None) -> User:
 def challenge(db: None, organizer: User) -> Challenge:
     now = timezone.now()
     challenge = Challenge.objects.create(
-        slug="speech-challenge", title="Speech challenge", visibility=Challenge.Visibility.PUBLIC,
-        starts_at=now - dt.timedelta(days=1), ends_at=now + dt.timedelta(days=30), rules="Be nice.",
-    )  # fmt: skip
+        slug="speech-challenge",
+        title="Speech challenge",
+        visibility=Challenge.Visibility.PUBLIC,
+        starts_at=now - dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=30),
+        rules="Be nice.",
+    )
     challenge.organizers.add(organizer)
     return challenge
 
@@ -102,9 +106,14 @@ def put_task_data(task: Task, task_dir: Path) -> None:
 @pytest.fixture
 def speech_task(challenge: Challenge, open_division: Division, speech_task_dir: Path) -> Task:
     task = Task.objects.create(
-        challenge=challenge, slug="speech-en-25", title="Speech en 25", evaluator_slug="selection-speech",
-        ml_task=Task.MLTask.KEYWORD_SPOTTING, config={"language": "en", "train_size": 25}, quota_per_day=5,
-    )  # fmt: skip
+        challenge=challenge,
+        slug="speech-en-25",
+        title="Speech en 25",
+        evaluator_slug="selection-speech",
+        ml_task=Task.MLTask.KEYWORD_SPOTTING,
+        config={"language": "en", "train_size": 25},
+        quota_per_day=5,
+    )
     put_task_data(task, speech_task_dir)
     return task
 
@@ -125,10 +134,15 @@ def submit(speech_task: Task, open_division: Division) -> Callable[..., Submissi
     """Submit a selection (a dict, or raw text) as `user` through the intake service."""
 
     def _submit(user: User, selection: dict[str, Any] | str, **kwargs: Any) -> Submission:
-        data = SubmissionInput(artifact=selection_file(selection), artifact_name="selection.json", method_description="m")
+        data = SubmissionInput(
+            artifact=selection_file(selection), artifact_name="selection.json", method_description="m"
+        )
         return submission_create(
-            task=kwargs.pop("task", speech_task), division=kwargs.pop("division", open_division), user=user, data=data,
+            task=kwargs.pop("task", speech_task),
+            division=kwargs.pop("division", open_division),
+            user=user,
+            data=data,
             **kwargs,
-        )  # fmt: skip
+        )
 
     return _submit

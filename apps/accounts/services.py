@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from apps.accounts.models import Team, TeamMembership
@@ -22,17 +21,16 @@ def _free_team_name(base: str) -> str:
 
 
 @transaction.atomic
-def user_sign_up(*, username: str, email: str, password: str) -> AbstractBaseUser:
+def user_sign_up(*, username: str, email: str, password: str) -> User:
     """Create a user and their personal team of one. Raises `AccountError` if the username is taken."""
-    user_model = get_user_model()
-    if user_model.objects.filter(username__iexact=username).exists():
+    if User.objects.filter(username__iexact=username).exists():
         raise AccountError(f"The username {username!r} is taken.")
-    user = user_model.objects.create_user(username=username, email=email, password=password)
+    user = User.objects.create_user(username=username, email=email, password=password)
     team_ensure_personal(user=user)
     return user
 
 
-def team_ensure_personal(*, user: AbstractBaseUser) -> Team:
+def team_ensure_personal(*, user: User) -> Team:
     """Return the user's personal team, creating it on first use (users made by `createsuperuser` have none)."""
     team = Team.objects.filter(personal_owner=user).first()
     if team is not None:

@@ -10,7 +10,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import F, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
-from evaluators import available_slugs, get_evaluator
 
 from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
 from apps.challenges.services import (
@@ -22,6 +21,7 @@ from apps.challenges.services import (
 )
 from apps.core.errors import InvalidInput
 from apps.core.files import uploaded_file_path
+from evaluators import available_slugs, get_evaluator
 
 
 def _evaluator_choices() -> list[tuple[str, str]]:
@@ -38,7 +38,10 @@ class TaskAdminForm(forms.ModelForm[Task]):
 
     class Meta:
         model = Task
-        exclude = ["data_version"]
+        fields = [
+            "challenge", "slug", "title", "description", "order", "evaluator_slug", "ml_task", "config",
+            "is_published", "quota_per_day", "quota_total", "quota_counts_rejected", "max_upload_bytes",
+        ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -67,7 +70,7 @@ class TaskDataFileForm(forms.ModelForm[TaskDataFile]):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        upload: UploadedFile | None = data.get("upload")
+        upload: UploadedFile[Any] | None = data.get("upload")
         if not self.instance.pk and upload is None and data.get("relative_path"):
             self.add_error("upload", "Choose the file to upload.")
         if upload is not None and not data.get("relative_path"):
@@ -82,15 +85,16 @@ class TaskDataFileFormSet(BaseInlineFormSet[TaskDataFile, Task, TaskDataFileForm
         for form in self.forms:
             data = getattr(form, "cleaned_data", {})
             path, role = data.get("relative_path"), data.get("role")
-            if slug and path and role == TaskDataFile.Role.PUBLIC:
-                if data_file_required_role(evaluator_slug=slug, relative_path=path) == TaskDataFile.Role.HIDDEN:
-                    form.add_error("role", f"{path} is hidden data for this benchmark; it cannot be public.")
+            if not (slug and path and role == TaskDataFile.Role.PUBLIC):
+                continue
+            if data_file_required_role(evaluator_slug=slug, relative_path=path) == TaskDataFile.Role.HIDDEN:
+                form.add_error("role", f"{path} is hidden data for this benchmark; it cannot be public.")
 
 
 class TaskDataFileInline(admin.TabularInline[TaskDataFile, Task]):
     model = TaskDataFile
     form = TaskDataFileForm
-    formset = TaskDataFileFormSet
+    formset = TaskDataFileFormSet  # type: ignore[assignment]  # the stubs expect the generic ModelForm type
     fields = ["relative_path", "role", "upload", "size", "sha256"]
     readonly_fields = ["size", "sha256"]
     extra = 1
@@ -115,7 +119,7 @@ class TaskAdmin(admin.ModelAdmin[Task]):
 
     def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
         if change and "config" in form.changed_data:
-            obj.data_version = F("data_version") + 1  # type: ignore[assignment]  # atomic increment
+            obj.data_version = F("data_version") + 1
         super().save_model(request, obj, form, change)
         obj.refresh_from_db()
         archive = form.cleaned_data.get("data_archive")
@@ -160,7 +164,17 @@ def _save_data_file(task: Task, inline_form: TaskDataFileForm, data: dict[str, A
 class TaskInline(admin.StackedInline[Task, Challenge]):
     model = Task
     form = TaskAdminForm
-    fields = ["slug", "title", "order", "evaluator_slug", "ml_task", "config", "is_published", "quota_per_day", "quota_total"]
+    fields = [
+        "slug",
+        "title",
+        "order",
+        "evaluator_slug",
+        "ml_task",
+        "config",
+        "is_published",
+        "quota_per_day",
+        "quota_total",
+    ]
     extra = 0
     show_change_link = True
 

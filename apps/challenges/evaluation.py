@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.challenges.models import Task
 from evaluators import Evaluator, MetricSpec, get_evaluator
 from evaluators.taskdir import cached_task
-
-from apps.challenges.models import Task
 
 
 def task_evaluator(task: Task) -> Evaluator[Any, Any]:

@@ -6,22 +6,16 @@ import datetime as dt
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage
 from django.db import models
 from django.utils import timezone
-from django.utils.functional import LazyObject
 
 from apps.accounts.models import Team
 
 
-class TaskDataStorage(LazyObject):
-    """Files of task data under TASK_DATA_ROOT/<task id>/<relative path>, with no URL: never served directly."""
-
-    def _setup(self) -> None:
-        self._wrapped = FileSystemStorage(location=str(settings.TASK_DATA_ROOT), base_url=None, allow_overwrite=True)
-
-
-task_data_storage = TaskDataStorage()
+def task_data_storage() -> Storage:
+    """Files of task data under TASK_DATA_ROOT/<task id>/<relative path>. No URL serves them by path."""
+    return FileSystemStorage(location=str(settings.TASK_DATA_ROOT), base_url="/not-served/", allow_overwrite=True)
 
 
 class Challenge(models.Model):

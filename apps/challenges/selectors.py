@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Team
 from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
+from apps.core.users import AnyUser
 from apps.core.errors import Forbidden, NotFound
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 
 def user_is_organizer(*, challenge: Challenge, user: AnyUser) -> bool:
@@ -60,9 +58,7 @@ def participation_of(*, challenge: Challenge, user: AnyUser) -> Participation | 
     if not user.is_authenticated:
         return None
     return (
-        Participation.objects.filter(challenge=challenge, team__memberships__user=user)
-        .select_related("team")
-        .first()
+        Participation.objects.filter(challenge=challenge, team__memberships__user=user).select_related("team").first()
     )
 
 

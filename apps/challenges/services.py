@@ -9,20 +9,20 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from evaluators import EvaluatorError, TaskConfigError, get_evaluator
 
 from apps.accounts.services import team_ensure_personal
 from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
 from apps.core.archives import ArchiveLimits, extract_archive
 from apps.core.errors import Forbidden, InvalidInput
+from evaluators import EvaluatorError, TaskConfigError, get_evaluator
 
 
-def participation_register(*, challenge: Challenge, user: AbstractBaseUser, accept_rules: bool) -> Participation:
+def participation_register(*, challenge: Challenge, user: User, accept_rules: bool) -> Participation:
     """Register the user's personal team for the challenge. Idempotent: registering twice returns the first.
 
     Raises `InvalidInput` if the rules are not accepted, `Forbidden` if the challenge has closed.
@@ -93,7 +93,9 @@ def task_data_file_put(*, task: Task, relative_path: str, content: File[Any], ro
     declared = data_file_required_role(evaluator_slug=task.evaluator_slug, relative_path=path)
     role = role or declared or TaskDataFile.Role.HIDDEN
     if declared == TaskDataFile.Role.HIDDEN and role != TaskDataFile.Role.HIDDEN:
-        raise InvalidInput(f"{path} is hidden data for this benchmark (ground truth or evaluation set); it cannot be public")
+        raise InvalidInput(
+            f"{path} is hidden data for this benchmark (ground truth or evaluation set); it cannot be public"
+        )
     sha256, size = _file_digest(content)
     existing = TaskDataFile.objects.filter(task=task, relative_path=path).first()
     if existing is not None:

@@ -13,6 +13,7 @@ from apps.challenges.evaluation import task_evaluator
 from apps.challenges.services import participation_register
 from apps.core.errors import DomainError
 from apps.core.markdown import render_markdown
+from apps.core.users import signed_in_user
 
 
 @require_GET
@@ -42,12 +43,14 @@ def challenge_register(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = selectors.challenge_get(slug=slug, user=request.user)
     try:
         participation = participation_register(
-            challenge=challenge, user=request.user, accept_rules=request.POST.get("accept_rules") == "on"
+            challenge=challenge, user=signed_in_user(request), accept_rules=request.POST.get("accept_rules") == "on"
         )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Registered as team {participation.team.name}: {participation.get_status_display()}.")
+        messages.success(
+            request, f"Registered as team {participation.team.name}: {participation.get_status_display()}."
+        )
     return redirect("challenges:detail", slug=challenge.slug)
 
 

@@ -10,8 +10,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.conf import settings
-        from evaluators.registry import configure
 
         from apps.core import checks  # noqa: F401  - registers the system checks
+        from evaluators.registry import configure
 
         configure(settings.EVALUATOR_EXTRA_PATHS)

@@ -75,7 +75,9 @@ def _check_members(members: list[_Member], limits: ArchiveLimits, archive_size: 
                 "this looks like a compression bomb"
             )
     if files and total > 1024 * 1024 and total / max(archive_size, 1) > limits.max_ratio:
-        raise InvalidInput("the archive expands more than %d times; this looks like a compression bomb" % limits.max_ratio)
+        raise InvalidInput(
+            f"the archive expands more than {limits.max_ratio:.0f} times; this looks like a compression bomb"
+        )
 
 
 def _copy_limited(source: IO[bytes], target: Path, budget: int, name: str) -> int:

@@ -10,12 +10,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from evaluators.selection_speech.synthetic import baseline_submissions, generate_speech_task
 
 from apps.accounts.services import user_sign_up
 from apps.challenges.models import Challenge, Task
@@ -23,6 +22,7 @@ from apps.challenges.services import participation_register, task_data_file_put
 from apps.divisions.models import Division
 from apps.leaderboards.pipeline import evaluate_and_rank
 from apps.submissions.services.intake import SubmissionInput, submission_create
+from evaluators.selection_speech.synthetic import baseline_submissions, generate_speech_task
 
 DEMO_SLUG = "dataperf-demo"
 PARTICIPANT = ("demo", "demo-participant-pw")
@@ -52,24 +52,28 @@ class DemoInfo:
     created: bool
 
 
-def _user(username: str, password: str, *, staff: bool = False) -> object:
-    user_model = get_user_model()
-    user = user_model.objects.filter(username=username).first()
+def _user(username: str, password: str, *, staff: bool = False) -> User:
+    user = User.objects.filter(username=username).first()
     if user is None:
         user = user_sign_up(username=username, email=f"{username}@example.org", password=password)
     if staff and not user.is_staff:
-        user.is_staff = user.is_superuser = True  # type: ignore[attr-defined]
+        user.is_staff = user.is_superuser = True
         user.save()
     return user
 
 
 def _task(challenge: Challenge, data_dir: Path, train_size: int, order: int) -> Task:
     task = Task.objects.create(
-        challenge=challenge, slug=f"speech-selection-en-{train_size}", order=order,
-        title=f"Speech selection, English, budget {train_size}", evaluator_slug="selection-speech",
-        ml_task=Task.MLTask.KEYWORD_SPOTTING, config={"language": "en", "train_size": train_size},
-        quota_per_day=10, description=f"Select at most **{train_size}** training clips. " + DESCRIPTION,
-    )  # fmt: skip
+        challenge=challenge,
+        slug=f"speech-selection-en-{train_size}",
+        order=order,
+        title=f"Speech selection, English, budget {train_size}",
+        evaluator_slug="selection-speech",
+        ml_task=Task.MLTask.KEYWORD_SPOTTING,
+        config={"language": "en", "train_size": train_size},
+        quota_per_day=10,
+        description=f"Select at most **{train_size}** training clips. " + DESCRIPTION,
+    )
     for path in sorted(p for p in data_dir.rglob("*") if p.is_file() and p.name != "task.yaml"):
         with path.open("rb") as handle:
             task_data_file_put(task=task, relative_path=path.relative_to(data_dir).as_posix(), content=File(handle))
@@ -77,12 +81,12 @@ def _task(challenge: Challenge, data_dir: Path, train_size: int, order: int) -> 
     return task
 
 
-def _baselines(task: Task, division: Division, organizer: object, data_dir: Path) -> list[int]:
+def _baselines(task: Task, division: Division, organizer: User, data_dir: Path) -> list[int]:
     ids = []
     for name, selection in baseline_submissions(data_dir, seed=0).items():
         content = ContentFile(json.dumps(selection, indent=1).encode(), name=f"{name}.json")
         data = SubmissionInput(artifact=content, artifact_name=f"{name}.json", method_description=f"Baseline: {name}")
-        submission = submission_create(task=task, division=division, user=organizer, data=data, as_baseline=True)  # type: ignore[arg-type]
+        submission = submission_create(task=task, division=division, user=organizer, data=data, as_baseline=True)
         ids.append(submission.pk)
     return ids
 
@@ -100,16 +104,22 @@ def demo_create(*, out: io.TextIOBase | None = None) -> DemoInfo:
         for size, data_dir in data_dirs.items():
             generate_speech_task(data_dir, language="en", train_size=size, seed=0)
         challenge = Challenge.objects.create(
-            slug=DEMO_SLUG, title="DataPerf demo: selection for speech", visibility=Challenge.Visibility.PUBLIC,
+            slug=DEMO_SLUG,
+            title="DataPerf demo: selection for speech",
+            visibility=Challenge.Visibility.PUBLIC,
             summary="Pick the training clips that make a fixed keyword-spotting model best.",
-            description=DESCRIPTION, rules=RULES, starts_at=now - dt.timedelta(days=1),
+            description=DESCRIPTION,
+            rules=RULES,
+            starts_at=now - dt.timedelta(days=1),
             ends_at=now + dt.timedelta(days=365),
-        )  # fmt: skip
-        challenge.organizers.add(organizer)  # type: ignore[arg-type]
+        )
+        challenge.organizers.add(organizer)
         open_division = Division.objects.create(challenge=challenge, slug="open", kind="open", name="Open", order=0)
         Division.objects.create(challenge=challenge, slug="closed", kind="closed", name="Closed", order=1)
-        tasks = {size: _task(challenge, data_dir, size, order) for order, (size, data_dir) in enumerate(data_dirs.items())}
-        participation_register(challenge=challenge, user=participant, accept_rules=True)  # type: ignore[arg-type]
+        tasks = {
+            size: _task(challenge, data_dir, size, order) for order, (size, data_dir) in enumerate(data_dirs.items())
+        }
+        participation_register(challenge=challenge, user=participant, accept_rules=True)
         baseline_ids = [
             pk for size, task in tasks.items() for pk in _baselines(task, open_division, organizer, data_dirs[size])
         ]

@@ -18,9 +18,7 @@ class Leaderboard(models.Model):
     rebuilt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["task", "division", "split"], name="leaderboard_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["task", "division", "split"], name="leaderboard_unique")]
 
     def __str__(self) -> str:
         return f"{self.task} / {self.division.slug} / {self.split}"
@@ -41,6 +39,7 @@ class LeaderboardEntry(models.Model):
 
     class Meta:
         ordering = ["leaderboard", "rank", "submitted_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["leaderboard", "submission"], name="leaderboard_entry_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["leaderboard", "submission"], name="leaderboard_entry_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} {self.team_id} ({self.primary:.6g})"

@@ -11,7 +11,7 @@ from apps.challenges.evaluation import task_metric_specs, task_primary_metric
 from apps.challenges.models import Task
 from apps.divisions.models import Division
 from apps.leaderboards.models import Leaderboard
-from apps.submissions.models import Score, Submission
+from apps.submissions.models import Score
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,12 @@ def leaderboard_version(*, task: Task, division: Division, split: str = Score.Sp
 
 
 def _spec_dict(spec: Any) -> dict[str, Any]:
-    return {"name": spec.name, "label": spec.label, "higher_is_better": spec.higher_is_better, "scale": spec.display_scale}
+    return {
+        "name": spec.name,
+        "label": spec.label,
+        "higher_is_better": spec.higher_is_better,
+        "scale": spec.display_scale,
+    }
 
 
 def leaderboard_view(*, task: Task, division: Division, split: str = Score.Split.PUBLIC) -> LeaderboardView:
@@ -41,10 +46,15 @@ def leaderboard_view(*, task: Task, division: Division, split: str = Score.Split
         return LeaderboardView(0, None, _spec_dict(primary), columns, [])
     rows = [
         {
-            "rank": entry.rank, "team": entry.team.name, "submission_id": entry.submission_id,
-            "primary": entry.primary, "metrics": entry.metrics, "is_baseline": entry.is_baseline,
-            "submitted_at": entry.submitted_at.isoformat(), "submissions": entry.submission_count,
-        }  # fmt: skip
+            "rank": entry.rank,
+            "team": entry.team.name,
+            "submission_id": entry.submission_id,
+            "primary": entry.primary,
+            "metrics": entry.metrics,
+            "is_baseline": entry.is_baseline,
+            "submitted_at": entry.submitted_at.isoformat(),
+            "submissions": entry.submission_count,
+        }
         for entry in leaderboard.entries.select_related("team").order_by("rank", "submitted_at")
     ]
     rebuilt = leaderboard.rebuilt_at.isoformat() if leaderboard.rebuilt_at else None
@@ -56,13 +66,20 @@ def score_history(*, task: Task, division: Division, split: str = Score.Split.PU
     primary = task_primary_metric(task)
     scores = (
         Score.objects.filter(
-            split=split, metric=primary.name, evaluation__submission__task=task,
-            evaluation__submission__division=division, evaluation__submission__is_withdrawn=False,
+            split=split,
+            metric=primary.name,
+            evaluation__submission__task=task,
+            evaluation__submission__division=division,
+            evaluation__submission__is_withdrawn=False,
             evaluation__submission__is_disqualified=False,
-        )  # fmt: skip
+        )
         .filter(evaluation__submission__current_evaluation=F("evaluation"))
-        .values_list("value", "evaluation__submission__created_at", "evaluation__submission__team__name",
-                     "evaluation__submission__is_baseline")  # fmt: skip
+        .values_list(
+            "value",
+            "evaluation__submission__created_at",
+            "evaluation__submission__team__name",
+            "evaluation__submission__is_baseline",
+        )
         .order_by("evaluation__submission__created_at")
     )
     best: float | None = None
@@ -71,6 +88,7 @@ def score_history(*, task: Task, division: Division, split: str = Score.Split.PU
         if not is_baseline:
             improved = best is None or (value > best if primary.higher_is_better else value < best)
             best = value if improved else best
-        history.append({"t": created_at.isoformat(), "value": value, "team": team, "baseline": is_baseline, "best": best})
+        history.append(
+            {"t": created_at.isoformat(), "value": value, "team": team, "baseline": is_baseline, "best": best}
+        )
     return history
-

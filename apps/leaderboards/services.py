@@ -79,14 +79,22 @@ def leaderboard_rebuild(*, task: Task, division: Division, split: str = Score.Sp
     primary = task_primary_metric(task)
     with transaction.atomic():
         leaderboard = _locked_leaderboard(task, division, split)
-        rows = rank_candidates(_candidates(task, division, split, primary.name), higher_is_better=primary.higher_is_better)
+        rows = rank_candidates(
+            _candidates(task, division, split, primary.name), higher_is_better=primary.higher_is_better
+        )
         leaderboard.entries.all().delete()
         LeaderboardEntry.objects.bulk_create(
             LeaderboardEntry(
-                leaderboard=leaderboard, team_id=c.team_id, submission_id=c.submission_id, rank=rank,
-                primary=c.primary, metrics=c.metrics, is_baseline=c.is_baseline, submitted_at=c.submitted_at,
+                leaderboard=leaderboard,
+                team_id=c.team_id,
+                submission_id=c.submission_id,
+                rank=rank,
+                primary=c.primary,
+                metrics=c.metrics,
+                is_baseline=c.is_baseline,
+                submitted_at=c.submitted_at,
                 submission_count=count,
-            )  # fmt: skip
+            )
             for rank, c, count in rows
         )
         Leaderboard.objects.filter(pk=leaderboard.pk).update(version=F("version") + 1, rebuilt_at=timezone.now())

@@ -25,9 +25,13 @@ def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpRes
     division = division_of_task(task=task, slug=request.GET.get("division"))
     board = selectors.leaderboard_view(task=task, division=division)
     context = {
-        "challenge": challenge, "task": task, "division": division, "divisions": divisions_of_task(task=task),
-        "board": board, "chart_data": {"board": asdict(board), "history": selectors.score_history(task=task, division=division)},
-    }  # fmt: skip
+        "challenge": challenge,
+        "task": task,
+        "division": division,
+        "divisions": divisions_of_task(task=task),
+        "board": board,
+        "chart_data": {"board": asdict(board), "history": selectors.score_history(task=task, division=division)},
+    }
     return render(request, "leaderboards/task.html", context)
 
 

@@ -13,7 +13,7 @@ from apps.submissions.services.admin_actions import submission_rescore
 class EvaluationInline(admin.TabularInline[Evaluation, Submission]):
     model = Evaluation
     fields = ["created_at", "evaluator_version", "data_version", "primary_metric", "duration_seconds", "worker"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "evaluator_version", "data_version", "primary_metric", "duration_seconds", "worker"]
     extra = 0
     can_delete = False
 
@@ -26,7 +26,13 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
     list_display = ["pk", "task", "team", "division", "status", "attempts", "created_at", "is_baseline"]
     list_filter = ["status", "is_baseline", "task__challenge", "task"]
     search_fields = ["team__name", "artifact_sha256"]
-    readonly_fields = [f.name for f in Submission._meta.fields if f.name not in {"is_withdrawn", "is_disqualified"}]
+    readonly_fields = [
+        "task", "team", "division", "submitted_by", "artifact_name", "artifact_size", "artifact_sha256",
+        "code_archive_sha256", "method_description", "code_url", "status", "message", "progress", "progress_message",
+        "attempts", "lease_owner", "lease_expires_at", "created_at", "queued_at", "started_at", "finished_at",
+        "is_baseline", "current_evaluation",
+    ]  # fmt: skip
+    exclude = ["artifact", "code_archive"]
     inlines = [EvaluationInline]
     actions = ["rescore"]
 
@@ -36,7 +42,9 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
     @admin.action(description="Rescore the selected submissions")
     def rescore(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         queued = sum(submission_rescore(submission=submission) for submission in queryset)
-        self.message_user(request, f"Queued {queued} submission(s) for rescoring; others were not scored or failed yet.")
+        self.message_user(
+            request, f"Queued {queued} submission(s) for rescoring; others were not scored or failed yet."
+        )
 
 
 @admin.register(Score)

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage
 from django.db import models
-from django.utils.functional import LazyObject
 
 from apps.accounts.models import Team
 from apps.challenges.models import Task
 from apps.divisions.models import Division
 
 
-class PrivateStorage(LazyObject):
-    """Uploaded artifacts under MEDIA_ROOT/private with no URL: only permission-checked views stream them."""
-
-    def _setup(self) -> None:
-        self._wrapped = FileSystemStorage(location=f"{settings.MEDIA_ROOT}/private", base_url=None)
-
-
-private_storage = PrivateStorage()
+def private_storage() -> Storage:
+    """Uploaded artifacts under MEDIA_ROOT/private. No URL serves them by path."""
+    return FileSystemStorage(location=f"{settings.MEDIA_ROOT}/private", base_url="/not-served/")
 
 
 class Submission(models.Model):
@@ -81,7 +75,9 @@ class Submission(models.Model):
             models.Index(fields=["status", "lease_expires_at"], name="submission_lease_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(progress__gte=0, progress__lte=1), name="submission_progress_range"),
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0, progress__lte=1), name="submission_progress_range"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(status="running") | models.Q(lease_expires_at__isnull=False),
                 name="submission_running_has_lease",

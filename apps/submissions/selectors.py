@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
 from apps.challenges.evaluation import task_metric_specs, task_primary_metric
 from apps.challenges.models import Task
+from apps.core.users import AnyUser
 from apps.core.errors import NotFound
 from apps.submissions.models import Score, Submission
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 
 def _visible(user: AnyUser) -> QuerySet[Submission]:
@@ -45,11 +43,16 @@ def submission_get(*, submission_id: int, user: AnyUser) -> Submission:
 def submission_status(*, submission: Submission) -> dict[str, Any]:
     """What the submission page shows and polls: state, progress, message and (once scored) the metrics."""
     data: dict[str, Any] = {
-        "id": submission.pk, "status": submission.status, "status_label": submission.get_status_display(),
-        "terminal": submission.is_terminal, "progress": submission.progress,
-        "progress_message": submission.progress_message, "message": submission.message,
-        "attempts": submission.attempts, "metrics": None,
-    }  # fmt: skip
+        "id": submission.pk,
+        "status": submission.status,
+        "status_label": submission.get_status_display(),
+        "terminal": submission.is_terminal,
+        "progress": submission.progress,
+        "progress_message": submission.progress_message,
+        "message": submission.message,
+        "attempts": submission.attempts,
+        "metrics": None,
+    }
     if submission.current_evaluation_id is not None:
         data["metrics"] = submission_metrics(submission=submission)
     return data
@@ -58,6 +61,8 @@ def submission_status(*, submission: Submission) -> dict[str, Any]:
 def submission_metrics(*, submission: Submission) -> dict[str, Any]:
     primary = task_primary_metric(submission.task)
     labels = {spec.name: spec.label for spec in task_metric_specs(submission.task)}
+    if submission.current_evaluation_id is None:
+        return {}
     values = dict(
         Score.objects.filter(evaluation_id=submission.current_evaluation_id, split=Score.Split.PUBLIC).values_list(
             "metric", "value"
@@ -65,9 +70,15 @@ def submission_metrics(*, submission: Submission) -> dict[str, Any]:
     )
     evaluation = submission.current_evaluation
     return {
-        "primary": {"name": primary.name, "label": primary.label, "value": values.get(primary.name),
-                    "scale": primary.display_scale},  # fmt: skip
-        "metrics": [{"name": n, "label": labels.get(n, n), "value": v} for n, v in sorted(values.items()) if n != primary.name],
+        "primary": {
+            "name": primary.name,
+            "label": primary.label,
+            "value": values.get(primary.name),
+            "scale": primary.display_scale,
+        },
+        "metrics": [
+            {"name": n, "label": labels.get(n, n), "value": v} for n, v in sorted(values.items()) if n != primary.name
+        ],
         "evaluator_version": evaluation.evaluator_version if evaluation else "",
         "details": evaluation.details if evaluation else {},
     }

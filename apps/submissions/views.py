@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from apps.challenges import selectors as challenge_selectors
 from apps.challenges.evaluation import task_evaluator
 from apps.core.errors import DomainError
+from apps.core.users import signed_in_user
 from apps.divisions.selectors import divisions_of_task
 from apps.submissions import selectors
 from apps.submissions.forms import SubmissionForm
@@ -36,7 +37,9 @@ def submission_new(request: HttpRequest, slug: str, task_slug: str) -> HttpRespo
             code_url=form.cleaned_data["code_url"],
         )
         try:
-            submission = submission_create(task=task, division=form.cleaned_data["division"], user=request.user, data=data)
+            submission = submission_create(
+                task=task, division=form.cleaned_data["division"], user=signed_in_user(request), data=data
+            )
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -44,9 +47,14 @@ def submission_new(request: HttpRequest, slug: str, task_slug: str) -> HttpRespo
                 return redirect("submissions:detail", submission_id=submission.pk)
             rejected = submission
     context = {
-        "challenge": challenge, "task": task, "team": team, "form": form, "rejected": rejected,
-        "evaluator": task_evaluator(task), "quota": quota_status(task=task, team=team),
-    }  # fmt: skip
+        "challenge": challenge,
+        "task": task,
+        "team": team,
+        "form": form,
+        "rejected": rejected,
+        "evaluator": task_evaluator(task),
+        "quota": quota_status(task=task, team=team),
+    }
     return render(request, "submissions/form.html", context, status=422 if rejected or form.errors else 200)
 
 

@@ -19,9 +19,13 @@ def submission_rescore(*, submission: Submission) -> bool:
     """
     with transaction.atomic():
         updated = Submission.objects.filter(pk=submission.pk, status__in=[Status.SCORED, Status.FAILED]).update(
-            status=Status.QUEUED, attempts=0, queued_at=timezone.now(), message="",
-            progress=0.0, progress_message="Queued for rescoring",
-        )  # fmt: skip
+            status=Status.QUEUED,
+            attempts=0,
+            queued_at=timezone.now(),
+            message="",
+            progress=0.0,
+            progress_message="Queued for rescoring",
+        )
         if updated:
             enqueue_evaluation(submission.pk)
     return bool(updated)

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from evaluators import SubmissionError
-
 from apps.core.archives import ArchiveLimits, extract_archive
 from apps.core.errors import InvalidInput
 from apps.submissions.models import Submission
+from evaluators import SubmissionError
 
 SUBMISSION_ARCHIVE_LIMITS = ArchiveLimits(max_files=1000, max_bytes=1024**3)
 

@@ -18,7 +18,9 @@ def _send(task_name: str, queue: str, submission_id: int, countdown: float) -> N
         current_app.send_task(task_name, args=[submission_id], queue=queue, countdown=countdown or None)
     except (KombuError, OSError) as exc:
         # The row is committed in its waiting state; the reaper re-sends it once the broker is back.
-        log.warning("could not send %s for submission %s (%s); the reaper will resend it", task_name, submission_id, exc)
+        log.warning(
+            "could not send %s for submission %s (%s); the reaper will resend it", task_name, submission_id, exc
+        )
 
 
 def enqueue_evaluation(submission_id: int, *, countdown: float = 0) -> None:

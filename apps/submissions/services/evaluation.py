@@ -14,13 +14,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from evaluators import EvaluationResult, Evaluator, EvaluatorError, SubmissionError
 
 from apps.challenges.evaluation import task_loaded
 from apps.submissions.models import Evaluation, Score, Submission
 from apps.submissions.services.artifacts import artifact_path
 from apps.submissions.services.dispatch import enqueue_evaluation
 from apps.submissions.services.leases import LeaseKeeper, lease_deadline
+from evaluators import EvaluationResult, Evaluator, EvaluatorError, SubmissionError
 
 log = logging.getLogger(__name__)
 Status = Submission.Status
@@ -36,12 +36,14 @@ def submission_claim(*, submission_id: int, worker: str) -> Submission | None:
     """
     now = timezone.now()
     claimable = Q(status=Status.QUEUED) | Q(status=Status.RUNNING, lease_expires_at__lt=now)
-    claimed = (
-        Submission.objects.filter(claimable, pk=submission_id)
-        .update(
-            status=Status.RUNNING, lease_owner=worker, lease_expires_at=lease_deadline(now), started_at=now,
-            attempts=F("attempts") + 1, progress=0.0, progress_message="Starting",
-        )  # fmt: skip
+    claimed = Submission.objects.filter(claimable, pk=submission_id).update(
+        status=Status.RUNNING,
+        lease_owner=worker,
+        lease_expires_at=lease_deadline(now),
+        started_at=now,
+        attempts=F("attempts") + 1,
+        progress=0.0,
+        progress_message="Starting",
     )
     if not claimed:
         return None
@@ -54,9 +56,14 @@ def _environment(evaluator: Evaluator[Any, Any]) -> dict[str, str]:
 
 
 def submission_record(
-    *, submission: Submission, worker: str, evaluator: Evaluator[Any, Any], result: EvaluationResult,
-    duration: float, on_recorded: OnRecorded,
-) -> bool:  # fmt: skip
+    *,
+    submission: Submission,
+    worker: str,
+    evaluator: Evaluator[Any, Any],
+    result: EvaluationResult,
+    duration: float,
+    on_recorded: OnRecorded,
+) -> bool:
     """Write the evaluation, its scores and the `scored` state in one transaction, then call `on_recorded`
     inside it (the leaderboard rebuild), so a score is never visible without its ranking.
 
@@ -70,12 +77,18 @@ def submission_record(
             return False
         primary = evaluator.primary_metric(task.config)
         evaluation, created = Evaluation.objects.get_or_create(
-            submission=locked, evaluator_version=evaluator.version, data_version=task.data_version,
+            submission=locked,
+            evaluator_version=evaluator.version,
+            data_version=task.data_version,
             defaults={
-                "evaluator_slug": evaluator.slug, "primary_metric": primary.name, "details": result.details,
-                "environment": _environment(evaluator), "worker": worker, "duration_seconds": duration,
+                "evaluator_slug": evaluator.slug,
+                "primary_metric": primary.name,
+                "details": result.details,
+                "environment": _environment(evaluator),
+                "worker": worker,
+                "duration_seconds": duration,
             },
-        )  # fmt: skip
+        )
         if created:
             values = {primary.name: result.primary, **result.metrics}
             Score.objects.bulk_create(
@@ -83,9 +96,15 @@ def submission_record(
                 for name, value in values.items()
             )
         Submission.objects.filter(pk=locked.pk).update(
-            status=Status.SCORED, current_evaluation=evaluation, finished_at=timezone.now(), progress=1.0,
-            progress_message="Scored", message="", lease_owner="", lease_expires_at=None,
-        )  # fmt: skip
+            status=Status.SCORED,
+            current_evaluation=evaluation,
+            finished_at=timezone.now(),
+            progress=1.0,
+            progress_message="Scored",
+            message="",
+            lease_owner="",
+            lease_expires_at=None,
+        )
         locked.refresh_from_db()
         on_recorded(locked)
     return True
@@ -117,7 +136,9 @@ def submission_evaluate(*, submission_id: int, worker: str, on_recorded: OnRecor
         return "skipped"
     if submission.attempts > settings.EVALUATION_MAX_ATTEMPTS:
         message = f"The evaluation was interrupted {submission.attempts - 1} times; giving up."
-        submission_end_attempt(submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=False)
+        submission_end_attempt(
+            submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=False
+        )
         return "failed"
     try:
         with LeaseKeeper(submission_id, worker) as keeper:
@@ -125,21 +146,31 @@ def submission_evaluate(*, submission_id: int, worker: str, on_recorded: OnRecor
         if keeper.lost.is_set():
             return "lost-lease"
     except SubmissionError as exc:
-        submission_end_attempt(submission_id=submission_id, worker=worker, status=Status.REJECTED, message=str(exc), retry=False)
+        submission_end_attempt(
+            submission_id=submission_id, worker=worker, status=Status.REJECTED, message=str(exc), retry=False
+        )
         return "rejected"
     except (EvaluatorError, SoftTimeLimitExceeded) as exc:
         message = _failure_message(exc)
-        submission_end_attempt(submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=False)
+        submission_end_attempt(
+            submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=False
+        )
         return "failed"
     except Exception as exc:
         log.exception("evaluating submission %s failed", submission_id)
         message = f"The evaluator failed unexpectedly ({type(exc).__name__})."
-        submission_end_attempt(submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=True)
+        submission_end_attempt(
+            submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=True
+        )
         return "failed"
     recorded = submission_record(
-        submission=submission, worker=worker, evaluator=evaluator, result=result, duration=duration,
+        submission=submission,
+        worker=worker,
+        evaluator=evaluator,
+        result=result,
+        duration=duration,
         on_recorded=on_recorded,
-    )  # fmt: skip
+    )
     return "scored" if recorded else "lost-lease"
 
 

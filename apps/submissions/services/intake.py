@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -60,10 +60,12 @@ def _check_rules(*, task: Task, division: Division, data: SubmissionInput, as_ba
             f"The {division.name} division requires the code that produced the submission (a zip or tar.gz archive)."
         )
     if not as_baseline and task.challenge.phase_at(now) != Challenge.Phase.OPEN:
-        raise Forbidden(f"This challenge is {task.challenge.phase_at(now).label.lower()}: it accepts no submissions now.")
+        raise Forbidden(
+            f"This challenge is {task.challenge.phase_at(now).label.lower()}: it accepts no submissions now."
+        )
 
 
-def _team_for(*, task: Task, user: AbstractBaseUser, as_baseline: bool) -> Team:
+def _team_for(*, task: Task, user: User, as_baseline: bool) -> Team:
     if as_baseline:
         if not user_is_organizer(challenge=task.challenge, user=user):
             raise Forbidden("Only organizers can add baseline submissions.")
@@ -72,7 +74,7 @@ def _team_for(*, task: Task, user: AbstractBaseUser, as_baseline: bool) -> Team:
 
 
 def submission_create(
-    *, task: Task, division: Division, user: AbstractBaseUser, data: SubmissionInput, as_baseline: bool = False
+    *, task: Task, division: Division, user: User, data: SubmissionInput, as_baseline: bool = False
 ) -> Submission:
     """Store a new submission and start its validation.
 
@@ -93,10 +95,18 @@ def submission_create(
             Participation.objects.select_for_update().get(challenge_id=task.challenge_id, team=team)
             quota_consume_check(task=task, team=team, now=now)
         submission = Submission(
-            task=task, team=team, division=division, submitted_by=user, artifact_name=data.artifact_name[:255],
-            artifact_size=size, artifact_sha256=sha256, code_archive_sha256=code_sha, is_baseline=as_baseline,
-            method_description=data.method_description, code_url=data.code_url,
-        )  # fmt: skip
+            task=task,
+            team=team,
+            division=division,
+            submitted_by=user,
+            artifact_name=data.artifact_name[:255],
+            artifact_size=size,
+            artifact_sha256=sha256,
+            code_archive_sha256=code_sha,
+            is_baseline=as_baseline,
+            method_description=data.method_description,
+            code_url=data.code_url,
+        )
         submission.artifact.save(data.artifact_name, data.artifact, save=False)
         if data.code_archive is not None:
             submission.code_archive.save("code.archive", data.code_archive, save=False)

@@ -78,6 +78,6 @@ def quota_consume_check(*, task: Task, team: Team, now: dt.datetime) -> None:
     if status.remaining_today == 0:
         resets = status.resets_at.strftime("%Y-%m-%d %H:%M UTC") if status.resets_at else "later"
         raise QuotaExceeded(
-            f"Your team has used its {status.per_day} submissions for the last 24 hours; the next one is possible at {resets}."
+            f"Your team has used its {status.per_day} submissions for the last 24 hours; "
+            f"the next one is possible at {resets}."
         )
-

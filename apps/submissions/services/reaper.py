@@ -43,15 +43,21 @@ def _reap_expired_leases(now: dt.datetime) -> tuple[list[int], list[int]]:
         for submission in expired:
             if submission.attempts >= settings.EVALUATION_MAX_ATTEMPTS:
                 Submission.objects.filter(pk=submission.pk).update(
-                    status=Status.FAILED, finished_at=now, lease_owner="", lease_expires_at=None,
+                    status=Status.FAILED,
+                    finished_at=now,
+                    lease_owner="",
+                    lease_expires_at=None,
                     message=f"The evaluation was interrupted {submission.attempts} times (worker lost); giving up.",
-                )  # fmt: skip
+                )
                 failed.append(submission.pk)
             else:
                 Submission.objects.filter(pk=submission.pk).update(
-                    status=Status.QUEUED, queued_at=now, lease_owner="", lease_expires_at=None,
+                    status=Status.QUEUED,
+                    queued_at=now,
+                    lease_owner="",
+                    lease_expires_at=None,
                     progress_message="Requeued after the worker was lost",
-                )  # fmt: skip
+                )
                 enqueue_evaluation(submission.pk)
                 requeued.append(submission.pk)
     return requeued, failed

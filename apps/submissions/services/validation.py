@@ -6,12 +6,12 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
-from evaluators import EvaluatorError, SubmissionError
 
 from apps.challenges.evaluation import task_loaded
 from apps.submissions.models import Submission
 from apps.submissions.services.artifacts import artifact_path
 from apps.submissions.services.dispatch import enqueue_evaluation
+from evaluators import EvaluatorError, SubmissionError
 
 log = logging.getLogger(__name__)
 Status = Submission.Status
