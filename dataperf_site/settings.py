@@ -6,6 +6,7 @@ from pathlib import Path
 
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from dataperf_site.env import database_from_url, env_bool, env_int, env_list, env_path, env_str
 
@@ -137,7 +138,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
     else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 )
 # The embedded defaults keep their files under VAR_DIR; make the folders so a fresh clone just works.
-for _folder in (VAR_DIR, _BROKER_DIR / "out", _BROKER_DIR / "control"):
+for _folder in (VAR_DIR, STATIC_ROOT, _BROKER_DIR / "out", _BROKER_DIR / "control"):
     _folder.mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
@@ -146,6 +147,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "evaluate"
+CELERY_TASK_QUEUES = (Queue("validate"), Queue("evaluate"))
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

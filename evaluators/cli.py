@@ -45,9 +45,7 @@ def _stderr_progress(fraction: float, message: str) -> None:
 def _score(args: argparse.Namespace) -> int:
     opened = _open_task(args.task)
     parsed = opened.evaluator.validate(opened.task, args.submission)
-    result = opened.evaluator.evaluate(
-        opened.task, parsed, _stderr_progress if args.progress else no_progress
-    )
+    result = opened.evaluator.evaluate(opened.task, parsed, _stderr_progress if args.progress else no_progress)
     output: dict[str, Any] = {"primary": result.primary, "metrics": result.metrics}
     if args.details:
         output["details"] = result.details

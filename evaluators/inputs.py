@@ -45,8 +45,10 @@ def read_text_file(path: Path, *, max_bytes: int, label: str) -> str:
     Refuses a missing path, a directory and a file over `max_bytes` before reading it.
     """
     try:
+        if path.is_dir():
+            raise SubmissionError(f"{label}: is a directory; a single file is expected")
         if not path.is_file():
-            raise SubmissionError(f"{label}: no such file (a single file is expected)")
+            raise SubmissionError(f"{label}: no such file")
         size = path.stat().st_size
         if size > max_bytes:
             raise SubmissionError(f"{label}: the file has {size} bytes, more than the limit of {max_bytes}")
@@ -87,9 +89,7 @@ def parse_json(text: str, *, label: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_object_pairs)
     except json.JSONDecodeError as exc:
-        raise SubmissionError(
-            f"{label}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from exc
+        raise SubmissionError(f"{label}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
     except RecursionError as exc:
         raise SubmissionError(f"{label}: not valid JSON for this benchmark: nested too deeply") from exc
     except ValueError as exc:

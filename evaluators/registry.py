@@ -70,6 +70,11 @@ def configure(extra_paths: Sequence[str]) -> None:
         _resolve_slugs.cache_clear()
 
 
+def configured_paths() -> tuple[str, ...]:
+    """The host's additional dotted paths, as last given to `configure`."""
+    return _extra_paths
+
+
 def _entry_points() -> list[RegistryEntry]:
     found = metadata.entry_points(group=ENTRY_POINT_GROUP)
     return [
@@ -166,9 +171,7 @@ def _entry_problems(entry: RegistryEntry) -> tuple[str | None, list[str]]:
     except RegistryError as exc:
         return None, [f"{entry.origin}: {exc}"]
     if entry.slug is not None and cls.slug != entry.slug:
-        return entry.slug, [
-            f"{entry.origin}: registered as {entry.slug!r} but {entry.path} declares slug {cls.slug!r}"
-        ]
+        return entry.slug, [f"{entry.origin}: registered as {entry.slug!r} but {entry.path} declares slug {cls.slug!r}"]
     return cls.slug, []
 
 

@@ -63,9 +63,7 @@ def load_task_dir(path: Path | str) -> TaskDirectory:
         raise TaskConfigError(f"{task_file}: must be a mapping with the keys 'benchmark' and 'config'")
     unexpected = sorted(str(key) for key in document if key not in _TASK_KEYS)
     if unexpected:
-        raise TaskConfigError(
-            f"{task_file}: unexpected key(s) {', '.join(unexpected)}; allowed: benchmark, config"
-        )
+        raise TaskConfigError(f"{task_file}: unexpected key(s) {', '.join(unexpected)}; allowed: benchmark, config")
     slug = document.get("benchmark")
     if not isinstance(slug, str) or not slug:
         raise TaskConfigError(f"{task_file}: 'benchmark' must be a benchmark slug (a non-empty string)")
@@ -131,9 +129,7 @@ class _TaskCache:
 _CACHE = _TaskCache(max_entries=4)
 
 
-def cached_task(
-    evaluator: Evaluator[TaskT, Any], task_dir: Path, config: Mapping[str, Any], key: Hashable
-) -> TaskT:
+def cached_task(evaluator: Evaluator[TaskT, Any], task_dir: Path, config: Mapping[str, Any], key: Hashable) -> TaskT:
     """`evaluator.load_task(task_dir, config)`, loaded once per process for a given `key`.
 
     `key` must change whenever the data or the config change, e.g. `(task_id, data_version)`; it is

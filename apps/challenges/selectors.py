@@ -6,8 +6,8 @@ from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Team
 from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
-from apps.core.users import AnyUser
 from apps.core.errors import Forbidden, NotFound
+from apps.core.users import AnyUser
 
 
 def user_is_organizer(*, challenge: Challenge, user: AnyUser) -> bool:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
 from evaluators.registry import check_registry, configure
+from evaluators.runtime import blas_problems
 
 
 @register()
@@ -16,6 +17,14 @@ def evaluator_registry_check(app_configs: Any = None, **kwargs: Any) -> list[Che
     return [
         Error(problem, hint="Fix EVALUATOR_EXTRA_PATHS or the installed evaluator packages.", id="core.E001")
         for problem in check_registry()
+    ]
+
+
+@register()
+def numeric_runtime_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    return [
+        Warning(problem, hint="Set OPENBLAS_CORETYPE=Haswell before the process starts.", id="core.W002")
+        for problem in blas_problems()
     ]
 
 

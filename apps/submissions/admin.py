@@ -13,7 +13,14 @@ from apps.submissions.services.admin_actions import submission_rescore
 class EvaluationInline(admin.TabularInline[Evaluation, Submission]):
     model = Evaluation
     fields = ["created_at", "evaluator_version", "data_version", "primary_metric", "duration_seconds", "worker"]
-    readonly_fields = ["created_at", "evaluator_version", "data_version", "primary_metric", "duration_seconds", "worker"]
+    readonly_fields = [
+        "created_at",
+        "evaluator_version",
+        "data_version",
+        "primary_metric",
+        "duration_seconds",
+        "worker",
+    ]
     extra = 0
     can_delete = False
 

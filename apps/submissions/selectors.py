@@ -9,8 +9,8 @@ from django.db.models import Q, QuerySet
 
 from apps.challenges.evaluation import task_metric_specs, task_primary_metric
 from apps.challenges.models import Task
-from apps.core.users import AnyUser
 from apps.core.errors import NotFound
+from apps.core.users import AnyUser
 from apps.submissions.models import Score, Submission
 
 

@@ -102,9 +102,7 @@ def load_clip_lists(path: Path) -> ClipLists:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise TaskConfigError(f"{path}: cannot be read as YAML: {exc}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("targets"), dict):
-        raise TaskConfigError(
-            f"{path}: must be a mapping {{targets: {{word: [clip_id, ...]}}, nontargets: [...]}}"
-        )
+        raise TaskConfigError(f"{path}: must be a mapping {{targets: {{word: [clip_id, ...]}}, nontargets: [...]}}")
     targets = {
         _check_word(word, f"{path}: targets"): _string_list(ids, f"{path}: targets.{word}")
         for word, ids in document["targets"].items()
@@ -128,9 +126,7 @@ def _vectors(table: pa.Table, path: Path) -> FloatArray:
     column = table.column(VECTOR_COLUMN).combine_chunks()
     list_type = column.type
     is_list = pa.types.is_list(list_type) or pa.types.is_large_list(list_type)
-    if not (is_list or pa.types.is_fixed_size_list(list_type)) or not pa.types.is_floating(
-        list_type.value_type
-    ):
+    if not (is_list or pa.types.is_fixed_size_list(list_type)) or not pa.types.is_floating(list_type.value_type):
         raise TaskConfigError(f"{path}: column {VECTOR_COLUMN!r} must be a list of floats, not {list_type}")
     n_rows = len(column)
     if n_rows == 0:
@@ -160,9 +156,7 @@ def read_embedding_file(path: Path) -> EmbeddingBlock:
     return EmbeddingBlock(path=path, vectors=_vectors(table, path), row_of=row_of)
 
 
-def load_embedding_store(
-    directory: Path, stems: Iterable[str], *, expected_dim: int | None = None
-) -> EmbeddingStore:
+def load_embedding_store(directory: Path, stems: Iterable[str], *, expected_dim: int | None = None) -> EmbeddingStore:
     """Read `<directory>/<stem>.parquet` for every stem and check that all vectors have one dimension."""
     blocks = {stem: read_embedding_file(directory / f"{stem}.parquet") for stem in sorted(stems)}
     dims = {block.vectors.shape[1] for block in blocks.values() if len(block.vectors)}

@@ -39,13 +39,9 @@ class SelectionSpeechEvaluator(Evaluator[SpeechTask, SpeechSelection]):
     )
     data_files: ClassVar[tuple[DataFileRule, ...]] = (
         DataFileRule(ALLOWED_FILE, hidden=False, description="the clips a selection may use, per class"),
-        DataFileRule(
-            f"{TRAIN_DIR}/*.parquet", hidden=False, description="training embeddings, one file per word"
-        ),
+        DataFileRule(f"{TRAIN_DIR}/*.parquet", hidden=False, description="training embeddings, one file per word"),
         DataFileRule(EVAL_FILE, hidden=True, description="the evaluation clips, per class"),
-        DataFileRule(
-            f"{EVAL_DIR}/*.parquet", hidden=True, description="evaluation embeddings, one file per word"
-        ),
+        DataFileRule(f"{EVAL_DIR}/*.parquet", hidden=True, description="evaluation embeddings, one file per word"),
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,9 +50,7 @@ class SelectionSpeechEvaluator(Evaluator[SpeechTask, SpeechSelection]):
 
     def primary_metric(self, config: Mapping[str, Any]) -> MetricSpec:
         """Macro F1 averaged over the 10 seeds, shown x100 as on the DataPerf leaderboards."""
-        return MetricSpec(
-            PRIMARY_METRIC, "Macro F1, mean over 10 seeds", higher_is_better=True, display_scale=100
-        )
+        return MetricSpec(PRIMARY_METRIC, "Macro F1, mean over 10 seeds", higher_is_better=True, display_scale=100)
 
     def metric_specs(self, config: Mapping[str, Any]) -> list[MetricSpec]:
         """One macro F1 per seed, in the reference's seed order."""

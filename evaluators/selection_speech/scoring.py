@@ -50,9 +50,7 @@ def fit_and_predict(train: LabelledRows, evaluation: LabelledRows, seed: int) ->
     return predicted
 
 
-def _f1_values(
-    truth: npt.NDArray[Any], predicted: npt.NDArray[Any], n_classes: int
-) -> tuple[float, list[float]]:
+def _f1_values(truth: npt.NDArray[Any], predicted: npt.NDArray[Any], n_classes: int) -> tuple[float, list[float]]:
     """The reference macro F1 (over the labels present) and the F1 of every class id 0..n_classes-1."""
     with warnings.catch_warnings():
         # A class predicted but absent from the truth has an undefined recall: 0 by default, as the reference.
@@ -79,8 +77,7 @@ def _details(
         "per_seed": [{"seed": seed, PRIMARY_METRIC: macro} for seed, macro, _ in per_seed],
         "class_names": list(names),
         "per_class_f1": {
-            name: float(np.mean([per_class[index] for _, _, per_class in per_seed]))
-            for index, name in enumerate(names)
+            name: float(np.mean([per_class[index] for _, _, per_class in per_seed])) for index, name in enumerate(names)
         },
         "n_train_rows": len(train.labels),
         "n_entries": selection.n_entries,

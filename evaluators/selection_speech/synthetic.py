@@ -165,9 +165,7 @@ def generate_speech_task(
     allowed = ClipLists(targets={}, nontargets=[])
     evaluation = ClipLists(targets={}, nontargets=[])
     for word in TARGET_WORDS[language]:
-        allowed.targets[word] = _word_files(
-            gen, out_dir, word, shape.allowed_per_target, shape.unlisted_per_target
-        )
+        allowed.targets[word] = _word_files(gen, out_dir, word, shape.allowed_per_target, shape.unlisted_per_target)
         evaluation.targets[word] = _eval_file(gen, out_dir, word, shape.eval_per_target)
     for word in nontarget_words:
         allowed.nontargets.extend(_word_files(gen, out_dir, word, shape.allowed_per_nontarget_word, 0))
@@ -205,8 +203,7 @@ def _balanced(allowed: ClipLists, budget: int, rng: np.random.Generator | None) 
     quotas = _quotas(budget, len(words) + 1)
     return {
         "targets": {
-            word: _pick(rng, allowed.targets[word], quota)
-            for word, quota in zip(words, quotas[1:], strict=True)
+            word: _pick(rng, allowed.targets[word], quota) for word, quota in zip(words, quotas[1:], strict=True)
         },
         "nontargets": _pick(rng, allowed.nontargets, quotas[0]),
     }

@@ -43,19 +43,13 @@ class SpeechConfig:
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
         unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
         if unexpected:
-            raise TaskConfigError(
-                f"unexpected config key(s) {', '.join(unexpected)}; allowed: language, train_size"
-            )
+            raise TaskConfigError(f"unexpected config key(s) {', '.join(unexpected)}; allowed: language, train_size")
         language = config.get("language")
         if language not in LANGUAGES:
             raise TaskConfigError(f"config.language must be one of {', '.join(LANGUAGES)}, got {language!r}")
         train_size = config.get("train_size")
         # bool is an int subclass; `train_size: true` is a typo, not a budget of 1.
-        if (
-            isinstance(train_size, bool)
-            or not isinstance(train_size, int)
-            or not 0 < train_size <= MAX_TRAIN_SIZE
-        ):
+        if isinstance(train_size, bool) or not isinstance(train_size, int) or not 0 < train_size <= MAX_TRAIN_SIZE:
             raise TaskConfigError(
                 f"config.train_size must be an integer from 1 to {MAX_TRAIN_SIZE} (25 and 60 are the "
                 f"DataPerf budgets), got {train_size!r}"
@@ -75,9 +69,7 @@ class SpeechTask:
     of the task holding only the public files.
     """
 
-    def __init__(
-        self, *, task_dir: Path, config: SpeechConfig, allowed: ClipLists, train: EmbeddingStore
-    ) -> None:
+    def __init__(self, *, task_dir: Path, config: SpeechConfig, allowed: ClipLists, train: EmbeddingStore) -> None:
         self.task_dir = task_dir
         self.config = config
         self.allowed = allowed
@@ -108,15 +100,11 @@ class SpeechTask:
         clips = load_clip_lists(eval_file)
         unknown = sorted(set(clips.targets) - set(self.target_names))
         if unknown:
-            raise TaskConfigError(
-                f"{eval_file}: target word(s) {', '.join(unknown)} are not in {ALLOWED_FILE}"
-            )
+            raise TaskConfigError(f"{eval_file}: target word(s) {', '.join(unknown)} are not in {ALLOWED_FILE}")
         if not clips.nontargets and not any(clips.targets.values()):
             raise TaskConfigError(f"{eval_file}: lists no clip")
         expected_dim = self.train.dim or None
-        store = load_embedding_store(
-            self.task_dir / EVAL_DIR, clips.parquet_stems(), expected_dim=expected_dim
-        )
+        store = load_embedding_store(self.task_dir / EVAL_DIR, clips.parquet_stems(), expected_dim=expected_dim)
         check_clips_present(store, clips, eval_file)
         return assemble_rows(store, list(clips.targets.items()), clips.nontargets, self.class_of)
 

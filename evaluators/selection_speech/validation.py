@@ -46,9 +46,7 @@ def _top_level(document: Any) -> JSONObject:
     _reject_duplicates(document, "top-level object")
     for key in document:
         if key not in TOP_LEVEL_KEYS:
-            raise SubmissionError(
-                f'unexpected top-level key {show(key)}; only "targets" and "nontargets" are allowed'
-            )
+            raise SubmissionError(f'unexpected top-level key {show(key)}; only "targets" and "nontargets" are allowed')
     for key in TOP_LEVEL_KEYS:
         if key not in document:
             raise SubmissionError(
@@ -63,9 +61,7 @@ def _clip_list(value: Any, where: str) -> tuple[str, ...]:
         raise SubmissionError(f"{where} must be a list of clip id strings, got {json_type_name(value)}")
     for index, item in enumerate(value):
         if not isinstance(item, str):
-            raise SubmissionError(
-                f"{where}[{index}] must be a clip id string, got {json_type_name(item)} {show(item)}"
-            )
+            raise SubmissionError(f"{where}[{index}] must be a clip id string, got {json_type_name(item)} {show(item)}")
     return tuple(value)
 
 
@@ -80,9 +76,7 @@ def _elsewhere_hint(task: SpeechTask, clip_id: str) -> str:
 
 def _targets(task: SpeechTask, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(value, JSONObject):
-        raise SubmissionError(
-            f'"targets" must be an object {{word: [clip_id, ...]}}, got {json_type_name(value)}'
-        )
+        raise SubmissionError(f'"targets" must be an object {{word: [clip_id, ...]}}, got {json_type_name(value)}')
     _reject_duplicates(value, "targets")
     selected: list[tuple[str, tuple[str, ...]]] = []
     for word, ids in value.items():

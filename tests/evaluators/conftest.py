@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import evaluators
-from evaluators.registry import available_slugs, configure
+from evaluators.registry import available_slugs, configure, configured_paths
 from evaluators.selection_speech.synthetic import SyntheticShape, generate_speech_task
 from evaluators.selection_speech.task import SpeechTask
 
@@ -85,10 +85,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def reset_registry() -> Iterator[None]:
-    """Leave the registry as the tests found it (no extra paths)."""
+    """Start without host-configured paths and give the host's paths back afterwards."""
+    host_paths = configured_paths()
     configure([])
     yield
-    configure([])
+    configure(host_paths)
 
 
 @pytest.fixture(scope="session")

@@ -104,7 +104,7 @@ def test_it_rejects_a_missing_benchmark(tmp_path: Path) -> None:
 
 
 def test_it_rejects_an_unexpected_key(tmp_path: Path) -> None:
-    with pytest.raises(TaskConfigError, match="unexpected key.*confg"):
+    with pytest.raises(TaskConfigError, match=r"unexpected key.*confg"):
         load_task_dir(_task_dir(tmp_path, "benchmark: selection-speech\nconfg: {train_size: 25}\n"))
 
 
@@ -143,8 +143,7 @@ def test_concurrent_callers_share_one_load(tmp_path: Path) -> None:
     evaluator = CountingEvaluator()
     results: list[object] = []
     threads = [
-        threading.Thread(target=lambda: results.append(cached_task(evaluator, tmp_path, {}, key="k")))
-        for _ in range(8)
+        threading.Thread(target=lambda: results.append(cached_task(evaluator, tmp_path, {}, key="k"))) for _ in range(8)
     ]
     for thread in threads:
         thread.start()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import platform
 import time
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -21,11 +19,11 @@ from apps.submissions.services.artifacts import artifact_path
 from apps.submissions.services.dispatch import enqueue_evaluation
 from apps.submissions.services.leases import LeaseKeeper, lease_deadline
 from evaluators import EvaluationResult, Evaluator, EvaluatorError, SubmissionError
+from evaluators.runtime import environment_fingerprint
 
 log = logging.getLogger(__name__)
 Status = Submission.Status
 OnRecorded = Callable[[Submission], None]
-_PINNED = ("scikit-learn", "numpy", "scipy", "pandas", "pyarrow")
 
 
 def submission_claim(*, submission_id: int, worker: str) -> Submission | None:
@@ -51,8 +49,7 @@ def submission_claim(*, submission_id: int, worker: str) -> Submission | None:
 
 
 def _environment(evaluator: Evaluator[Any, Any]) -> dict[str, str]:
-    versions = {name: metadata.version(name) for name in _PINNED}
-    return {"python": platform.python_version(), "evaluator": evaluator.version, **versions}
+    return {"evaluator": evaluator.version, **environment_fingerprint()}
 
 
 def submission_record(

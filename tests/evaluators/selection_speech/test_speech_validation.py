@@ -56,7 +56,7 @@ def test_it_rejects_a_missing_file(reference_task: SpeechTask, tmp_path: Path) -
 
 
 def test_it_rejects_a_directory(reference_task: SpeechTask, tmp_path: Path) -> None:
-    assert "a single file is expected" in _rejects(reference_task, tmp_path)
+    assert "is a directory; a single file is expected" in _rejects(reference_task, tmp_path)
 
 
 def test_it_rejects_an_oversized_file_before_reading_it(reference_task: SpeechTask, tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_it_rejects_a_file_that_is_not_utf8(reference_task: SpeechTask, write_su
     message = _rejects(reference_task, write_submission(b'{"targets": {}, "nontargets": ["\xe9"]}'))
     assert "not UTF-8 text" in message
     assert "0xe9" in message
-    assert "byte offset 33" in message
+    assert "byte offset 32" in message
 
 
 def test_it_rejects_text_that_is_not_json_naming_line_and_column(
@@ -213,7 +213,7 @@ def test_it_says_when_a_target_id_belongs_to_another_word(
 def test_it_says_when_a_target_id_is_a_nontarget_clip(
     reference_task: SpeechTask, selection: dict[str, Any], write_submission: WriteSubmission
 ) -> None:
-    selection["targets"]["route"][1] = "nt03/common_voice_en_00000441.wav"
+    selection["targets"]["route"][1] = "nt03/common_voice_en_00000461.wav"
     message = _rejects(reference_task, write_submission(selection))
     assert "targets.route[1]" in message
     assert "it is an allowed nontarget clip" in message
