@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PLOTLY_JS := static/vendor/plotly.min.js
 export PYTHONDONTWRITEBYTECODE := 1
+# The OpenBLAS kernel the reference scores were computed with (see evaluators/runtime.py); only where the CPU has AVX2.
+ifneq ($(shell grep -m1 -o -w avx2 /proc/cpuinfo 2>/dev/null),)
+export OPENBLAS_CORETYPE ?= Haswell
+endif
 
 .PHONY: setup run test lint typecheck pytest browser demo bench clean
 

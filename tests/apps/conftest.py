@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_django.fixtures import Settings
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
@@ -72,6 +73,12 @@ def _quiet_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
     waits on the row lock the test holds (a real worker commits its claim first), so `LeaseKeeper.__exit__`
     would sit out its 10 s join. A tick longer than any test keeps the thread idle until it is told to stop."""
     monkeypatch.setattr(LeaseKeeper, "TICK", 3600.0)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Settings) -> None:
+    """The production hasher costs about 0.2 s per user, and most tests make two or three users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
