@@ -66,7 +66,7 @@ def competing_team(*, challenge: Challenge, user: AnyUser) -> Team:
     """The team a user submits for. Raises `Forbidden` when they are not an approved participant."""
     participation = participation_of(challenge=challenge, user=user)
     if participation is None:
-        raise Forbidden("Register for this challenge (and accept its rules) before submitting.")
+        raise Forbidden("Register for this challenge (and accept its rules) first.")
     if participation.status != Participation.Status.APPROVED:
         raise Forbidden("Your registration is awaiting the organizers' approval.")
     return participation.team
@@ -74,6 +74,13 @@ def competing_team(*, challenge: Challenge, user: AnyUser) -> Team:
 
 def task_public_files(*, task: Task) -> QuerySet[TaskDataFile]:
     return task.data_files.filter(role=TaskDataFile.Role.PUBLIC).order_by("relative_path")
+
+
+def task_public_files_for_download(*, task: Task, user: AnyUser) -> QuerySet[TaskDataFile]:
+    """The public files of the task, for an approved participant or an organizer (`Forbidden` otherwise)."""
+    if not user_is_organizer(challenge=task.challenge, user=user):
+        competing_team(challenge=task.challenge, user=user)
+    return task_public_files(task=task)
 
 
 def task_public_file_for_download(*, task: Task, file_id: int, user: AnyUser) -> TaskDataFile:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("challenges/<slug:slug>/", views.challenge_detail, name="detail"),
     path("challenges/<slug:slug>/register/", views.challenge_register, name="register"),
     path("challenges/<slug:slug>/tasks/<slug:task_slug>/", views.task_detail, name="task"),
+    path("challenges/<slug:slug>/tasks/<slug:task_slug>/data.zip", views.task_data_archive, name="task_data_zip"),
     path(
         "challenges/<slug:slug>/tasks/<slug:task_slug>/data/<int:file_id>/",
         views.task_data_download,

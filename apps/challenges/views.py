@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,6 +17,7 @@ from apps.challenges.services import participation_register
 from apps.core.errors import DomainError
 from apps.core.markdown import render_markdown
 from apps.core.users import signed_in_user
+from apps.core.zipstream import zip_stream
 
 
 @require_GET
@@ -70,6 +74,20 @@ def task_detail(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse
         "public_files": selectors.task_public_files(task=task),
     }
     return render(request, "challenges/task.html", context)
+
+
+@require_GET
+def task_data_archive(request: HttpRequest, slug: str, task_slug: str) -> StreamingHttpResponse:
+    """Every public file of the task in one zip, in the task directory's layout (ready for offline use)."""
+    challenge = selectors.challenge_get(slug=slug, user=request.user)
+    task = selectors.task_get(challenge=challenge, slug=task_slug, user=request.user)
+    files = selectors.task_public_files_for_download(task=task, user=request.user)
+    task_yaml = yaml.safe_dump({"benchmark": task.evaluator_slug, "config": task.config}, sort_keys=False)
+    members: list[tuple[str, Path | bytes]] = [(f"{task.slug}/task.yaml", task_yaml.encode())]
+    members += [(f"{task.slug}/{data_file.relative_path}", Path(data_file.file.path)) for data_file in files]
+    response = StreamingHttpResponse(zip_stream(members), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{task.slug}-public.zip"'
+    return response
 
 
 @require_GET

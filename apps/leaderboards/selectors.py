@@ -48,6 +48,8 @@ def leaderboard_view(*, task: Task, division: Division, split: str = Score.Split
         {
             "rank": entry.rank,
             "team": entry.team.name,
+            # A baseline is named by its method (several baselines come from one organizer team).
+            "label": entry.submission.method_description[:80] if entry.is_baseline else entry.team.name,
             "submission_id": entry.submission_id,
             "primary": entry.primary,
             "metrics": entry.metrics,
@@ -55,7 +57,7 @@ def leaderboard_view(*, task: Task, division: Division, split: str = Score.Split
             "submitted_at": entry.submitted_at.isoformat(),
             "submissions": entry.submission_count,
         }
-        for entry in leaderboard.entries.select_related("team").order_by("rank", "submitted_at")
+        for entry in leaderboard.entries.select_related("team", "submission").order_by("rank", "submitted_at")
     ]
     rebuilt = leaderboard.rebuilt_at.isoformat() if leaderboard.rebuilt_at else None
     return LeaderboardView(leaderboard.version, rebuilt, _spec_dict(primary), columns, rows)

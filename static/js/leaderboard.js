@@ -26,7 +26,7 @@
       tr.dataset.submission = entry.submission_id;
       if (entry.is_baseline) tr.className = "baseline";
       cell(tr, entry.rank, "rank");
-      const team = cell(tr, entry.team, "team");
+      const team = cell(tr, entry.label, "team");
       if (entry.is_baseline) {
         const badge = document.createElement("span");
         badge.className = "badge";
@@ -56,7 +56,7 @@
     Plotly.react("chart-ranking", [{
       type: "bar", orientation: "h",
       x: ordered.map(function (r) { return r.primary * scale; }),
-      y: ordered.map(function (r) { return "#" + r.rank + " " + r.team + (r.is_baseline ? " (baseline)" : ""); }),
+      y: ordered.map(function (r) { return "#" + r.rank + " " + r.label; }),
       marker: {color: ordered.map(function (r) { return r.is_baseline ? "#9aa5b1" : "#2f6fde"; })},
       hovertemplate: "%{y}: %{x:.3f}<extra></extra>",
     }], {
