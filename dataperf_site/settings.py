@@ -133,6 +133,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
         "data_folder_out": str(_BROKER_DIR / "out"),
         "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
+        # The file-system transport polls its folder; 1 s (its default) would dominate submit-to-ranked.
+        "polling_interval": 0.2,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
