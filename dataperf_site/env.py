@@ -57,8 +57,9 @@ def database_from_url(url: str) -> dict[str, object]:
     """Turn `postgres://user:pass@host:port/name` or `sqlite:///path` into a Django DATABASES entry."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = unquote(parsed.path)
-        if not path or path == "/":
+        # As everywhere: sqlite:///relative/path and sqlite:////absolute/path.
+        path = unquote(parsed.path)[1:]
+        if not path:
             raise ImproperlyConfigured(f"DATABASE_URL {url!r} names no SQLite file")
         # Writers take the lock at BEGIN, so two transactions never both read a quota and then both insert.
         return {

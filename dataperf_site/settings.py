@@ -121,7 +121,6 @@ TASK_DATA_ROOT = env_path("TASK_DATA_ROOT", VAR_DIR / "taskdata")
 # Uploads: bodies above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-SUBMISSION_MAX_BYTES_DEFAULT = env_int("SUBMISSION_MAX_BYTES_DEFAULT", 50 * 1024 * 1024, minimum=1)
 SUBMISSION_SYNC_VALIDATION_MAX_BYTES = env_int("SUBMISSION_SYNC_VALIDATION_MAX_BYTES", 5 * 1024 * 1024)
 
 # --- Celery ---------------------------------------------------------------------------------------------

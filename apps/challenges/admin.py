@@ -13,10 +13,13 @@ from django.http import HttpRequest
 
 from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
 from apps.challenges.services import (
+    clean_relative_path,
     data_file_required_role,
     task_check_data,
     task_config_validate,
+    task_data_file_delete,
     task_data_file_put,
+    task_data_file_set_role,
     task_data_import_archive,
 )
 from apps.core.errors import InvalidInput
@@ -67,6 +70,10 @@ class TaskDataFileForm(forms.ModelForm[TaskDataFile]):
         super().__init__(*args, **kwargs)
         self.fields["relative_path"].required = False
         self.fields["role"].required = False
+        if self.instance.pk:
+            # A stored file keeps its path: renaming a row would move a role onto other bytes (e.g. publish
+            # ground truth under a harmless name). Upload under the new path and delete the old row instead.
+            self.fields["relative_path"].disabled = True
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -75,6 +82,11 @@ class TaskDataFileForm(forms.ModelForm[TaskDataFile]):
             self.add_error("upload", "Choose the file to upload.")
         if upload is not None and not data.get("relative_path"):
             data["relative_path"] = upload.name
+        if data.get("relative_path"):
+            try:
+                data["relative_path"] = clean_relative_path(data["relative_path"])
+            except InvalidInput as exc:
+                self.add_error("relative_path", exc.message)
         return data
 
 
@@ -136,9 +148,10 @@ class TaskAdmin(admin.ModelAdmin[Task]):
         if formset.model is not TaskDataFile:
             super().save_formset(request, form, formset, change)
             return
-        for deleted in formset.deleted_objects if hasattr(formset, "deleted_objects") else []:
-            deleted.file.delete(save=False)
-            deleted.delete()
+        # Sets new/changed/deleted_objects for the admin's change message; files are stored by the services.
+        formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            task_data_file_delete(data_file=deleted)
         for inline_form in formset.forms:
             data = getattr(inline_form, "cleaned_data", {})
             if not data or data.get("DELETE"):
@@ -157,8 +170,8 @@ def _save_data_file(task: Task, inline_form: TaskDataFileForm, data: dict[str, A
     upload = data.get("upload")
     if upload is not None:
         task_data_file_put(task=task, relative_path=data["relative_path"], content=upload, role=data.get("role") or "")
-    elif inline_form.instance.pk and inline_form.has_changed():
-        inline_form.save()
+    elif inline_form.instance.pk and "role" in inline_form.changed_data:
+        task_data_file_set_role(data_file=inline_form.instance, role=data["role"])
 
 
 class TaskInline(admin.StackedInline[Task, Challenge]):

@@ -56,7 +56,8 @@ def task_config_validate(*, evaluator_slug: str, config: Any) -> dict[str, Any]:
         raise InvalidInput(str(exc)) from exc
 
 
-def _clean_relative_path(relative_path: str) -> str:
+def clean_relative_path(relative_path: str) -> str:
+    """The normalised POSIX form of a path inside a task directory; `InvalidInput` for one that leaves it."""
     path = PurePosixPath(relative_path.strip().replace("\\", "/"))
     if not path.parts or path.is_absolute() or ".." in path.parts or path.as_posix() == ".":
         raise InvalidInput(f"{relative_path!r} is not a relative path inside the task directory")
@@ -89,7 +90,7 @@ def task_data_file_put(*, task: Task, relative_path: str, content: File[Any], ro
     The role defaults to what the evaluator declares for the path; a file the evaluator declares hidden can
     never be made public (`InvalidInput`), so a mistake in the admin cannot leak ground truth.
     """
-    path = _clean_relative_path(relative_path)
+    path = clean_relative_path(relative_path)
     declared = data_file_required_role(evaluator_slug=task.evaluator_slug, relative_path=path)
     role = role or declared or TaskDataFile.Role.HIDDEN
     if declared == TaskDataFile.Role.HIDDEN and role != TaskDataFile.Role.HIDDEN:
@@ -105,6 +106,26 @@ def task_data_file_put(*, task: Task, relative_path: str, content: File[Any], ro
     data_file.file.save(path, content, save=False)
     data_file.save()
     Task.objects.filter(pk=task.pk).update(data_version=F("data_version") + 1)
+    return data_file
+
+
+@transaction.atomic
+def task_data_file_delete(*, data_file: TaskDataFile) -> None:
+    """Remove a data file (row and bytes) and bump the task's data version."""
+    data_file.file.delete(save=False)
+    data_file.delete()
+    Task.objects.filter(pk=data_file.task_id).update(data_version=F("data_version") + 1)
+
+
+def task_data_file_set_role(*, data_file: TaskDataFile, role: str) -> TaskDataFile:
+    """Change who may see a stored file. A file the evaluator declares hidden stays hidden (`InvalidInput`)."""
+    declared = data_file_required_role(
+        evaluator_slug=data_file.task.evaluator_slug, relative_path=data_file.relative_path
+    )
+    if declared == TaskDataFile.Role.HIDDEN and role != TaskDataFile.Role.HIDDEN:
+        raise InvalidInput(f"{data_file.relative_path} is hidden data for this benchmark; it cannot be public")
+    TaskDataFile.objects.filter(pk=data_file.pk).update(role=role)
+    data_file.role = role
     return data_file
 
 

@@ -98,7 +98,9 @@ def extract_archive(archive_path: Path, destination: Path, limits: ArchiveLimits
     """
     limits = limits or ArchiveLimits()
     size = archive_path.stat().st_size
-    destination.mkdir(parents=True, exist_ok=True)
+    if destination.exists():
+        raise FileExistsError(f"{destination} exists already; archives are unpacked into a new folder")
+    destination.mkdir(parents=True)
     try:
         if zipfile.is_zipfile(archive_path):
             return _extract_zip(archive_path, destination, limits, size)

@@ -39,7 +39,12 @@ _ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th":
 
 def render_markdown(text: str) -> str:
     """Return safe HTML for `text`: raw HTML, scripts, event handlers and `javascript:` links are removed."""
-    html = md.markdown(text, extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
+    html = md.markdown(
+        text,
+        extensions=["tables", "fenced_code", "sane_lists"],
+        extension_configs={"tables": {"use_align_attribute": True}},
+        output_format="html",
+    )
     return nh3.clean(
         html,
         tags=_TAGS,

@@ -37,9 +37,14 @@ def _locked_leaderboard(task: Task, division: Division, split: str) -> Leaderboa
 
 
 def _candidates(task: Task, division: Division, split: str, primary_name: str) -> list[_Candidate]:
-    submissions = Submission.objects.filter(
-        task=task, division=division, is_withdrawn=False, is_disqualified=False, current_evaluation__isnull=False
-    ).values("pk", "team_id", "is_baseline", "created_at", "current_evaluation_id")
+    # A rescore can end `rejected` (a rule now catches it): such a submission no longer ranks.
+    submissions = (
+        Submission.objects.filter(
+            task=task, division=division, is_withdrawn=False, is_disqualified=False, current_evaluation__isnull=False
+        )
+        .exclude(status__in=[Submission.Status.REJECTED, Submission.Status.CANCELLED])
+        .values("pk", "team_id", "is_baseline", "created_at", "current_evaluation_id")
+    )
     by_evaluation = {row["current_evaluation_id"]: row for row in submissions}
     metrics: dict[int, dict[str, float]] = {}
     scores = Score.objects.filter(evaluation_id__in=list(by_evaluation), split=split)
@@ -69,7 +74,7 @@ def rank_candidates(candidates: list[_Candidate], *, higher_is_better: bool) -> 
                 continue
             seen.add(candidate.team_id)
         rank = rows[-1][0] if rows and rows[-1][1].primary == candidate.primary else len(rows) + 1
-        rows.append((rank, candidate, counts.get(candidate.team_id, 1)))
+        rows.append((rank, candidate, 1 if candidate.is_baseline else counts[candidate.team_id]))
     return rows
 
 

@@ -10,14 +10,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pytest_django.fixtures import Settings
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from apps.accounts.models import Team
 from apps.accounts.services import team_ensure_personal
@@ -26,7 +25,6 @@ from apps.divisions.models import Division
 from apps.submissions.models import Evaluation, Score, Submission
 from apps.submissions.services import dispatch
 from apps.submissions.services.leases import LeaseKeeper
-from apps.submissions.services.quotas import quota_status
 from evaluators.selection_speech.scoring import SEEDS, seed_metric
 from evaluators.taskdir import clear_task_cache
 
@@ -152,7 +150,3 @@ def make_scored_submission(
 
 def team_of(user: User) -> Team:
     return team_ensure_personal(user=user)
-
-
-def remaining(task: Task, user: User, **kwargs: Any) -> int | None:
-    return quota_status(task=task, team=team_of(user), **kwargs).remaining

@@ -11,16 +11,17 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
-from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
+from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks, Settings
 
 from apps.challenges.models import Challenge, Task
 from apps.challenges.services import participation_register
 from apps.core.errors import Forbidden, InvalidInput
-from apps.core.queues import EVALUATE_QUEUE, EVALUATE_TASK
+from apps.core.queues import EVALUATE_QUEUE, EVALUATE_TASK, VALIDATE_QUEUE, VALIDATE_TASK
 from apps.divisions.models import Division
 from apps.submissions.models import Submission
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from apps.submissions.services.quotas import QuotaExceeded, quota_status
+from apps.submissions.services.validation import submission_validate
 from evaluators.selection_speech.evaluator import SelectionSpeechEvaluator
 from tests.apps.conftest import RecordingBroker, SentTask, private_files, team_of, upload
 
@@ -56,6 +57,39 @@ def test_it_sends_a_queued_submission_to_the_evaluators_once_the_insert_commits(
         submission = submit(registered, speech_selections["first-k"])
 
     assert broker.sent == [SentTask(EVALUATE_TASK, EVALUATE_QUEUE, submission.pk, 0)]
+
+
+def test_validating_again_leaves_a_queued_submission_as_it_is(
+    submit: Submit,
+    registered: User,
+    speech_selections: Selections,
+    broker: RecordingBroker,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    submission = submit(registered, speech_selections["first-k"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = submission_validate(submission_id=submission.pk)
+
+    assert (again.status, again.queued_at) == (Submission.Status.QUEUED, submission.queued_at)
+    assert broker.sent == []
+
+
+def test_a_large_upload_is_left_for_a_validation_worker(
+    submit: Submit,
+    registered: User,
+    speech_selections: Selections,
+    settings: Settings,
+    broker: RecordingBroker,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    settings.SUBMISSION_SYNC_VALIDATION_MAX_BYTES = 10
+
+    with django_capture_on_commit_callbacks(execute=True):
+        submission = submit(registered, speech_selections["first-k"])
+
+    assert submission.status == Submission.Status.RECEIVED
+    assert broker.sent == [SentTask(VALIDATE_TASK, VALIDATE_QUEUE, submission.pk, 0)]
 
 
 def test_it_rejects_an_invalid_selection_with_the_evaluators_message(submit: Submit, registered: User) -> None:

@@ -107,8 +107,14 @@ def submission_record(
     return True
 
 
-def submission_end_attempt(*, submission_id: int, worker: str, status: str, message: str, retry: bool) -> None:
-    """End this worker's attempt: reject, fail, or (when `retry` and attempts remain) queue it again."""
+def submission_end_attempt(
+    *, submission_id: int, worker: str, status: str, message: str, retry: bool, on_finished: OnRecorded | None = None
+) -> None:
+    """End this worker's attempt: reject, fail, or (when `retry` and attempts remain) queue it again.
+
+    `on_finished` runs in the same transaction when a previously scored submission (a rescore) is rejected: it
+    no longer ranks, so its leaderboard must be rebuilt with it.
+    """
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission_id)
         if locked.status != Status.RUNNING or locked.lease_owner != worker:
@@ -120,6 +126,9 @@ def submission_end_attempt(*, submission_id: int, worker: str, status: str, mess
         else:
             fields.update(status=status, finished_at=timezone.now())
         Submission.objects.filter(pk=submission_id).update(**fields)
+        if on_finished is not None and status == Status.REJECTED and locked.current_evaluation_id is not None:
+            locked.refresh_from_db()
+            on_finished(locked)
 
 
 def submission_evaluate(*, submission_id: int, worker: str, on_recorded: OnRecorded) -> str:
@@ -144,8 +153,9 @@ def submission_evaluate(*, submission_id: int, worker: str, on_recorded: OnRecor
             return "lost-lease"
     except SubmissionError as exc:
         submission_end_attempt(
-            submission_id=submission_id, worker=worker, status=Status.REJECTED, message=str(exc), retry=False
-        )
+            submission_id=submission_id, worker=worker, status=Status.REJECTED, message=str(exc), retry=False,
+            on_finished=on_recorded,
+        )  # fmt: skip
         return "rejected"
     except (EvaluatorError, SoftTimeLimitExceeded) as exc:
         message = _failure_message(exc)

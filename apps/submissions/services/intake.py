@@ -18,6 +18,7 @@ from apps.accounts.services import team_ensure_personal
 from apps.challenges.models import Challenge, Participation, Task
 from apps.challenges.selectors import competing_team, user_is_organizer
 from apps.core.errors import Forbidden, InvalidInput
+from apps.core.files import human_size
 from apps.divisions.models import Division
 from apps.submissions.models import Submission
 from apps.submissions.services.dispatch import enqueue_validation
@@ -42,7 +43,7 @@ def _digest(content: File[Any], limit: int, what: str) -> tuple[str, int]:
     for chunk in content.chunks():
         size += len(chunk)
         if size > limit:
-            raise InvalidInput(f"The {what} is larger than the {limit // (1024 * 1024)} MB this task accepts.")
+            raise InvalidInput(f"The {what} is larger than the {human_size(limit)} this task accepts.")
         digest.update(chunk)
     content.seek(0)
     if size == 0:

@@ -45,7 +45,8 @@ class QuotaStatus:
 
 def _counted(task: Task, team: Team) -> QuerySet[Submission]:
     submissions = Submission.objects.filter(task=task, team=team, is_baseline=False)
-    excluded = [Submission.Status.CANCELLED]
+    # Platform faults (failed) never cost the team a submission.
+    excluded = [Submission.Status.CANCELLED, Submission.Status.FAILED]
     if not task.quota_counts_rejected:
         excluded.append(Submission.Status.REJECTED)
     return submissions.exclude(status__in=excluded)

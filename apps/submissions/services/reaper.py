@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.submissions.models import Submission
@@ -72,8 +73,14 @@ def _resend_waiting(now: dt.datetime) -> list[int]:
             enqueue_evaluation(pk)
             resent.append(pk)
         # A web process that died while validating leaves the row in `validating`: give it back to a worker.
-        Submission.objects.filter(status=Status.VALIDATING, created_at__lt=cutoff).update(status=Status.RECEIVED)
-        for pk in Submission.objects.filter(status=Status.RECEIVED, created_at__lt=cutoff).values_list("pk", flat=True):
+        Submission.objects.filter(status=Status.VALIDATING, validation_started_at__lt=cutoff).update(
+            status=Status.RECEIVED
+        )
+        waiting = Submission.objects.filter(status=Status.RECEIVED, created_at__lt=cutoff).filter(
+            Q(last_sent_at__isnull=True) | Q(last_sent_at__lt=cutoff)
+        )
+        for pk in waiting.values_list("pk", flat=True):
+            Submission.objects.filter(pk=pk, status=Status.RECEIVED).update(last_sent_at=now)
             enqueue_validation(pk)
             resent.append(pk)
     return resent

@@ -27,7 +27,9 @@ def submission_validate(*, submission_id: int) -> Submission:
     Claims the row with a conditional update, so a second call (a redelivered message, the web process and a
     worker racing) does nothing and returns the row as it is.
     """
-    claimed = Submission.objects.filter(pk=submission_id, status=Status.RECEIVED).update(status=Status.VALIDATING)
+    claimed = Submission.objects.filter(pk=submission_id, status=Status.RECEIVED).update(
+        status=Status.VALIDATING, validation_started_at=timezone.now()
+    )
     submission = _load(submission_id)
     if not claimed:
         return submission
@@ -40,6 +42,10 @@ def submission_validate(*, submission_id: int) -> Submission:
     except EvaluatorError as exc:
         log.error("task %s is misconfigured: %s", submission.task_id, exc)
         return _finish(submission, Status.FAILED, "The task's data is misconfigured; the organizers have been told.")
+    except Exception as exc:
+        # A validator bug must not leave the row in `validating` (the reaper would cycle it forever).
+        log.exception("validating submission %s crashed", submission_id)
+        return _finish(submission, Status.FAILED, f"The validator failed unexpectedly ({type(exc).__name__}).")
     with transaction.atomic():
         Submission.objects.filter(pk=submission_id, status=Status.VALIDATING).update(
             status=Status.QUEUED, queued_at=timezone.now(), progress_message="Waiting for an evaluation worker"
