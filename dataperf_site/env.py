@@ -53,7 +53,7 @@ def env_path(name: str, default: Path) -> Path:
     return Path(raw).resolve() if raw else default
 
 
-def database_from_url(url: str) -> dict[str, object]:
+def database_from_url(url: str, *, conn_max_age: int = 60) -> dict[str, object]:
     """Turn `postgres://user:pass@host:port/name` or `sqlite:///path` into a Django DATABASES entry."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
@@ -79,7 +79,7 @@ def database_from_url(url: str) -> dict[str, object]:
             "PASSWORD": unquote(parsed.password or ""),
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": 60,
+            "CONN_MAX_AGE": conn_max_age,
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }

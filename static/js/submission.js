@@ -32,6 +32,29 @@
     metrics.replaceChildren(heading, table);
   }
 
+  // Evaluator details as a bar chart: per-class values when the evaluator reports them, else per-seed ones.
+  function renderDetails(data) {
+    const chart = document.getElementById("chart-details");
+    const details = data.metrics && data.metrics.details;
+    if (!details || typeof Plotly === "undefined") return;
+    let x, y, title;
+    if (details.per_class_f1) {
+      x = Object.keys(details.per_class_f1);
+      y = x.map(function (k) { return details.per_class_f1[k]; });
+      title = "F1 per class (mean over seeds)";
+    } else if (details.per_seed) {
+      x = details.per_seed.map(function (s) { return "seed " + s.seed; });
+      y = details.per_seed.map(function (s) { return s.macro_f1; });
+      title = "Macro F1 per seed";
+    } else {
+      return;
+    }
+    chart.hidden = false;
+    Plotly.react(chart, [{type: "bar", x: x, y: y, marker: {color: "#2f6fde"}}],
+      {title: {text: title}, margin: {l: 50, r: 20, t: 40, b: 60}, yaxis: {range: [0, 1]}, height: 300},
+      {displaylogo: false, responsive: true});
+  }
+
   function render(data) {
     label.textContent = data.status_label;
     label.className = "state state-" + data.status;
@@ -40,6 +63,7 @@
     message.textContent = data.message;
     message.classList.toggle("error-box", data.status === "rejected" || data.status === "failed");
     renderMetrics(data);
+    renderDetails(data);
   }
 
   function poll() {

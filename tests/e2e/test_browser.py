@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connections
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from apps.challenges.models import Task
@@ -20,6 +21,13 @@ from tests.e2e.conftest import Process
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+
+@pytest.fixture
+def site(django_db_setup: None, live_server: Any) -> str:
+    """The live server's URL. Requested after the test database exists, so that the (session-long) server
+    stops before the database is dropped."""
+    return str(live_server.url)
 
 
 @pytest.fixture
@@ -36,6 +44,9 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
         yield chromium
         chromium.close()
+        # ORM calls made while Playwright runs get their own connection (asgiref's context-local storage
+        # sees another context); close it, or the test database could not be dropped at the end.
+        connections.close_all()
 
 
 def _log_in(page: Page, base: str, username: str) -> None:
@@ -47,7 +58,7 @@ def _log_in(page: Page, base: str, username: str) -> None:
 
 
 def test_a_participant_submits_in_the_browser_and_sees_the_row_appear_without_reloading(
-    live_server: Any,
+    site: str,
     browser: Browser,
     registered: User,
     speech_task: Task,
@@ -57,7 +68,7 @@ def test_a_participant_submits_in_the_browser_and_sees_the_row_appear_without_re
     tmp_path: Path,
 ) -> None:
     worker = start_worker()
-    base = live_server.url
+    base = site
     context = browser.new_context()
     errors: list[str] = []
     board = context.new_page()
@@ -87,13 +98,13 @@ def test_a_participant_submits_in_the_browser_and_sees_the_row_appear_without_re
 
 
 def test_a_malformed_upload_shows_the_precise_message_in_the_browser(
-    live_server: Any, browser: Browser, registered: User, speech_task: Task, tmp_path: Path
+    site: str, browser: Browser, registered: User, speech_task: Task, tmp_path: Path
 ) -> None:
     page = browser.new_page()
-    _log_in(page, live_server.url, registered.username)
+    _log_in(page, site, registered.username)
     bad = tmp_path / "bad.json"
     bad.write_text('{"targets": {"episode": []}, "nontargets": [')
-    page.goto(f"{live_server.url}/challenges/{speech_task.challenge.slug}/tasks/{speech_task.slug}/submit/")
+    page.goto(f"{site}/challenges/{speech_task.challenge.slug}/tasks/{speech_task.slug}/submit/")
     page.set_input_files("input[name=artifact]", str(bad))
     page.fill("textarea[name=method_description]", "broken on purpose")
     page.click("#submission-form button[type=submit]")
