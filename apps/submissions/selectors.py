@@ -60,7 +60,9 @@ def submission_status(*, submission: Submission) -> dict[str, Any]:
 
 def submission_metrics(*, submission: Submission) -> dict[str, Any]:
     primary = task_primary_metric(submission.task)
-    labels = {spec.name: spec.label for spec in task_metric_specs(submission.task)}
+    specs = task_metric_specs(submission.task)
+    labels = {spec.name: spec.label for spec in specs}
+    order = {spec.name: index for index, spec in enumerate(specs)}
     if submission.current_evaluation_id is None:
         return {}
     values = dict(
@@ -76,8 +78,11 @@ def submission_metrics(*, submission: Submission) -> dict[str, Any]:
             "value": values.get(primary.name),
             "scale": primary.display_scale,
         },
+        # In the evaluator's display order; a metric it no longer declares (older version) comes last.
         "metrics": [
-            {"name": n, "label": labels.get(n, n), "value": v} for n, v in sorted(values.items()) if n != primary.name
+            {"name": n, "label": labels.get(n, n), "value": v}
+            for n, v in sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+            if n != primary.name
         ],
         "evaluator_version": evaluation.evaluator_version if evaluation else "",
         "details": evaluation.details if evaluation else {},
