@@ -55,6 +55,8 @@ class MetricSpec:
     label: str
     higher_is_better: bool = True
     display_scale: float = 1.0
+    leaderboard_column: bool = False
+    """Shown as a column of the leaderboard table (per-concept or per-model values, say)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,20 @@ class EvaluationResult:
     primary: float
     metrics: dict[str, float]
     details: dict[str, Any] = field(default_factory=dict)
+
+
+def chart(
+    kind: str, title: str, x: Sequence[Any], y: Sequence[float], *, x_label: str = "", y_label: str = "",
+    series: str = "",
+) -> dict[str, Any]:  # fmt: skip
+    """One chart for `EvaluationResult.details["charts"]` (a list of these), drawn on the submission page.
+
+    `kind` is "bar" or "line"; charts with the same title and different `series` share one plot.
+    """
+    if kind not in {"bar", "line"}:
+        raise ValueError(f"unknown chart kind {kind!r}")
+    return {"kind": kind, "title": title, "x": list(x), "y": [float(v) for v in y], "x_label": x_label,
+            "y_label": y_label, "series": series}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,14 @@ class Evaluator(abc.ABC, Generic[TaskT, ParsedT]):
     submission_is_directory: ClassVar[bool] = False
     """True when the artifact is a directory (uploaded as a zip or tar.gz archive and unpacked safely)."""
     data_files: ClassVar[Sequence[DataFileRule]] = ()
+    demo_module: ClassVar[str | None] = None
+    """Dotted path of a module with the benchmark's synthetic data (see `evaluators.demo`): used for the demo
+    challenge and by the contract test that every registered evaluator passes."""
+
+    def check_task(self, task: TaskT) -> list[str]:
+        """Problems an organizer must fix, found with every file (public and hidden) present: e.g. a task whose
+        metric would divide by zero. Called when task data changes, before any submission is scored."""
+        return []
 
     @abc.abstractmethod
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -143,3 +167,15 @@ class Evaluator(abc.ABC, Generic[TaskT, ParsedT]):
         self, task: TaskT, parsed: ParsedT, report_progress: ProgressCallback = no_progress
     ) -> EvaluationResult:
         """Score a validated submission. Deterministic: the same inputs give the same result."""
+
+
+class CollectiveEvaluator(Evaluator[TaskT, ParsedT]):
+    """An evaluator whose score of one submission depends on the others (test-set creation divides an item's
+    credit among every submission holding it). `evaluate` scores a submission as if it were alone; the
+    platform calls `evaluate_all` over every ranked submission of the task, in one job, whenever one lands."""
+
+    @abc.abstractmethod
+    def evaluate_all(
+        self, task: TaskT, parsed: Mapping[str, ParsedT], report_progress: ProgressCallback = no_progress
+    ) -> dict[str, EvaluationResult]:
+        """Score every submission (key -> parsed artifact) together; return key -> result for every key."""

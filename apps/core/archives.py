@@ -150,3 +150,16 @@ def _extract_tar(path: Path, destination: Path, limits: ArchiveLimits, size: int
                 _copy_limited(source, target, info.size, info.name)
             written.append(rel.as_posix())
         return written
+
+
+def is_archive(path: Path) -> bool:
+    """True for a zip or tar (possibly compressed) file."""
+    return zipfile.is_zipfile(path) or tarfile.is_tarfile(path)
+
+
+def make_zip(folder: Path, target: Path) -> Path:
+    """Zip the files under `folder` (paths relative to it) into `target`; returns `target`."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            archive.write(path, path.relative_to(folder).as_posix())
+    return target

@@ -34,6 +34,7 @@ def _spec_dict(spec: Any) -> dict[str, Any]:
         "label": spec.label,
         "higher_is_better": spec.higher_is_better,
         "scale": spec.display_scale,
+        "column": spec.leaderboard_column,
     }
 
 

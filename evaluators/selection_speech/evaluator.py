@@ -37,6 +37,7 @@ class SelectionSpeechEvaluator(Evaluator[SpeechTask, SpeechSelection]):
         'one JSON file {"targets": {"<word>": [clip_id, ...], ...}, "nontargets": [clip_id, ...]} '
         "with at most train_size clip ids from allowed_training_set.yaml"
     )
+    demo_module: ClassVar[str | None] = "evaluators.selection_speech.synthetic"
     data_files: ClassVar[tuple[DataFileRule, ...]] = (
         DataFileRule(ALLOWED_FILE, hidden=False, description="the clips a selection may use, per class"),
         DataFileRule(f"{TRAIN_DIR}/*.parquet", hidden=False, description="training embeddings, one file per word"),

@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.svm import SVC
 
-from evaluators.base import EvaluationResult, ProgressCallback
+from evaluators.base import EvaluationResult, ProgressCallback, chart
 from evaluators.selection_speech.data import LabelledRows, assemble_rows
 from evaluators.selection_speech.task import SpeechTask
 from evaluators.selection_speech.validation import SpeechSelection
@@ -73,7 +73,14 @@ def _details(
 ) -> dict[str, Any]:
     names = task.class_names
     counts = np.bincount(train.labels.astype(np.int64), minlength=len(names))
+    per_class_f1 = [float(np.mean([per_class[index] for _, _, per_class in per_seed])) for index in range(len(names))]
+    charts = [
+        chart("bar", "F1 per class (mean over seeds)", names, per_class_f1, y_label="F1"),
+        chart("bar", "Training rows per class", names, [int(c) for c in counts], y_label="rows"),
+        chart("bar", "Macro F1 per seed", [f"seed {s}" for s, _, _ in per_seed], [m for _, m, _ in per_seed]),
+    ]
     return {
+        "charts": charts,
         "per_seed": [{"seed": seed, PRIMARY_METRIC: macro} for seed, macro, _ in per_seed],
         "class_names": list(names),
         "per_class_f1": {

@@ -11,6 +11,8 @@ embedding (label noise), so a selection matters but the task is not trivial. Eve
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from evaluators.demo import DemoTask
 from evaluators.selection_speech.data import (
     ALLOWED_FILE,
     CLIP_COLUMN,
@@ -242,3 +245,42 @@ def baseline_submissions(task_dir: Path, *, seed: int = 0) -> dict[str, dict[str
         "random-balanced": _balanced(allowed, budget, rng),
         "random": _uniform(allowed, budget, rng),
     }
+
+
+# --- The demo protocol of `evaluators.demo` -----------------------------------------------------------------
+
+DEMO_TASKS = [
+    DemoTask(
+        slug=f"speech-selection-en-{size}",
+        title=f"Speech selection, English, budget {size}",
+        ml_task="keyword-spotting",
+        config={"language": "en", "train_size": size},
+        description=(
+            f"Pick at most **{size}** training clips (targets and nontargets together) out of "
+            "`allowed_training_set.yaml`. The fixed model is a soft-voting ensemble of an SVM and a logistic "
+            "regression on 1024-dimensional spoken-word embeddings, scored by macro F1 on the hidden "
+            "evaluation set, averaged over 10 seeds."
+        ),
+    )
+    for size in (25, 60)
+]
+
+
+def generate_task(out_dir: Path, *, config: Mapping[str, Any], seed: int = 0, small: bool = False) -> None:
+    """A complete task directory for `config` (`language`, `train_size`); `small` shrinks the embeddings."""
+    shape = SyntheticShape(dim=64, allowed_per_target=20, eval_per_target=15) if small else None
+    generate_speech_task(
+        out_dir, language=str(config.get("language", "en")), train_size=int(config.get("train_size", 25)),
+        seed=seed, shape=shape,
+    )  # fmt: skip
+
+
+def write_baselines(task_dir: Path, out_dir: Path, *, seed: int = 0) -> dict[str, Path]:
+    """The baseline selections of `baseline_submissions`, written as JSON files into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, selection in baseline_submissions(task_dir, seed=seed).items():
+        path = out_dir / f"{name}.json"
+        path.write_text(json.dumps(selection, indent=1), encoding="utf-8")
+        written[name] = path
+    return written

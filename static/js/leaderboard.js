@@ -19,8 +19,21 @@
     return (value * scale).toFixed(scale === 1 ? 4 : 2);
   }
 
+  function renderHead(board, extra) {
+    const head = document.getElementById("leaderboard-head");
+    const labels = ["Rank", "Team", board.primary.label]
+      .concat(extra.map(function (c) { return c.label; }), ["Submissions", "Submitted"]);
+    head.replaceChildren.apply(head, labels.map(function (label) {
+      const th = document.createElement("th");
+      th.textContent = label;
+      return th;
+    }));
+  }
+
   function renderTable(board) {
     const scale = board.primary.scale;
+    const extra = board.columns.filter(function (c) { return c.column; });
+    renderHead(board, extra);
     const rows = board.rows.map(function (entry) {
       const tr = document.createElement("tr");
       tr.dataset.submission = entry.submission_id;
@@ -35,6 +48,10 @@
         team.appendChild(badge);
       }
       cell(tr, formatScore(entry.primary, scale), "score");
+      extra.forEach(function (c) {
+        const value = entry.metrics[c.name];
+        cell(tr, value === undefined ? "" : formatScore(value, c.scale), "metric");
+      });
       cell(tr, entry.is_baseline ? "" : entry.submissions, "count");
       cell(tr, entry.submitted_at.replace("T", " ").slice(0, 19), "when");
       return tr;
@@ -42,7 +59,7 @@
     if (rows.length === 0) {
       const tr = document.createElement("tr");
       const td = cell(tr, "No scored submissions yet.");
-      td.colSpan = 5;
+      td.colSpan = 5 + extra.length;
       rows.push(tr);
     }
     body.replaceChildren.apply(body, rows);

@@ -32,27 +32,32 @@
     metrics.replaceChildren(heading, table);
   }
 
-  // Evaluator details as a bar chart: per-class values when the evaluator reports them, else per-seed ones.
-  function renderDetails(data) {
-    const chart = document.getElementById("chart-details");
-    const details = data.metrics && data.metrics.details;
-    if (!details || typeof Plotly === "undefined") return;
-    let x, y, title;
-    if (details.per_class_f1) {
-      x = Object.keys(details.per_class_f1);
-      y = x.map(function (k) { return details.per_class_f1[k]; });
-      title = "F1 per class (mean over seeds)";
-    } else if (details.per_seed) {
-      x = details.per_seed.map(function (s) { return "seed " + s.seed; });
-      y = details.per_seed.map(function (s) { return s.macro_f1; });
-      title = "Macro F1 per seed";
-    } else {
-      return;
-    }
-    chart.hidden = false;
-    Plotly.react(chart, [{type: "bar", x: x, y: y, marker: {color: "#2f6fde"}}],
-      {title: {text: title}, margin: {l: 50, r: 20, t: 40, b: 60}, yaxis: {range: [0, 1]}, height: 300},
-      {displaylogo: false, responsive: true});
+  // The evaluator's charts (details.charts: kind, title, x, y, labels, series): one plot per title, one
+  // trace per series. Generic: a new benchmark brings its charts without code here.
+  function renderCharts(data) {
+    const holder = document.getElementById("charts");
+    const charts = (data.metrics && data.metrics.details && data.metrics.details.charts) || [];
+    if (!charts.length || typeof Plotly === "undefined" || holder.dataset.drawn) return;
+    const byTitle = new Map();
+    charts.forEach(function (c) {
+      if (!byTitle.has(c.title)) byTitle.set(c.title, []);
+      byTitle.get(c.title).push(c);
+    });
+    byTitle.forEach(function (group, title) {
+      const div = document.createElement("div");
+      div.className = "chart";
+      holder.appendChild(div);
+      const traces = group.map(function (c) {
+        const trace = {type: c.kind === "line" ? "scatter" : "bar", x: c.x, y: c.y, name: c.series || title};
+        if (c.kind === "line") trace.mode = "lines";
+        return trace;
+      });
+      Plotly.newPlot(div, traces, {
+        title: {text: title}, margin: {l: 60, r: 20, t: 40, b: 60}, height: 300, showlegend: group.length > 1,
+        xaxis: {title: {text: group[0].x_label}}, yaxis: {title: {text: group[0].y_label}},
+      }, {displaylogo: false, responsive: true});
+    });
+    holder.dataset.drawn = "1";
   }
 
   function render(data) {
@@ -63,7 +68,7 @@
     message.textContent = data.message;
     message.classList.toggle("error-box", data.status === "rejected" || data.status === "failed");
     renderMetrics(data);
-    renderDetails(data);
+    renderCharts(data);
   }
 
   function poll() {

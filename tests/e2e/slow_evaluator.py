@@ -20,6 +20,7 @@ class SlowSpeechEvaluator(SelectionSpeechEvaluator):
     title: ClassVar[str] = "Selection for speech, slowed down (tests only)"
     version: ClassVar[str] = "test-1"
     pause_seconds: ClassVar[float] = 4.0
+    demo_module: ClassVar[str | None] = None
 
     def evaluate(
         self, task: SpeechTask, parsed: SpeechSelection, report_progress: ProgressCallback = no_progress

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from apps.core.archives import ArchiveLimits, extract_archive
+from apps.core.archives import ArchiveLimits, extract_archive, is_archive
 from apps.core.errors import InvalidInput
 from apps.submissions.models import Submission
 from evaluators import SubmissionError
@@ -17,20 +17,29 @@ SUBMISSION_ARCHIVE_LIMITS = ArchiveLimits(max_files=1000, max_bytes=1024**3)
 
 @contextmanager
 def artifact_path(submission: Submission, *, is_directory: bool) -> Iterator[Path]:
-    """The artifact as the evaluator expects it: a file under the participant's own file name, or a directory
-    unpacked (safely) from the uploaded archive; both in a temporary directory that disappears afterwards.
-    An unsafe archive becomes a `SubmissionError`."""
+    """The artifact as the evaluator expects it, in a temporary directory that disappears afterwards.
+
+    A file artifact appears under the participant's own file name, so that messages name *their* file. A
+    directory artifact is unpacked (safely) from the uploaded zip or tar.gz; a single non-archive file
+    becomes a directory holding just that file (one concept's CSV, say). An unsafe archive becomes a
+    `SubmissionError` naming the member and the rule.
+    """
     stored = Path(submission.artifact.path)
+    name = Path(submission.artifact_name.replace("\\", "/")).name or "submission"
     with tempfile.TemporaryDirectory(prefix=f"submission-{submission.pk}-") as tmp:
         if not is_directory:
-            # Under the name the participant gave it, so that messages name *their* file.
-            shown = Path(tmp) / (Path(submission.artifact_name.replace("\\", "/")).name or "submission")
+            shown = Path(tmp) / name
             shown.symlink_to(stored)
             yield shown
             return
         target = Path(tmp) / "submission"
+        if not is_archive(stored):
+            target.mkdir()
+            (target / name).symlink_to(stored)
+            yield target
+            return
         try:
             extract_archive(stored, target, SUBMISSION_ARCHIVE_LIMITS)
         except InvalidInput as exc:
-            raise SubmissionError(str(exc)) from exc
+            raise SubmissionError(f"{name}: {exc}") from exc
         yield target

@@ -1,0 +1,77 @@
+"""Every registered evaluator with synthetic data passes the same end-to-end checks: its demo task loads, its
+baselines validate and score (deterministically, reporting progress), and garbage is rejected cleanly."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evaluators import SubmissionError, available_slugs, get_evaluator
+from evaluators.base import Evaluator
+from evaluators.demo import demo_module
+from evaluators.taskdir import load_task_dir
+
+
+def _with_demo() -> list[str]:
+    return [slug for slug in available_slugs() if get_evaluator(slug).demo_module]
+
+
+@pytest.fixture(params=_with_demo())
+def demo(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Evaluator[Any, Any], Path, dict[str, Path]]:
+    evaluator = get_evaluator(request.param)
+    module = demo_module(evaluator)
+    assert module is not None
+    assert module.DEMO_TASKS, "a demo module declares at least one demo task"
+    task_dir = tmp_path / "task"
+    module.generate_task(task_dir, config=module.DEMO_TASKS[0].config, seed=0, small=True)
+    baselines = module.write_baselines(task_dir, tmp_path / "baselines", seed=0)
+    assert baselines, "a demo module writes at least one baseline"
+    return evaluator, task_dir, baselines
+
+
+def test_every_demo_task_directory_names_its_benchmark_and_a_valid_config(
+    demo: tuple[Evaluator[Any, Any], Path, dict[str, Path]],
+) -> None:
+    evaluator, task_dir, _ = demo
+    described = load_task_dir(task_dir)
+    assert described.slug == evaluator.slug
+    assert evaluator.validate_config(described.config) is not None
+
+
+def test_every_baseline_scores_deterministically_and_reports_progress(
+    demo: tuple[Evaluator[Any, Any], Path, dict[str, Path]],
+) -> None:
+    evaluator, task_dir, baselines = demo
+    config = evaluator.validate_config(load_task_dir(task_dir).config)
+    task = evaluator.load_task(task_dir, config)
+    assert evaluator.check_task(task) == []
+    declared = {spec.name for spec in evaluator.metric_specs(config)}
+    progress: list[float] = []
+    for path in baselines.values():
+        progress.clear()
+        first = evaluator.evaluate(task, evaluator.validate(task, path), lambda f, m: progress.append(f))
+        second = evaluator.evaluate(task, evaluator.validate(task, path))
+        assert math.isfinite(first.primary)
+        assert first.primary == second.primary
+        assert first.metrics == second.metrics
+        assert set(first.metrics) <= declared
+        assert progress and all(0.0 <= f <= 1.0 for f in progress)
+
+
+def test_garbage_is_rejected_with_the_evaluators_own_error(
+    demo: tuple[Evaluator[Any, Any], Path, dict[str, Path]], tmp_path: Path
+) -> None:
+    evaluator, task_dir, _ = demo
+    task = evaluator.load_task(task_dir, evaluator.validate_config(load_task_dir(task_dir).config))
+    garbage = tmp_path / "garbage"
+    if evaluator.submission_is_directory:
+        garbage.mkdir()
+        (garbage / "noise.bin").write_bytes(b"\x00\xff not a submission \x80")
+    else:
+        garbage.write_bytes(b"\x00\xff not a submission \x80")
+    with pytest.raises(SubmissionError) as raised:
+        evaluator.validate(task, garbage)
+    assert str(raised.value).strip()
