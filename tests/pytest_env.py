@@ -21,7 +21,9 @@ DEFAULTS = {
     "REAPER_INTERVAL_SECONDS": "2",
     "QUEUED_RESEND_SECONDS": "30",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "EVALUATOR_EXTRA_PATHS": "tests.e2e.slow_evaluator:SlowSpeechEvaluator",
+    "EVALUATOR_EXTRA_PATHS": (
+        "tests.e2e.slow_evaluator:SlowSpeechEvaluator,tests.plugins.toy_collective:ToyCollectiveEvaluator"
+    ),
 }
 for key, value in DEFAULTS.items():
     os.environ.setdefault(key, value)

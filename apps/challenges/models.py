@@ -115,6 +115,11 @@ class Task(models.Model):
         default=False, help_text="Whether submissions rejected by validation use up quota."
     )
     max_upload_bytes = models.PositiveBigIntegerField(default=50 * 1024 * 1024)
+    # Collective scoring (an item's credit depends on every submission holding it): each landed score asks
+    # for a task-wide rescore; one job serves all requests made before it started.
+    collective_requested = models.PositiveIntegerField(default=0)
+    collective_done = models.PositiveIntegerField(default=0)
+    collective_rescored_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -53,6 +53,11 @@ def task_get(*, challenge: Challenge, slug: str, user: AnyUser) -> Task:
     return task
 
 
+def tasks_public(*, user: AnyUser) -> QuerySet[Task]:
+    """Published tasks of the challenges listed for this user (the benchmark matrix shows these)."""
+    return Task.objects.filter(challenge__in=challenges_listed(user=user), is_published=True)
+
+
 def participation_of(*, challenge: Challenge, user: AnyUser) -> Participation | None:
     """The participation through which this user competes in the challenge, if any."""
     if not user.is_authenticated:

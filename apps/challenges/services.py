@@ -158,18 +158,26 @@ def _common_folder(names: list[str]) -> str:
 
 
 def task_check_data(*, task: Task) -> list[str]:
-    """Problems with the task's data: required files the evaluator declares but that are missing."""
+    """Problems an organizer must fix before participants submit: required files missing, a configuration the
+    evaluator refuses, data it cannot load, or a task it cannot score (e.g. a metric that would divide by
+    zero). Loads the task with every file, public and hidden, exactly as a worker would."""
     evaluator = get_evaluator(task.evaluator_slug)
     present = list(task.data_files.values_list("relative_path", flat=True))
-    problems = []
-    for rule in evaluator.data_files:
-        if rule.required and not any(fnmatch.fnmatch(path, rule.pattern) for path in present):
-            problems.append(f"missing {rule.pattern}: {rule.description}")
+    problems = [
+        f"missing {rule.pattern}: {rule.description}"
+        for rule in evaluator.data_files
+        if rule.required and not any(fnmatch.fnmatch(path, rule.pattern) for path in present)
+    ]
     try:
-        evaluator.validate_config(task.config)
+        config = evaluator.validate_config(task.config)
     except TaskConfigError as exc:
-        problems.append(f"configuration: {exc}")
-    return problems
+        return [*problems, f"configuration: {exc}"]
+    if problems:
+        return problems
+    try:
+        return evaluator.check_task(evaluator.load_task(task.data_dir, config))
+    except EvaluatorError as exc:
+        return [f"data: {exc}"]
 
 
 def task_data_delete_all(*, task: Task) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F
+from django.db.models import Count, F, QuerySet
 
 from apps.challenges.evaluation import task_metric_specs, task_primary_metric
 from apps.challenges.models import Task
 from apps.divisions.models import Division
-from apps.leaderboards.models import Leaderboard
-from apps.submissions.models import Score
+from apps.leaderboards.models import Leaderboard, LeaderboardEntry
+from apps.submissions.models import Score, Submission
 
 
 @dataclass(frozen=True)
@@ -95,3 +95,60 @@ def score_history(*, task: Task, division: Division, split: str = Score.Split.PU
             {"t": created_at.isoformat(), "value": value, "team": team, "baseline": is_baseline, "best": best}
         )
     return history
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    tasks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class BenchmarkMatrix:
+    """The paper's Table 2: benchmark types (rows) x ML tasks (columns); each cell lists the public tasks."""
+
+    columns: list[tuple[str, str]]
+    rows: list[tuple[str, str, list[MatrixCell]]]
+
+
+def _leaders(task_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The best non-baseline entry of each task's public leaderboards (the first division that has one)."""
+    entries = (
+        LeaderboardEntry.objects.filter(
+            leaderboard__task_id__in=task_ids, leaderboard__split=Score.Split.PUBLIC, is_baseline=False, rank=1
+        )
+        .select_related("team", "leaderboard__division")
+        .order_by("leaderboard__division__order", "submitted_at")
+    )
+    leaders: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        leaders.setdefault(entry.leaderboard.task_id, {"team": entry.team.name, "primary": entry.primary})
+    return leaders
+
+
+def benchmark_matrix(*, tasks: QuerySet[Task], benchmarks: list[tuple[str, str]]) -> BenchmarkMatrix:
+    """Fill the matrix from `tasks` (the caller decides which are visible) for the given (slug, title) rows."""
+    task_list = list(tasks.select_related("challenge"))
+    ids = [task.pk for task in task_list]
+    leaders = _leaders(ids)
+    counts = dict(
+        Submission.objects.filter(task_id__in=ids, is_baseline=False)
+        .values_list("task_id")
+        .annotate(n=Count("pk"))
+        .values_list("task_id", "n")
+    )
+    columns = list(Task.MLTask.choices)
+    rows = []
+    for slug, title in benchmarks:
+        cells = []
+        for ml_task, _ in columns:
+            cells.append(
+                MatrixCell(
+                    [
+                        {"task": t, "leader": leaders.get(t.pk), "submissions": counts.get(t.pk, 0)}
+                        for t in task_list
+                        if t.evaluator_slug == slug and t.ml_task == ml_task
+                    ]
+                )
+            )
+        rows.append((slug, title, cells))
+    return BenchmarkMatrix(columns=[(str(v), str(label)) for v, label in columns], rows=rows)

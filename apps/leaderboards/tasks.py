@@ -6,7 +6,8 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.challenges.models import Task
-from apps.core.queues import EVALUATE_TASK, REBUILD_LEADERBOARDS_TASK
+from apps.core.queues import EVALUATE_TASK, REBUILD_LEADERBOARDS_TASK, RESCORE_COLLECTIVE_TASK
+from apps.leaderboards.collective import task_rescore_collective
 from apps.leaderboards.pipeline import evaluate_and_rank
 from apps.leaderboards.services import leaderboards_rebuild_for_task
 
@@ -26,3 +27,8 @@ def evaluate_submission(submission_id: int) -> str:
 def rebuild_leaderboards(task_id: int) -> int:
     task = Task.objects.filter(pk=task_id).first()
     return 0 if task is None else leaderboards_rebuild_for_task(task=task)
+
+
+@shared_task(name=RESCORE_COLLECTIVE_TASK, acks_late=True, soft_time_limit=settings.EVALUATION_SOFT_TIME_LIMIT)
+def rescore_collective(task_id: int) -> int | None:
+    return task_rescore_collective(task_id=task_id)

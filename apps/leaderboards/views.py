@@ -12,6 +12,7 @@ from apps.challenges import selectors as challenge_selectors
 from apps.challenges.models import Challenge, Task
 from apps.divisions.selectors import division_of_task, divisions_of_task
 from apps.leaderboards import selectors
+from evaluators import available_slugs, get_evaluator
 
 
 def _task(request: HttpRequest, slug: str, task_slug: str) -> tuple[Challenge, Task]:
@@ -48,3 +49,13 @@ def task_leaderboard_json(request: HttpRequest, slug: str, task_slug: str) -> Ht
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache"
     return response
+
+
+@require_GET
+def benchmark_matrix(request: HttpRequest) -> HttpResponse:
+    """The paper's Table 2: every benchmark type x ML task, each cell linking the tasks that fill it."""
+    benchmarks = [(slug, get_evaluator(slug).title) for slug in available_slugs()]
+    matrix = selectors.benchmark_matrix(
+        tasks=challenge_selectors.tasks_public(user=request.user), benchmarks=benchmarks
+    )
+    return render(request, "leaderboards/matrix.html", {"matrix": matrix})

@@ -101,6 +101,7 @@ class Evaluation(models.Model):
     evaluator_slug = models.CharField(max_length=60)
     evaluator_version = models.CharField(max_length=40)
     data_version = models.PositiveIntegerField()
+    round = models.PositiveIntegerField(default=0, help_text="0: scored alone; n: the task's n-th collective rescore.")
     primary_metric = models.CharField(max_length=100)
     details = models.JSONField(default=dict, blank=True)
     environment = models.JSONField(default=dict, blank=True, help_text="Library versions used.")
@@ -113,7 +114,7 @@ class Evaluation(models.Model):
         constraints = [
             # A second run of the same evaluation (a redelivered message) can never add a second result.
             models.UniqueConstraint(
-                fields=["submission", "evaluator_version", "data_version"], name="evaluation_unique_run"
+                fields=["submission", "evaluator_version", "data_version", "round"], name="evaluation_unique_run"
             )
         ]
 

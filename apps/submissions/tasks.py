@@ -17,4 +17,9 @@ def validate_submission(submission_id: int) -> str:
 @shared_task(name=REAP_TASK, ignore_result=True)
 def reap_submissions() -> dict[str, list[int]]:
     report = submissions_reap()
-    return {"requeued": report.requeued, "failed": report.failed, "resent": report.resent}
+    return {
+        "requeued": report.requeued,
+        "failed": report.failed,
+        "resent": report.resent,
+        "collective": report.collective,
+    }

@@ -87,7 +87,7 @@ def test_it_leaves_a_running_submission_with_a_live_lease_alone(
     report = reap()
 
     submission.refresh_from_db()
-    assert report == ReapReport(requeued=[], failed=[], resent=[])
+    assert report == ReapReport(requeued=[], failed=[], resent=[], collective=[])
     assert (submission.status, submission.lease_owner, submission.lease_expires_at) == (
         Status.RUNNING,
         "dead-worker",

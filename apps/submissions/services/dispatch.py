@@ -8,19 +8,23 @@ from celery import current_app
 from django.db import transaction
 from kombu.exceptions import KombuError
 
-from apps.core.queues import EVALUATE_QUEUE, EVALUATE_TASK, VALIDATE_QUEUE, VALIDATE_TASK
+from apps.core.queues import (
+    EVALUATE_QUEUE,
+    EVALUATE_TASK,
+    RESCORE_COLLECTIVE_TASK,
+    VALIDATE_QUEUE,
+    VALIDATE_TASK,
+)
 
 log = logging.getLogger(__name__)
 
 
-def _send(task_name: str, queue: str, submission_id: int, countdown: float) -> None:
+def _send(task_name: str, queue: str, object_id: int, countdown: float) -> None:
     try:
-        current_app.send_task(task_name, args=[submission_id], queue=queue, countdown=countdown or None)
+        current_app.send_task(task_name, args=[object_id], queue=queue, countdown=countdown or None)
     except (KombuError, OSError) as exc:
         # The row is committed in its waiting state; the reaper re-sends it once the broker is back.
-        log.warning(
-            "could not send %s for submission %s (%s); the reaper will resend it", task_name, submission_id, exc
-        )
+        log.warning("could not send %s for %s (%s); the reaper will resend it", task_name, object_id, exc)
 
 
 def enqueue_evaluation(submission_id: int, *, countdown: float = 0) -> None:
@@ -29,3 +33,9 @@ def enqueue_evaluation(submission_id: int, *, countdown: float = 0) -> None:
 
 def enqueue_validation(submission_id: int) -> None:
     transaction.on_commit(lambda: _send(VALIDATE_TASK, VALIDATE_QUEUE, submission_id, 0))
+
+
+def enqueue_collective_rescore(task_id: int) -> None:
+    """A task-wide rescore of a collective benchmark (after a short delay, so that a burst of landing scores
+    is served by one job)."""
+    transaction.on_commit(lambda: _send(RESCORE_COLLECTIVE_TASK, EVALUATE_QUEUE, task_id, 2))

@@ -52,6 +52,30 @@ def _environment(evaluator: Evaluator[Any, Any]) -> dict[str, str]:
     return {"evaluator": evaluator.version, **environment_fingerprint()}
 
 
+def evaluation_store(
+    *, submission: Submission, evaluator: Evaluator[Any, Any], result: EvaluationResult, round: int, worker: str,
+    duration: float,
+) -> Evaluation:  # fmt: skip
+    """The immutable evaluation and its scores for (submission, evaluator version, data version, round).
+    Idempotent: when it exists already, it is returned unchanged (a repeated run never writes twice)."""
+    task = submission.task
+    primary = evaluator.primary_metric(task.config)
+    evaluation, created = Evaluation.objects.get_or_create(
+        submission=submission, evaluator_version=evaluator.version, data_version=task.data_version, round=round,
+        defaults={
+            "evaluator_slug": evaluator.slug, "primary_metric": primary.name, "details": result.details,
+            "environment": _environment(evaluator), "worker": worker, "duration_seconds": duration,
+        },
+    )  # fmt: skip
+    if created:
+        values = {primary.name: result.primary, **result.metrics}
+        Score.objects.bulk_create(
+            Score(evaluation=evaluation, split=Score.Split.PUBLIC, metric=name, value=float(value))
+            for name, value in values.items()
+        )
+    return evaluation
+
+
 def submission_record(
     *,
     submission: Submission,
@@ -67,31 +91,13 @@ def submission_record(
     Returns False, writing nothing, when this worker no longer holds the lease: the run that holds it will
     record. The unique evaluation per (submission, evaluator version, data version) makes a repeat a no-op.
     """
-    task = submission.task
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if locked.status != Status.RUNNING or locked.lease_owner != worker:
             return False
-        primary = evaluator.primary_metric(task.config)
-        evaluation, created = Evaluation.objects.get_or_create(
-            submission=locked,
-            evaluator_version=evaluator.version,
-            data_version=task.data_version,
-            defaults={
-                "evaluator_slug": evaluator.slug,
-                "primary_metric": primary.name,
-                "details": result.details,
-                "environment": _environment(evaluator),
-                "worker": worker,
-                "duration_seconds": duration,
-            },
+        evaluation = evaluation_store(
+            submission=locked, evaluator=evaluator, result=result, round=0, worker=worker, duration=duration
         )
-        if created:
-            values = {primary.name: result.primary, **result.metrics}
-            Score.objects.bulk_create(
-                Score(evaluation=evaluation, split=Score.Split.PUBLIC, metric=name, value=float(value))
-                for name, value in values.items()
-            )
         Submission.objects.filter(pk=locked.pk).update(
             status=Status.SCORED,
             current_evaluation=evaluation,

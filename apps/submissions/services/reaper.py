@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.challenges.models import Task
 from apps.submissions.models import Submission
-from apps.submissions.services.dispatch import enqueue_evaluation, enqueue_validation
+from apps.submissions.services.dispatch import enqueue_collective_rescore, enqueue_evaluation, enqueue_validation
 
 Status = Submission.Status
 
@@ -21,6 +22,7 @@ class ReapReport:
     requeued: list[int]
     failed: list[int]
     resent: list[int]
+    collective: list[int]
 
 
 def submissions_reap(*, now: dt.datetime | None = None) -> ReapReport:
@@ -29,7 +31,7 @@ def submissions_reap(*, now: dt.datetime | None = None) -> ReapReport:
     broker restart). Every re-send is harmless: claims are conditional."""
     now = now or timezone.now()
     requeued, failed = _reap_expired_leases(now)
-    return ReapReport(requeued=requeued, failed=failed, resent=_resend_waiting(now))
+    return ReapReport(requeued=requeued, failed=failed, resent=_resend_waiting(now), collective=_resend_collective(now))
 
 
 def _reap_expired_leases(now: dt.datetime) -> tuple[list[int], list[int]]:
@@ -84,3 +86,16 @@ def _resend_waiting(now: dt.datetime) -> list[int]:
             enqueue_validation(pk)
             resent.append(pk)
     return resent
+
+
+def _resend_collective(now: dt.datetime) -> list[int]:
+    """Tasks whose collective rescore was asked for but never done (a lost message, a crashed job)."""
+    cutoff = now - dt.timedelta(seconds=settings.QUEUED_RESEND_SECONDS)
+    stale = Task.objects.filter(collective_requested__gt=F("collective_done")).filter(
+        Q(collective_rescored_at__isnull=True) | Q(collective_rescored_at__lt=cutoff)
+    )
+    task_ids = list(stale.values_list("pk", flat=True))
+    with transaction.atomic():
+        for task_id in task_ids:
+            enqueue_collective_rescore(task_id)
+    return task_ids
