@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 from apps.challenges.models import Task
@@ -27,3 +29,10 @@ def task_primary_metric(task: Task) -> MetricSpec:
 
 def task_metric_specs(task: Task) -> list[MetricSpec]:
     return task_evaluator(task).metric_specs(task.config)
+
+
+def task_format_notes(task: Task) -> str:
+    """The README.md of the task's evaluator folder (formats, rules, metrics), or "" when there is none."""
+    module = sys.modules[type(task_evaluator(task)).__module__]
+    readme = Path(module.__file__ or "").parent / "README.md"
+    return readme.read_text(encoding="utf-8") if readme.is_file() else ""

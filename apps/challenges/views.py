@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.challenges import selectors
-from apps.challenges.evaluation import task_evaluator
+from apps.challenges.evaluation import task_evaluator, task_format_notes
 from apps.challenges.services import participation_register
 from apps.core.errors import DomainError
 from apps.core.markdown import render_markdown
@@ -69,6 +69,7 @@ def task_detail(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse
         "task": task,
         "evaluator": task_evaluator(task),
         "description_html": render_markdown(task.description),
+        "format_html": render_markdown(task_format_notes(task)),
         "participation": participation,
         "can_download": is_organizer or (participation is not None and participation.status == "approved"),
         "public_files": selectors.task_public_files(task=task),
