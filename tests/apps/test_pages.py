@@ -82,9 +82,13 @@ def test_the_task_page_lists_public_files_for_a_registered_participant_but_never
 ) -> None:
     response = alice.get(_task_url("challenges:task"))
 
-    assert _task_url("challenges:task_data", _public_file(speech_task).pk) in response.text
-    assert "eval.yaml" not in response.text
-    assert "eval_embeddings" not in response.text
+    listed = response.text.split('id="public-files"', 1)[1].split("</table>", 1)[0]
+    assert _task_url("challenges:task_data", _public_file(speech_task).pk) in listed
+    assert "train_embeddings/" in listed
+    assert "eval.yaml" not in listed
+    assert "eval_embeddings" not in listed
+    for hidden in speech_task.data_files.filter(role="hidden"):
+        assert _task_url("challenges:task_data", hidden.pk) not in response.text
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "participant"])
