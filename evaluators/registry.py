@@ -27,6 +27,8 @@ from evaluators.base import Evaluator, EvaluatorError
 
 BUILTIN_EVALUATORS: dict[str, str] = {
     "selection-speech": "evaluators.selection_speech.evaluator:SelectionSpeechEvaluator",
+    "slice-discovery": "evaluators.slice_discovery.evaluator:SliceDiscoveryEvaluator",
+    "budget-cleaning": "evaluators.budget_cleaning.evaluator:BudgetCleaningEvaluator",
 }
 ENTRY_POINT_GROUP = "dataperf.evaluators"
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
+from apps.core.errors import InvalidInput
 from apps.submissions.models import Evaluation, Score, Submission
 from apps.submissions.services.admin_actions import submission_rescore
+from apps.submissions.services.slices import task_add_discovered_slice
+
+
+class DiscoveredSliceForm(forms.Form):
+    column = forms.CharField(help_text="The submission's score column (its name, or 0-based position).")
+    name = forms.SlugField(max_length=60, help_text="The new ground-truth slice's name.")
+    threshold = forms.FloatField(initial=0.5, help_text="Members: examples scored above this.")
+    complement = forms.BooleanField(required=False, help_text="Take the complement (score at most the threshold).")
 
 
 class EvaluationInline(admin.TabularInline[Evaluation, Submission]):
@@ -41,10 +52,29 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
     ]  # fmt: skip
     exclude = ["artifact", "code_archive"]
     inlines = [EvaluationInline]
-    actions = ["rescore"]
+    actions = ["rescore", "add_discovered_slice"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.action(description="Slice discovery: add a predicted slice to the ground truth and rescore")
+    def add_discovered_slice(self, request: HttpRequest, queryset: QuerySet[Submission]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one submission.", messages.ERROR)
+            return None
+        submission = queryset.get()
+        form = DiscoveredSliceForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                queued = task_add_discovered_slice(submission=submission, **form.cleaned_data)
+            except InvalidInput as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"Added slice {form.cleaned_data['name']!r}; {queued} submission(s) queued.")
+                return None
+        context = {**self.admin_site.each_context(request), "form": form, "submission": submission,
+                   "action": "add_discovered_slice", "opts": self.model._meta}  # fmt: skip
+        return TemplateResponse(request, "admin/submissions/add_slice.html", context)
 
     @admin.action(description="Rescore the selected submissions")
     def rescore(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:

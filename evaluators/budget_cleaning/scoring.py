@@ -1,0 +1,115 @@
+"""Scoring a cleaning selection (DCBench `BudgetcleanProblem.evaluate`).
+
+The selected rows of the dirty training table (dirty cells missing) take their X_train_clean values
+(`DataFrame.mask`); `LogisticRegression()` is trained on that table, and on each split
+`gapclosed = (acc_solution - acc_dirty) / (acc_clean - acc_dirty)`, where the dirty and the clean model are
+the task's fixed references (`CleaningTask.reference()`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluators.base import EvaluationResult, ProgressCallback, chart
+from evaluators.budget_cleaning.model import ReferenceModels, fit_model
+from evaluators.budget_cleaning.task import CleaningTask
+from evaluators.budget_cleaning.validation import CleaningSelection
+
+PRIMARY_METRIC = "gapclosed"
+SPLITS = (("val", "validation"), ("test", "test"))
+KINDS = ("solution", "dirty", "clean")
+
+
+def gapclosed_metric(split: str) -> str:
+    """`acc_test_gapclosed` or `acc_val_gapclosed`, the original's names."""
+    return f"acc_{split}_gapclosed"
+
+
+def accuracy_metric(split: str, kind: str) -> str:
+    """`acc_<split>_<solution|dirty|clean>`: the raw accuracy of one of the three models."""
+    return f"acc_{split}_{kind}"
+
+
+def solution_table(models: ReferenceModels, task: CleaningTask, selection: CleaningSelection) -> pd.DataFrame:
+    """The training table of a submission: the dirty table with the selected rows taken from the clean one."""
+    selected = np.zeros(task.n_train, dtype=np.bool_)
+    selected[list(selection.rows)] = True
+    mask = pd.Series(selected, index=models.cleared.index)
+    return models.cleared.mask(mask, models.clean)
+
+
+def _accuracies(task: CleaningTask, selection: CleaningSelection, report_progress: ProgressCallback) -> dict[str, Any]:
+    report_progress(0.0, "preparing the dirty and clean reference models")
+    models = task.reference()
+    report_progress(0.4, f"training on the table with {len(selection.rows)} cleaned rows")
+    table = solution_table(models, task, selection)
+    model = fit_model(models.preprocessor.features(table), models.train_labels)
+    report_progress(0.9, "scoring the validation and test splits")
+    values: dict[str, Any] = {}
+    for (short, name), split in zip(SPLITS, models.splits, strict=True):
+        values[accuracy_metric(short, "solution")] = models.accuracy(model, split)
+        values[accuracy_metric(short, "dirty")] = models.dirty_accuracy[name]
+        values[accuracy_metric(short, "clean")] = models.clean_accuracy[name]
+    return values
+
+
+def _gapclosed(values: dict[str, Any], split: str) -> float:
+    solution, dirty, clean = (values[accuracy_metric(split, kind)] for kind in KINDS)
+    return float((solution - dirty) / (clean - dirty))
+
+
+def _details(task: CleaningTask, selection: CleaningSelection, metrics: dict[str, float]) -> dict[str, Any]:
+    dirty_cells = task.dirty_cells_per_row
+    chosen = list(selection.rows)
+    selected_dirty_rows = int((dirty_cells[chosen] > 0).sum()) if chosen else 0
+    labels = {"dirty": "dirty table", "solution": "your selection cleaned", "clean": "clean table"}
+    charts = [
+        chart(
+            "bar",
+            "Accuracy of the three models",
+            list(labels.values()),
+            [metrics[accuracy_metric(short, kind)] for kind in labels],
+            y_label="accuracy",
+            series=name,
+        )
+        for short, name in SPLITS
+    ]
+    charts.append(
+        chart(
+            "bar",
+            "Share of the accuracy gap closed",
+            [name for _, name in SPLITS],
+            [metrics[gapclosed_metric(short)] for short, _ in SPLITS],
+            y_label="gap closed",
+        )
+    )
+    return {
+        "charts": charts,
+        "file_format": selection.file_format,
+        "n_selected": len(chosen),
+        "budget_rows": task.max_selected,
+        "n_train": task.n_train,
+        "selected_rows_with_dirty_cells": selected_dirty_rows,
+        "dirty_cells_repaired": int(dirty_cells[chosen].sum()) if chosen else 0,
+        "rows_with_dirty_cells": int((dirty_cells > 0).sum()),
+    }
+
+
+def score_selection(
+    task: CleaningTask, selection: CleaningSelection, report_progress: ProgressCallback
+) -> EvaluationResult:
+    """Train on the cleaned selection; primary = gap closed on the test split. `TaskConfigError` if the task's
+    clean and dirty models tie on a split (checked before any submission model is trained)."""
+    values = _accuracies(task, selection, report_progress)
+    metrics: dict[str, float] = {
+        gapclosed_metric("test"): _gapclosed(values, "test"),
+        gapclosed_metric("val"): _gapclosed(values, "val"),
+        **{name: float(value) for name, value in values.items()},
+    }
+    report_progress(1.0, f"test gap closed {metrics[gapclosed_metric('test')]:.4f}")
+    return EvaluationResult(
+        primary=metrics[gapclosed_metric("test")], metrics=metrics, details=_details(task, selection, metrics)
+    )
