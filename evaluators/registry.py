@@ -27,6 +27,9 @@ from evaluators.base import Evaluator, EvaluatorError
 
 BUILTIN_EVALUATORS: dict[str, str] = {
     "selection-speech": "evaluators.selection_speech.evaluator:SelectionSpeechEvaluator",
+    "selection-vision": "evaluators.selection_vision.evaluator:SelectionVisionEvaluator",
+    "acquisition": "evaluators.acquisition.evaluator:AcquisitionEvaluator",
+    "valuation": "evaluators.valuation.evaluator:ValuationEvaluator",
     "slice-discovery": "evaluators.slice_discovery.evaluator:SliceDiscoveryEvaluator",
     "budget-cleaning": "evaluators.budget_cleaning.evaluator:BudgetCleaningEvaluator",
 }

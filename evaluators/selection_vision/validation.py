@@ -1,0 +1,186 @@
+"""Parsing and checking a selection-vision submission: a directory with one file per concept.
+
+Per concept either `<Concept>.csv` (header naming `ImageID` and `Confidence`, one labelled image per line;
+a repeated line is a repeated training row) or `<Concept>.json` (one JSON object `{"<ImageID>": 0 or 1}`;
+`json.loads` semantics: a repeated key is one entry, at its first position, with its last value). Rules of
+the original (a label other than 0/1, more than `max_per_concept` rows or keys, a concept with no file or
+two) plus platform rules: an ImageID outside the pool (the originals drop it silently), a concept without
+both labels (the model cannot be trained), unexpected files (a misnamed concept file would otherwise be
+silently ignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from evaluators.base import SubmissionError
+from evaluators.inputs import JSONObject, json_type_name, parse_json, read_text_file
+from evaluators.selection_vision.artifact import reject_unexpected, safe_show, submission_files
+from evaluators.selection_vision.data import ID_COLUMN, LABEL_COLUMN, IntArray
+from evaluators.selection_vision.task import VisionTask
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader  # the reader's type exists for type checkers only on Python 3.11
+
+FORMATS = ("csv", "json")
+_BASE_FILE_BYTES = 1_000_000
+_BYTES_PER_ROW = 256
+
+
+@dataclass(frozen=True)
+class ConceptSelection:
+    """One concept's training rows in the reference order: pool rows and their 0/1 labels."""
+
+    concept: str
+    file_name: str
+    rows: IntArray
+    labels: IntArray
+
+    @property
+    def n_positive(self) -> int:
+        """Training rows labelled 1."""
+        return int(self.labels.sum())
+
+
+@dataclass(frozen=True)
+class VisionSelection:
+    """A valid submission: one `ConceptSelection` per concept, in the config's order."""
+
+    concepts: tuple[ConceptSelection, ...]
+
+
+def max_file_bytes(task: VisionTask) -> int:
+    """The size limit of one concept file: generous for `max_per_concept` rows, checked before reading."""
+    return _BASE_FILE_BYTES + _BYTES_PER_ROW * task.config.max_per_concept
+
+
+def _pool_row(task: VisionTask, image_id: str, where: str) -> int:
+    row = task.index.row_of(image_id)
+    if row is None:
+        raise SubmissionError(f"{where}: ImageID {safe_show(image_id)} is not in the candidate pool")
+    return row
+
+
+def _label(value: str, where: str) -> int:
+    if value == "0":
+        return 0
+    if value == "1":
+        return 1
+    raise SubmissionError(f"{where}: {LABEL_COLUMN} {safe_show(value)} is not a label; only 0 and 1 are allowed")
+
+
+def _csv_header(reader: CsvReader, name: str) -> tuple[int, int, int]:
+    """(ImageID column, Confidence column, number of columns) from the first non-blank line."""
+    for header in reader:
+        if not header:
+            continue
+        for column in (ID_COLUMN, LABEL_COLUMN):
+            if header.count(column) != 1:
+                raise SubmissionError(
+                    f"{name}: line {reader.line_num}: the header must name the columns {ID_COLUMN} and "
+                    f"{LABEL_COLUMN} once each (e.g. {ID_COLUMN},{LABEL_COLUMN}); got {safe_show(','.join(header))}"
+                )
+        return header.index(ID_COLUMN), header.index(LABEL_COLUMN), len(header)
+    raise SubmissionError(f"{name}: the file is empty; expected the header {ID_COLUMN},{LABEL_COLUMN} and rows")
+
+
+def _parse_csv(task: VisionTask, name: str, text: str) -> tuple[list[int], list[int]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[int] = []
+    labels: list[int] = []
+    limit = task.config.max_per_concept
+    try:
+        id_column, label_column, width = _csv_header(reader, name)
+        for fields in reader:
+            if not fields:
+                continue  # a blank line (Spark's CSV reader skips them too)
+            where = f"{name}: line {reader.line_num}"
+            if len(fields) != width:
+                raise SubmissionError(f"{where}: {len(fields)} fields, the header has {width}")
+            if len(rows) == limit:
+                raise SubmissionError(
+                    f"{where}: more than max_per_concept = {limit} rows (every row counts, repeated rows too)"
+                )
+            rows.append(_pool_row(task, fields[id_column], where))
+            labels.append(_label(fields[label_column], where))
+    except csv.Error as exc:
+        raise SubmissionError(f"{name}: line {reader.line_num}: not valid CSV: {exc}") from exc
+    return rows, labels
+
+
+def _parse_json(task: VisionTask, name: str, text: str) -> tuple[list[int], list[int]]:
+    document = parse_json(text, label=name)
+    if not isinstance(document, JSONObject):
+        raise SubmissionError(
+            f'{name}: must hold one JSON object {{"<ImageID>": 0 or 1, ...}}, got {json_type_name(document)}'
+        )
+    limit = task.config.max_per_concept
+    if len(document) > limit:
+        raise SubmissionError(
+            f"{name}: {len(document)} ImageIDs, more than max_per_concept = {limit} (a repeated key counts once)"
+        )
+    rows: list[int] = []
+    labels: list[int] = []
+    # json.loads semantics: a repeated key keeps its first position and takes its last value.
+    for image_id, value in document.items():
+        where = f"{name}: key {safe_show(image_id)}"
+        if isinstance(value, bool) or not isinstance(value, int) or value not in (0, 1):
+            raise SubmissionError(
+                f"{where}: the label must be the number 0 or 1, got {json_type_name(value)} {safe_show(value)}"
+            )
+        rows.append(_pool_row(task, image_id, name))
+        labels.append(int(value))
+    return rows, labels
+
+
+def parse_concept_file(task: VisionTask, concept: str, path: Path) -> ConceptSelection:
+    """Read and check one concept file (CSV or JSON, by its extension); raise `SubmissionError`."""
+    name = path.name
+    text = read_text_file(path, max_bytes=max_file_bytes(task), label=name)
+    rows, labels = _parse_json(task, name, text) if name.endswith(".json") else _parse_csv(task, name, text)
+    present = set(labels)
+    if present != {0, 1}:
+        missing = "1 (positive)" if 1 not in present else "0 (negative)"
+        raise SubmissionError(
+            f"{name}: no row labelled {missing}; the fixed model needs both labels to be trained "
+            f"({len(labels)} rows in the file)"
+        )
+    return ConceptSelection(
+        concept=concept,
+        file_name=name,
+        rows=np.asarray(rows, dtype=np.int64),
+        labels=np.asarray(labels, dtype=np.int64),
+    )
+
+
+def _concept_file(task: VisionTask, files: dict[str, Path], concept: str) -> Path:
+    found = [files[f"{concept}.{ext}"] for ext in FORMATS if f"{concept}.{ext}" in files]
+    if len(found) > 1:
+        raise SubmissionError(
+            f"concept {concept}: both {concept}.csv and {concept}.json are present; keep exactly one of them"
+        )
+    if not found:
+        raise SubmissionError(
+            f"concept {concept}: no file; add {concept}.csv (ImageID,Confidence) or {concept}.json "
+            f"(one file per concept: {', '.join(task.config.concepts)})"
+        )
+    return found[0]
+
+
+def parse_selection(task: VisionTask, path: Path) -> VisionSelection:
+    """Read and check a submission directory; raise `SubmissionError` with the first broken rule.
+
+    Reads only the submission and the task's public data (the pool, already loaded in `task`).
+    """
+    files = submission_files(path, label=path.name or "submission")
+    concepts = task.config.concepts
+    expected = [f"{concept}.{ext}" for concept in concepts for ext in FORMATS]
+    reject_unexpected(files, expected, f"one <Concept>.csv or <Concept>.json per concept ({', '.join(concepts)})")
+    chosen = [(concept, _concept_file(task, files, concept)) for concept in concepts]
+    return VisionSelection(concepts=tuple(parse_concept_file(task, concept, file) for concept, file in chosen))
