@@ -79,6 +79,10 @@ def chart(
 ) -> dict[str, Any]:  # fmt: skip
     """One chart for `EvaluationResult.details["charts"]` (a list of these), drawn on the submission page.
 
+    Charts (and data under `details["sealed"]`) that would reveal hidden information (e.g. which listed rows
+    were mislabelled) go in `details["sealed_charts"]`: shown to organizers, and to the team once the
+    challenge has ended.
+
     `kind` is "bar" or "line"; charts with the same title and different `series` share one plot.
     """
     if kind not in {"bar", "line"}:

@@ -27,6 +27,7 @@ from evaluators.base import Evaluator, EvaluatorError
 
 BUILTIN_EVALUATORS: dict[str, str] = {
     "selection-speech": "evaluators.selection_speech.evaluator:SelectionSpeechEvaluator",
+    "debugging-vision": "evaluators.debugging_vision.evaluator:DebuggingVisionEvaluator",
     "selection-vision": "evaluators.selection_vision.evaluator:SelectionVisionEvaluator",
     "acquisition": "evaluators.acquisition.evaluator:AcquisitionEvaluator",
     "valuation": "evaluators.valuation.evaluator:ValuationEvaluator",

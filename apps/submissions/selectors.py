@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from apps.challenges.evaluation import task_metric_specs, task_primary_metric
 from apps.challenges.models import Task
+from apps.challenges.selectors import user_is_organizer
 from apps.core.errors import NotFound
 from apps.core.users import AnyUser
 from apps.submissions.models import Score, Submission
@@ -40,8 +41,28 @@ def submission_get(*, submission_id: int, user: AnyUser) -> Submission:
     return submission
 
 
-def submission_status(*, submission: Submission) -> dict[str, Any]:
-    """What the submission page shows and polls: state, progress, message and (once scored) the metrics."""
+def details_reveal(*, submission: Submission, viewer: AnyUser | None) -> bool:
+    """Whether the viewer may see the evaluation's sealed details (charts that would reveal hidden labels):
+    organizers always, the team once the challenge has ended."""
+    challenge = submission.task.challenge
+    if viewer is not None and user_is_organizer(challenge=challenge, user=viewer):
+        return True
+    return challenge.phase == challenge.Phase.CLOSED
+
+
+def visible_details(details: dict[str, Any], *, reveal: bool) -> dict[str, Any]:
+    """The evaluation details a viewer may see: sealed charts and data only when `reveal`."""
+    shown = {key: value for key, value in details.items() if key not in {"sealed", "sealed_charts"}}
+    if reveal:
+        shown["charts"] = [*details.get("charts", []), *details.get("sealed_charts", [])]
+        shown["sealed"] = details.get("sealed", {})
+    shown["sealed_pending"] = bool(details.get("sealed_charts")) and not reveal
+    return shown
+
+
+def submission_status(*, submission: Submission, viewer: AnyUser | None = None) -> dict[str, Any]:
+    """What the submission page shows and polls: state, progress, message and (once scored) the metrics.
+    Sealed details are left out unless the viewer may see them (`details_reveal`)."""
     data: dict[str, Any] = {
         "id": submission.pk,
         "status": submission.status,
@@ -54,11 +75,11 @@ def submission_status(*, submission: Submission) -> dict[str, Any]:
         "metrics": None,
     }
     if submission.current_evaluation_id is not None:
-        data["metrics"] = submission_metrics(submission=submission)
+        data["metrics"] = submission_metrics(submission=submission, viewer=viewer)
     return data
 
 
-def submission_metrics(*, submission: Submission) -> dict[str, Any]:
+def submission_metrics(*, submission: Submission, viewer: AnyUser | None = None) -> dict[str, Any]:
     primary = task_primary_metric(submission.task)
     specs = task_metric_specs(submission.task)
     labels = {spec.name: spec.label for spec in specs}
@@ -85,5 +106,7 @@ def submission_metrics(*, submission: Submission) -> dict[str, Any]:
             if n != primary.name
         ],
         "evaluator_version": evaluation.evaluator_version if evaluation else "",
-        "details": evaluation.details if evaluation else {},
+        "details": visible_details(
+            evaluation.details if evaluation else {}, reveal=details_reveal(submission=submission, viewer=viewer)
+        ),
     }

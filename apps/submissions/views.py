@@ -69,7 +69,7 @@ def submission_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = selectors.submission_get(submission_id=submission_id, user=request.user)
-    status = selectors.submission_status(submission=submission)
+    status = selectors.submission_status(submission=submission, viewer=request.user)
     return render(request, "submissions/detail.html", {"submission": submission, "status": status})
 
 
@@ -77,6 +77,6 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
 @login_required
 def submission_status_json(request: HttpRequest, submission_id: int) -> JsonResponse:
     submission = selectors.submission_get(submission_id=submission_id, user=request.user)
-    response = JsonResponse(selectors.submission_status(submission=submission))
+    response = JsonResponse(selectors.submission_status(submission=submission, viewer=request.user))
     response["Cache-Control"] = "no-store"
     return response

@@ -36,7 +36,9 @@
   // trace per series. Generic: a new benchmark brings its charts without code here.
   function renderCharts(data) {
     const holder = document.getElementById("charts");
-    const charts = (data.metrics && data.metrics.details && data.metrics.details.charts) || [];
+    const details = (data.metrics && data.metrics.details) || {};
+    const charts = details.charts || [];
+    document.getElementById("sealed-note").hidden = !details.sealed_pending;
     if (!charts.length || typeof Plotly === "undefined" || holder.dataset.drawn) return;
     const byTitle = new Map();
     charts.forEach(function (c) {
