@@ -27,6 +27,8 @@ from evaluators.base import Evaluator, EvaluatorError
 
 BUILTIN_EVALUATORS: dict[str, str] = {
     "selection-speech": "evaluators.selection_speech.evaluator:SelectionSpeechEvaluator",
+    "training-set-creation": "evaluators.training_set_creation.evaluator:TrainingSetCreationEvaluator",
+    "test-set-creation": "evaluators.test_set_creation.evaluator:TestSetCreationEvaluator",
     "debugging-vision": "evaluators.debugging_vision.evaluator:DebuggingVisionEvaluator",
     "selection-vision": "evaluators.selection_vision.evaluator:SelectionVisionEvaluator",
     "acquisition": "evaluators.acquisition.evaluator:AcquisitionEvaluator",
