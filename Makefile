@@ -11,10 +11,12 @@ endif
 
 .PHONY: setup run test lint typecheck pytest browser demo bench clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# Last, the project itself (editable, no dependencies, with the pinned setuptools): the `dataperf` command.
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # plotly.js comes from the pinned plotly package (PyPI), never from a CDN.

@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.core",
     "apps.accounts",
     "apps.challenges",
@@ -41,6 +44,7 @@ INSTALLED_APPS = [
     "apps.submissions",
     "apps.leaderboards",
     "apps.demo",
+    "apps.api",
 ]
 
 MIDDLEWARE = [
@@ -178,6 +182,61 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+
+# --- The REST API (apps/api, /api/v1/) -------------------------------------------------------------------
+# Throttle rates per client, "<count>/<second|minute|hour|day>"; a user's rate applies to their tokens and
+# session together. DRF keeps the counters in the default cache (per process unless CACHES is shared).
+API_THROTTLE_ANON = env_str("API_THROTTLE_ANON", "1000/hour")
+API_THROTTLE_USER = env_str("API_THROTTLE_USER", "20000/hour")
+for _name, _rate in (("API_THROTTLE_ANON", API_THROTTLE_ANON), ("API_THROTTLE_USER", API_THROTTLE_USER)):
+    _count, _, _period = _rate.partition("/")
+    if not _count.isdigit() or _period not in {"second", "minute", "hour", "day"}:
+        raise ImproperlyConfigured(f"{_name}={_rate!r} is not a rate such as 100/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttles.AnonThrottle", "apps.api.throttles.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER},
+    # The browsable API only in development; production speaks JSON.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DataPerf platform API",
+    "DESCRIPTION": "Challenges, tasks and their public data, registration, submissions, quotas and "
+    "leaderboards of the DataPerf platform. Authenticate with `Authorization: Token <key>` (create a key on "
+    "the account page, /accounts/tokens/) or a browser session.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [
+        {"name": "challenges", "description": "Challenges, registration and teams."},
+        {"name": "tasks", "description": "Tasks, their public data files and your quota."},
+        {"name": "submissions", "description": "Submit, follow the evaluation, select as final, withdraw."},
+        {"name": "leaderboards", "description": "Leaderboards and the benchmark matrix."},
+        {"name": "accounts", "description": "Who you are."},
+    ],
+    # Swagger UI and ReDoc from the pinned drf-spectacular-sidecar package, served as our static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge fetched from the public validator service.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {"SubmissionStatusEnum": "apps.submissions.models.Submission.Status"},
+    # What Django's path converters accept, so that clients (and schemathesis) see the real constraints.
+    "PATH_CONVERTER_OVERRIDES": {
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "int": {"type": "integer", "minimum": 0},
+    },
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "dataperf@localhost")

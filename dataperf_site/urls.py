@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("apps.accounts.urls")),
+    path("api/", include("apps.api.urls")),
     path("", include("apps.submissions.urls")),
     path("", include("apps.leaderboards.urls")),
     path("", include("apps.challenges.urls")),

@@ -27,14 +27,14 @@ from evaluators.base import Evaluator, EvaluatorError
 
 BUILTIN_EVALUATORS: dict[str, str] = {
     "selection-speech": "evaluators.selection_speech.evaluator:SelectionSpeechEvaluator",
-    "training-set-creation": "evaluators.training_set_creation.evaluator:TrainingSetCreationEvaluator",
-    "test-set-creation": "evaluators.test_set_creation.evaluator:TestSetCreationEvaluator",
-    "debugging-vision": "evaluators.debugging_vision.evaluator:DebuggingVisionEvaluator",
     "selection-vision": "evaluators.selection_vision.evaluator:SelectionVisionEvaluator",
     "acquisition": "evaluators.acquisition.evaluator:AcquisitionEvaluator",
     "valuation": "evaluators.valuation.evaluator:ValuationEvaluator",
+    "training-set-creation": "evaluators.training_set_creation.evaluator:TrainingSetCreationEvaluator",
+    "test-set-creation": "evaluators.test_set_creation.evaluator:TestSetCreationEvaluator",
     "slice-discovery": "evaluators.slice_discovery.evaluator:SliceDiscoveryEvaluator",
     "budget-cleaning": "evaluators.budget_cleaning.evaluator:BudgetCleaningEvaluator",
+    "debugging-vision": "evaluators.debugging_vision.evaluator:DebuggingVisionEvaluator",
 }
 ENTRY_POINT_GROUP = "dataperf.evaluators"
 

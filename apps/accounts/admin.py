@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from apps.accounts.models import Team, TeamMembership
+from apps.accounts.models import ApiToken, Team, TeamMembership
+from apps.accounts.services import api_token_revoke
 
 
 class MembershipInline(admin.TabularInline[TeamMembership, Team]):
@@ -16,3 +19,24 @@ class TeamAdmin(admin.ModelAdmin[Team]):
     list_display = ["name", "personal_owner", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """Tokens are created by their owners (account page); staff can only see and revoke them."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "user__username", "prefix"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["key_hash"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset.select_related("user"):
+            api_token_revoke(user=token.user, token_id=token.pk)
+        self.message_user(request, f"Revoked {queryset.count()} token(s).")

@@ -43,7 +43,7 @@ class TaskAdminForm(forms.ModelForm[Task]):
         model = Task
         fields = [
             "challenge", "slug", "title", "description", "order", "evaluator_slug", "ml_task", "config",
-            "is_published", "quota_per_day", "quota_total", "quota_counts_rejected", "max_upload_bytes",
+            "is_published", "quota_per_day", "quota_total", "quota_counts_rejected", "max_upload_bytes", "ranking_rule",
         ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:

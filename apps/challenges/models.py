@@ -99,6 +99,10 @@ class Task(models.Model):
         NLP = "nlp", "Natural language processing"
         TABULAR = "tabular", "Tabular classification"
 
+    class RankingRule(models.TextChoices):
+        BEST = "best", "Each team's best submission"
+        SELECTED_FINAL = "selected-final", "Each team's submission selected as final (else its best)"
+
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="tasks")
     slug = models.SlugField(max_length=80)
     title = models.CharField(max_length=200)
@@ -115,6 +119,12 @@ class Task(models.Model):
         default=False, help_text="Whether submissions rejected by validation use up quota."
     )
     max_upload_bytes = models.PositiveBigIntegerField(default=50 * 1024 * 1024)
+    ranking_rule = models.CharField(
+        max_length=20,
+        choices=RankingRule.choices,
+        default=RankingRule.BEST,
+        help_text="Which submission of a team its leaderboard row shows. Rebuild the leaderboards after a change.",
+    )
     # Collective scoring (an item's credit depends on every submission holding it): each landed score asks
     # for a task-wide rescore; one job serves all requests made before it started.
     collective_requested = models.PositiveIntegerField(default=0)

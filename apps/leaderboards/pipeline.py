@@ -1,11 +1,17 @@
 """The evaluation pipeline, orchestrated here because it spans submissions and leaderboards: a score and
-its leaderboard rebuild are committed in one transaction."""
+its leaderboard rebuild are committed in one transaction. So are a team's withdrawal or final selection
+and the rebuild they call for."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from apps.challenges.models import Task
 from apps.leaderboards.collective import collective_request, is_collective
 from apps.leaderboards.services import leaderboard_rebuild
 from apps.submissions.models import Submission
+from apps.submissions.services.choices import submission_select_final, submission_withdraw
 from apps.submissions.services.evaluation import submission_evaluate
 from apps.submissions.services.leases import worker_name
 
@@ -19,3 +25,22 @@ def _rebuild_for(submission: Submission) -> None:
 def evaluate_and_rank(*, submission_id: int) -> str:
     """Evaluate one submission and, if this run recorded its score, rebuild its leaderboard. Idempotent."""
     return submission_evaluate(submission_id=submission_id, worker=worker_name(), on_recorded=_rebuild_for)
+
+
+def submission_withdraw_and_rank(*, submission: Submission, user: User) -> Submission:
+    """Withdraw a submission (`submission_withdraw`) and rebuild its leaderboard in the same transaction, so
+    no reader sees it ranked after the withdrawal is committed. Raises what `submission_withdraw` raises."""
+    with transaction.atomic():
+        withdrawn = submission_withdraw(submission=submission, user=user)
+        _rebuild_for(withdrawn)
+    return withdrawn
+
+
+def submission_select_final_and_rank(*, submission: Submission, user: User, selected: bool = True) -> Submission:
+    """Select (or unselect) a submission as its team's final one (`submission_select_final`); when the task
+    ranks teams by their selection, rebuild its leaderboard in the same transaction."""
+    with transaction.atomic():
+        chosen = submission_select_final(submission=submission, user=user, selected=selected)
+        if chosen.task.ranking_rule == Task.RankingRule.SELECTED_FINAL:
+            _rebuild_for(chosen)
+    return chosen

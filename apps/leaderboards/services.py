@@ -25,6 +25,7 @@ class _Candidate:
     submitted_at: Any
     primary: float
     metrics: dict[str, float]
+    is_selected_final: bool = False
 
 
 def _locked_leaderboard(task: Task, division: Division, split: str) -> Leaderboard:
@@ -43,7 +44,7 @@ def _candidates(task: Task, division: Division, split: str, primary_name: str) -
             task=task, division=division, is_withdrawn=False, is_disqualified=False, current_evaluation__isnull=False
         )
         .exclude(status__in=[Submission.Status.REJECTED, Submission.Status.CANCELLED])
-        .values("pk", "team_id", "is_baseline", "created_at", "current_evaluation_id")
+        .values("pk", "team_id", "is_baseline", "created_at", "current_evaluation_id", "is_selected_final")
     )
     by_evaluation = {row["current_evaluation_id"]: row for row in submissions}
     metrics: dict[int, dict[str, float]] = {}
@@ -51,21 +52,43 @@ def _candidates(task: Task, division: Division, split: str, primary_name: str) -
     for evaluation_id, metric, value in scores.values_list("evaluation_id", "metric", "value"):
         metrics.setdefault(evaluation_id, {})[metric] = value
     return [
-        _Candidate(row["pk"], row["team_id"], row["is_baseline"], row["created_at"], values[primary_name], values)
+        _Candidate(
+            submission_id=row["pk"],
+            team_id=row["team_id"],
+            is_baseline=row["is_baseline"],
+            submitted_at=row["created_at"],
+            primary=values[primary_name],
+            metrics=values,
+            is_selected_final=row["is_selected_final"],
+        )
         for evaluation_id, row in by_evaluation.items()
         if primary_name in (values := metrics.get(evaluation_id, {}))
     ]
 
 
-def rank_candidates(candidates: list[_Candidate], *, higher_is_better: bool) -> list[tuple[int, _Candidate, int]]:
+def _representatives(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Under the selected-final rule: a team with a ranked selected submission is represented by it alone;
+    a team that selected none (or whose selection has no score on this split yet) competes with all its
+    submissions, so its best one represents it. Baselines are unaffected."""
+    selected_teams = {c.team_id for c in candidates if c.is_selected_final and not c.is_baseline}
+    return [c for c in candidates if c.is_baseline or c.team_id not in selected_teams or c.is_selected_final]
+
+
+def rank_candidates(
+    candidates: list[_Candidate], *, higher_is_better: bool, selected_final: bool = False
+) -> list[tuple[int, _Candidate, int]]:
     """(rank, candidate, submissions of its team): one row per team (its best; on equal scores its earliest
-    submission), each baseline on its own row; equal scores share a rank (1, 2, 2, 4)."""
+    submission; under the `selected_final` rule its selected submission, see `_representatives`), each
+    baseline on its own row; equal scores share a rank (1, 2, 2, 4). The count is every ranked submission of
+    the team, whichever represents it."""
     sign = -1.0 if higher_is_better else 1.0
-    order = sorted(candidates, key=lambda c: (sign * c.primary, c.submitted_at, c.submission_id))
     counts: dict[int, int] = {}
     for candidate in candidates:
         if not candidate.is_baseline:
             counts[candidate.team_id] = counts.get(candidate.team_id, 0) + 1
+    if selected_final:
+        candidates = _representatives(candidates)
+    order = sorted(candidates, key=lambda c: (sign * c.primary, c.submitted_at, c.submission_id))
     seen: set[int] = set()
     rows: list[tuple[int, _Candidate, int]] = []
     for candidate in order:
@@ -85,7 +108,9 @@ def leaderboard_rebuild(*, task: Task, division: Division, split: str = Score.Sp
     with transaction.atomic():
         leaderboard = _locked_leaderboard(task, division, split)
         rows = rank_candidates(
-            _candidates(task, division, split, primary.name), higher_is_better=primary.higher_is_better
+            _candidates(task, division, split, primary.name),
+            higher_is_better=primary.higher_is_better,
+            selected_final=task.ranking_rule == Task.RankingRule.SELECTED_FINAL,
         )
         leaderboard.entries.all().delete()
         LeaderboardEntry.objects.bulk_create(

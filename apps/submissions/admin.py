@@ -48,7 +48,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         "task", "team", "division", "submitted_by", "artifact_name", "artifact_size", "artifact_sha256",
         "code_archive_sha256", "method_description", "code_url", "status", "message", "progress", "progress_message",
         "attempts", "lease_owner", "lease_expires_at", "created_at", "queued_at", "started_at", "finished_at",
-        "is_baseline", "current_evaluation",
+        "is_baseline", "current_evaluation", "is_selected_final",
     ]  # fmt: skip
     exclude = ["artifact", "code_archive"]
     inlines = [EvaluationInline]

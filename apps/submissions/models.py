@@ -66,6 +66,9 @@ class Submission(models.Model):
     is_baseline = models.BooleanField(default=False)
     is_withdrawn = models.BooleanField(default=False)
     is_disqualified = models.BooleanField(default=False)
+    is_selected_final = models.BooleanField(
+        default=False, help_text="Chosen by its team to represent it (tasks ranked by selected submissions)."
+    )
     current_evaluation = models.ForeignKey(
         "Evaluation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -83,6 +86,12 @@ class Submission(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="running") | models.Q(lease_expires_at__isnull=False),
                 name="submission_running_has_lease",
+            ),
+            # A team selects at most one final submission per task and division (one leaderboard row).
+            models.UniqueConstraint(
+                fields=["task", "team", "division"],
+                condition=models.Q(is_selected_final=True),
+                name="submission_one_final_per_team",
             ),
         ]
 

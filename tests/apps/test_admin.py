@@ -67,6 +67,7 @@ def _task_form(challenge: Challenge, *data_files: dict[str, Any], initial: int =
         "initial-config": config,
         "is_published": "on",
         "max_upload_bytes": 1_000_000,
+        "ranking_rule": Task.RankingRule.BEST,
         "data_files-TOTAL_FORMS": len(data_files),
         "data_files-INITIAL_FORMS": initial,
         "data_files-MIN_NUM_FORMS": 0,

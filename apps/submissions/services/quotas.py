@@ -17,7 +17,12 @@ WINDOW = dt.timedelta(hours=24)
 
 
 class QuotaExceeded(DomainError):
-    """The team has used up a quota; the message says which and when it resets."""
+    """The team has used up a quota; the message says which and when it resets (`resets_at`, None for the
+    total quota, which never resets)."""
+
+    def __init__(self, message: str, *, resets_at: dt.datetime | None = None) -> None:
+        super().__init__(message)
+        self.resets_at = resets_at
 
 
 @dataclass(frozen=True)
@@ -80,5 +85,6 @@ def quota_consume_check(*, task: Task, team: Team, now: dt.datetime) -> None:
         resets = status.resets_at.strftime("%Y-%m-%d %H:%M UTC") if status.resets_at else "later"
         raise QuotaExceeded(
             f"Your team has used its {status.per_day} submissions for the last 24 hours; "
-            f"the next one is possible at {resets}."
+            f"the next one is possible at {resets}.",
+            resets_at=status.resets_at,
         )

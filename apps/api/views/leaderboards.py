@@ -1,0 +1,105 @@
+"""Leaderboards (per task, division and split; per challenge) and the benchmark matrix."""
+
+from __future__ import annotations
+
+from django.http import HttpResponseNotModified
+from django.http.response import HttpResponseBase
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.api.presenters import leaderboard_data, matrix_data
+from apps.api.schema import errors
+from apps.api.serializers import (
+    ChallengeLeaderboardOut,
+    HistoryPointOut,
+    LeaderboardOut,
+    LeaderboardQuery,
+    MatrixOut,
+)
+from apps.api.views.common import challenge_for, task_for
+from apps.challenges import selectors as challenge_selectors
+from apps.challenges.models import Task
+from apps.divisions.models import Division
+from apps.divisions.selectors import division_of_task, divisions_of_task
+from apps.leaderboards import selectors
+from evaluators import available_slugs, get_evaluator
+
+
+def _board(request: Request, slug: str, task_slug: str) -> tuple[Task, Division, str]:
+    task = task_for(request, slug, task_slug)
+    query = LeaderboardQuery(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    division = division_of_task(task=task, slug=query.validated_data.get("division"))
+    return task, division, query.validated_data["split"]
+
+
+class TaskLeaderboardView(APIView):
+    @extend_schema(
+        operation_id="leaderboard_get",
+        tags=["leaderboards"],
+        parameters=[
+            LeaderboardQuery,
+            OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="A previous ETag."),
+        ],
+        responses={
+            200: LeaderboardOut,
+            304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
+            **errors(400, 404),
+        },
+    )
+    def get(self, request: Request, slug: str, task_slug: str) -> HttpResponseBase:
+        """A task's leaderboard in one division: one ranked row per team, baselines marked. Send the ETag
+        back in If-None-Match to get 304 while nothing changed (each rebuild bumps the version)."""
+        task, division, split = _board(request, slug, task_slug)
+        version = selectors.leaderboard_version(task=task, division=division, split=split)
+        etag = f'"api-lb-{task.pk}-{division.pk}-{split}-{version}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            return HttpResponseNotModified(headers={"ETag": etag})
+        board = selectors.leaderboard_view(task=task, division=division, split=split)
+        response = Response(LeaderboardOut(leaderboard_data(board, task, division, split)).data)
+        response["ETag"] = etag
+        response["Cache-Control"] = "no-cache"
+        return response
+
+
+class TaskLeaderboardHistoryView(APIView):
+    @extend_schema(
+        operation_id="leaderboard_history",
+        tags=["leaderboards"],
+        parameters=[LeaderboardQuery],
+        responses={200: HistoryPointOut(many=True), **errors(400, 404)},
+    )
+    def get(self, request: Request, slug: str, task_slug: str) -> Response:
+        """Every ranked submission's primary score over time, with the best so far (the page's chart)."""
+        task, division, split = _board(request, slug, task_slug)
+        history = selectors.score_history(task=task, division=division, split=split)
+        return Response(HistoryPointOut(history, many=True).data)
+
+
+class ChallengeLeaderboardView(APIView):
+    @extend_schema(
+        operation_id="challenge_leaderboard",
+        tags=["leaderboards"],
+        responses={200: ChallengeLeaderboardOut, **errors(404)},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        """The challenge at a glance: the public leaderboard of every visible task in each of its divisions."""
+        challenge = challenge_for(request, slug)
+        boards = [
+            leaderboard_data(selectors.leaderboard_view(task=task, division=division), task, division, "public")
+            for task in challenge_selectors.tasks_visible(challenge=challenge, user=request.user)
+            for division in divisions_of_task(task=task)
+        ]
+        return Response(ChallengeLeaderboardOut({"challenge": challenge.slug, "boards": boards}).data)
+
+
+class BenchmarkMatrixView(APIView):
+    @extend_schema(operation_id="benchmark_matrix", tags=["leaderboards"], responses={200: MatrixOut, **errors()})
+    def get(self, request: Request) -> Response:
+        """The paper's Table 2: benchmark types x ML tasks, each cell with its public tasks and leaders."""
+        benchmarks = [(slug, get_evaluator(slug).title) for slug in available_slugs()]
+        tasks = challenge_selectors.tasks_public(user=request.user)
+        matrix = selectors.benchmark_matrix(tasks=tasks, benchmarks=benchmarks)
+        return Response(MatrixOut(matrix_data(matrix)).data)
