@@ -49,6 +49,9 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         "code_archive_sha256", "method_description", "code_url", "status", "message", "progress", "progress_message",
         "attempts", "lease_owner", "lease_expires_at", "created_at", "queued_at", "started_at", "finished_at",
         "is_baseline", "current_evaluation", "is_selected_final",
+        # Withdrawal and disqualification go through services that rebuild the leaderboard in the same
+        # transaction; editing the flags here would leave it stale.
+        "is_withdrawn", "is_disqualified",
     ]  # fmt: skip
     exclude = ["artifact", "code_archive"]
     inlines = [EvaluationInline]
