@@ -65,11 +65,14 @@ def clean_relative_path(relative_path: str) -> str:
 
 
 def data_file_required_role(*, evaluator_slug: str, relative_path: str) -> str | None:
-    """The role the evaluator declares for this path (hidden or public), or None if it declares none."""
-    for rule in get_evaluator(evaluator_slug).data_files:
-        if fnmatch.fnmatch(relative_path, rule.pattern):
-            return TaskDataFile.Role.HIDDEN if rule.hidden else TaskDataFile.Role.PUBLIC
-    return None
+    """The role the evaluator declares for this path, or None if it declares none. A path that matches any
+    hidden rule is hidden, whatever the order of the rules: a broad public pattern never publishes a hidden file."""
+    matching = [
+        rule for rule in get_evaluator(evaluator_slug).data_files if fnmatch.fnmatch(relative_path, rule.pattern)
+    ]
+    if not matching:
+        return None
+    return TaskDataFile.Role.HIDDEN if any(rule.hidden for rule in matching) else TaskDataFile.Role.PUBLIC
 
 
 def _file_digest(content: File[Any]) -> tuple[str, int]:

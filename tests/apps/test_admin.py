@@ -18,13 +18,15 @@ from django.urls import reverse
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
 from apps.challenges.models import Challenge, Task, TaskDataFile
-from apps.challenges.services import task_data_file_put, task_data_import_archive
+from apps.challenges.services import data_file_required_role, task_data_file_put, task_data_import_archive
 from apps.core.errors import InvalidInput
 from apps.core.queues import EVALUATE_TASK
 from apps.divisions.models import Division
 from apps.leaderboards.models import Leaderboard
 from apps.leaderboards.services import leaderboard_rebuild
 from apps.submissions.models import Submission
+from evaluators.base import DataFileRule
+from evaluators.selection_speech.evaluator import SelectionSpeechEvaluator
 from tests.apps.conftest import RecordingBroker, make_scored_submission
 from tests.conftest import make_user
 
@@ -296,3 +298,18 @@ def test_the_rebuild_action_bumps_the_leaderboard_version(staff: Client, scored:
 
     leaderboard.refresh_from_db()
     assert leaderboard.version == 2
+
+
+def test_a_path_matching_a_hidden_and_a_public_rule_is_hidden_whatever_the_rule_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+
+    broad_public_first = (
+        DataFileRule("*.yaml", hidden=False, description="any yaml"),
+        DataFileRule("eval.yaml", hidden=True, description="the evaluation clips"),
+    )
+    monkeypatch.setattr(SelectionSpeechEvaluator, "data_files", broad_public_first)
+
+    assert data_file_required_role(evaluator_slug="selection-speech", relative_path="eval.yaml") == "hidden"
+    assert data_file_required_role(evaluator_slug="selection-speech", relative_path="other.yaml") == "public"
+    assert data_file_required_role(evaluator_slug="selection-speech", relative_path="x.bin") is None
