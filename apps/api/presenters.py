@@ -137,7 +137,7 @@ def quota_data(status: QuotaStatus) -> dict[str, Any]:
 
 def submission_data(submission: Submission, request: Request) -> dict[str, Any]:
     """The submission with its live status (`submission_status`, as the submission page polls it)."""
-    live = submission_status(submission=submission)
+    live = submission_status(submission=submission, viewer=request.user)
     return {
         **{key: live[key] for key in ("id", "status", "status_label", "terminal", "progress", "message")},
         **{key: live[key] for key in ("progress_message", "attempts", "metrics")},

@@ -65,3 +65,17 @@ def test_the_team_sees_the_sealed_charts_once_the_challenge_has_ended(
 
     assert details["charts"] == [OPEN, SEALED]
     assert details["sealed_pending"] is False
+
+
+def test_the_api_applies_the_same_rule_as_the_page(
+    sealed_submission: Submission, participant: User, organizer: User
+) -> None:
+    client = Client()
+    client.force_login(participant)
+    url = f"/api/v1/submissions/{sealed_submission.pk}/"
+    team_view = client.get(url).json()["metrics"]["details"]
+    client.force_login(organizer)
+    organizer_view = client.get(url).json()["metrics"]["details"]
+
+    assert team_view["charts"] == [OPEN] and "sealed" not in team_view
+    assert organizer_view["charts"] == [OPEN, SEALED]
