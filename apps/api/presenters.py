@@ -12,11 +12,10 @@ from apps.accounts.models import Team
 from apps.challenges.evaluation import task_evaluator, task_format_notes, task_metric_specs, task_primary_metric
 from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
 from apps.divisions.models import Division
-from apps.leaderboards.selectors import BenchmarkMatrix, LeaderboardView
+from apps.leaderboards.selectors import BenchmarkMatrix, LeaderboardView, metric_spec_data
 from apps.submissions.models import Submission
 from apps.submissions.selectors import submission_status
 from apps.submissions.services.quotas import QuotaStatus
-from evaluators import MetricSpec
 
 
 def team_data(team: Team) -> dict[str, Any]:
@@ -69,16 +68,6 @@ def task_summary_data(task: Task) -> dict[str, Any]:
     }
 
 
-def metric_data(spec: MetricSpec) -> dict[str, Any]:
-    return {
-        "name": spec.name,
-        "label": spec.label,
-        "higher_is_better": spec.higher_is_better,
-        "scale": spec.display_scale,
-        "column": spec.leaderboard_column,
-    }
-
-
 def data_file_data(data_file: TaskDataFile, task: Task, request: Request) -> dict[str, Any]:
     url = reverse("api:task-file", args=[task.challenge.slug, task.slug, data_file.pk])
     return {
@@ -107,8 +96,8 @@ def task_detail_data(
             "submission_is_directory": evaluator.submission_is_directory,
             "format_notes": task_format_notes(task),
         },
-        "primary_metric": metric_data(task_primary_metric(task)),
-        "metrics": [metric_data(spec) for spec in task_metric_specs(task)],
+        "primary_metric": metric_spec_data(task_primary_metric(task)),
+        "metrics": [metric_spec_data(spec) for spec in task_metric_specs(task)],
         "quota": {
             "per_day": task.quota_per_day,
             "total": task.quota_total,

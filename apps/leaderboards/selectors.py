@@ -12,6 +12,7 @@ from apps.challenges.models import Task
 from apps.divisions.models import Division
 from apps.leaderboards.models import Leaderboard, LeaderboardEntry
 from apps.submissions.models import Score, Submission
+from evaluators import MetricSpec
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ def leaderboard_version(*, task: Task, division: Division, split: str = Score.Sp
     return found.first() or 0
 
 
-def _spec_dict(spec: Any) -> dict[str, Any]:
+def metric_spec_data(spec: MetricSpec) -> dict[str, Any]:
+    """A metric's name, label, direction, display scale and column flag, as pages and the API show them."""
     return {
         "name": spec.name,
         "label": spec.label,
@@ -41,10 +43,10 @@ def _spec_dict(spec: Any) -> dict[str, Any]:
 def leaderboard_view(*, task: Task, division: Division, split: str = Score.Split.PUBLIC) -> LeaderboardView:
     """The ranked rows of a leaderboard: rank, team, primary and every metric, baselines marked."""
     primary = task_primary_metric(task)
-    columns = [_spec_dict(spec) for spec in task_metric_specs(task)]
+    columns = [metric_spec_data(spec) for spec in task_metric_specs(task)]
     leaderboard = Leaderboard.objects.filter(task=task, division=division, split=split).first()
     if leaderboard is None:
-        return LeaderboardView(0, None, _spec_dict(primary), columns, [])
+        return LeaderboardView(0, None, metric_spec_data(primary), columns, [])
     rows = [
         {
             "rank": entry.rank,
@@ -61,7 +63,7 @@ def leaderboard_view(*, task: Task, division: Division, split: str = Score.Split
         for entry in leaderboard.entries.select_related("team", "submission").order_by("rank", "submitted_at")
     ]
     rebuilt = leaderboard.rebuilt_at.isoformat() if leaderboard.rebuilt_at else None
-    return LeaderboardView(leaderboard.version, rebuilt, _spec_dict(primary), columns, rows)
+    return LeaderboardView(leaderboard.version, rebuilt, metric_spec_data(primary), columns, rows)
 
 
 def score_history(*, task: Task, division: Division, split: str = Score.Split.PUBLIC) -> list[dict[str, Any]]:
