@@ -9,7 +9,7 @@ ifneq ($(shell grep -m1 -o -w avx2 /proc/cpuinfo 2>/dev/null),)
 export OPENBLAS_CORETYPE ?= Haswell
 endif
 
-.PHONY: setup run test lint typecheck pytest browser demo bench clean
+.PHONY: setup run test lint typecheck pytest browser sandbox demo bench clean
 
 # Last, the project itself (editable, no dependencies, with the pinned setuptools): the `dataperf` command.
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -24,7 +24,11 @@ $(PLOTLY_JS): $(BIN)/.installed
 	mkdir -p static/vendor
 	cp "$$($(BIN)/python -c 'import plotly, pathlib; print(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js")')" $@
 
-setup: $(BIN)/.installed $(PLOTLY_JS)
+setup: $(BIN)/.installed $(PLOTLY_JS) sandbox
+
+# bubblewrap: the sandbox that reruns closed-division code (Debian package).
+sandbox:
+	bash scripts/ensure_bubblewrap.sh
 
 browser:
 	bash scripts/ensure_chromium.sh

@@ -157,7 +157,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "evaluate"
-CELERY_TASK_QUEUES = (Queue("validate"), Queue("evaluate"))
+# `sandbox` runs closed-division code: its workers may live on separate hosts (they need bubblewrap, the
+# database, the broker and the storage, never the web settings' secrets beyond those).
+CELERY_TASK_QUEUES = (Queue("validate"), Queue("evaluate"), Queue("sandbox"))
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -171,6 +173,20 @@ REAPER_INTERVAL_SECONDS = env_int("REAPER_INTERVAL_SECONDS", 15, minimum=1)
 # A queued submission whose message may have been lost (broker restart) is re-sent after this long.
 QUEUED_RESEND_SECONDS = env_int("QUEUED_RESEND_SECONDS", 120, minimum=1)
 EVALUATOR_EXTRA_PATHS = env_list("EVALUATOR_EXTRA_PATHS", [])
+
+# --- The closed division's sandbox ---------------------------------------------------------------------
+# Scratch space of the runs and the per-task input folders they mount read-only. Each limit is a default that
+# a task may override (Task.sandbox_*).
+SANDBOX_ROOT = env_path("SANDBOX_ROOT", VAR_DIR / "sandbox")
+SANDBOX_CPU_SECONDS = env_int("SANDBOX_CPU_SECONDS", 600, minimum=1)
+SANDBOX_WALL_SECONDS = env_int("SANDBOX_WALL_SECONDS", 900, minimum=1)
+SANDBOX_MEMORY_MB = env_int("SANDBOX_MEMORY_MB", 2048, minimum=64)
+SANDBOX_PROCESSES = env_int("SANDBOX_PROCESSES", 64, minimum=1)
+SANDBOX_OUTPUT_MB = env_int("SANDBOX_OUTPUT_MB", 256, minimum=1)
+SANDBOX_TMP_MB = env_int("SANDBOX_TMP_MB", 256, minimum=1)
+# The code archive: unpacked size, number of files.
+SANDBOX_CODE_MAX_MB = env_int("SANDBOX_CODE_MAX_MB", 200, minimum=1)
+SANDBOX_CODE_MAX_FILES = env_int("SANDBOX_CODE_MAX_FILES", 2000, minimum=1)
 
 # --- Security headers -----------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

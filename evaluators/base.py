@@ -13,11 +13,16 @@ Life cycle, as the platform drives it:
    `SubmissionError` with a message a participant can act on. It may only read the task's *public* files,
    because the web process and participants (offline) run it too.
 4. `evaluate(task, parsed, report_progress)` computes the metrics. It may read hidden files.
+
+`canonical(task, parsed)` gives a validated artifact's substance as plain JSON data; the closed division
+compares the forms of a submitted artifact and of its algorithm's rerun (see `evaluators.algorithm`).
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +119,30 @@ def no_progress(fraction: float, message: str) -> None:
     """A `ProgressCallback` that ignores what it is told."""
 
 
+def plain_data(value: object) -> object:
+    """`value` as JSON-serialisable data: dataclasses become dicts of their fields, mappings dicts (keys as
+    strings), lists and tuples lists (order kept), sets sorted lists, numpy arrays and scalars their `tolist()`.
+
+    Raises `TypeError` for anything else (an evaluator whose parsed artifact holds such values must override
+    `Evaluator.canonical`).
+    """
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {item.name: plain_data(getattr(value, item.name)) for item in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): plain_data(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_data(item) for item in value]
+    if isinstance(value, set | frozenset):
+        return sorted((plain_data(item) for item in value), key=lambda item: json.dumps(item, sort_keys=True))
+    # numpy arrays and scalars, recognised without importing numpy (see evaluators/__init__.py).
+    to_list = getattr(value, "tolist", None)
+    if callable(to_list) and type(value).__module__ == "numpy":
+        return plain_data(to_list())
+    raise TypeError(f"{type(value).__name__} is not plain data; override Evaluator.canonical")
+
+
 class Evaluator(abc.ABC, Generic[TaskT, ParsedT]):
     """Base class of every benchmark type. Subclasses set the class attributes and implement the methods.
 
@@ -171,6 +200,20 @@ class Evaluator(abc.ABC, Generic[TaskT, ParsedT]):
         self, task: TaskT, parsed: ParsedT, report_progress: ProgressCallback = no_progress
     ) -> EvaluationResult:
         """Score a validated submission. Deterministic: the same inputs give the same result."""
+
+    def canonical(self, task: TaskT, parsed: ParsedT) -> object:
+        """The substance of a validated artifact as JSON-serialisable data (dicts, lists, strings, numbers).
+
+        The closed division's reproducibility check compares the form of the submitted artifact with that of
+        its algorithm's output, and `evaluators.algorithm.describe_difference` explains a mismatch. Two
+        artifacts the evaluator scores identically for the same reason (the same selection in another order,
+        the same ids in another file layout) must give equal forms; artifacts that differ in substance must
+        give different ones. Order is kept only where it matters (a ranking); sets become sorted lists.
+
+        The default is the parsed artifact itself as plain data (`plain_data`: exact, but sensitive to every
+        order it keeps); evaluators override it to leave out what does not count.
+        """
+        return plain_data(parsed)
 
 
 class CollectiveEvaluator(Evaluator[TaskT, ParsedT]):

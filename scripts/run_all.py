@@ -21,7 +21,7 @@ PORT = os.environ.get("PORT", "8000")
 PROCESSES = {
     "web": [str(BIN / "gunicorn"), "dataperf_site.wsgi", "--bind", f"{HOST}:{PORT}", "--workers", "2",
             "--threads", "4", "--access-logfile", "-"],
-    "worker": [str(BIN / "celery"), "-A", "dataperf_site", "worker", "-Q", "validate,evaluate",
+    "worker": [str(BIN / "celery"), "-A", "dataperf_site", "worker", "-Q", "validate,evaluate,sandbox",
                "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"), "--loglevel", "INFO", "-n", "worker@%h"],
     "beat": [str(BIN / "celery"), "-A", "dataperf_site", "beat", "--loglevel", "INFO",
              "--schedule", str(ROOT / "var" / "celerybeat-schedule")],

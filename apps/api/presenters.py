@@ -129,7 +129,7 @@ def submission_data(submission: Submission, request: Request) -> dict[str, Any]:
     live = submission_status(submission=submission, viewer=request.user)
     return {
         **{key: live[key] for key in ("id", "status", "status_label", "terminal", "progress", "message")},
-        **{key: live[key] for key in ("progress_message", "attempts", "metrics")},
+        **{key: live[key] for key in ("progress_message", "attempts", "metrics", "stages")},
         "challenge": submission.task.challenge.slug,
         "task": submission.task.slug,
         "division": submission.division.slug,

@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.challenges.models import Challenge, Participation, Task
-from apps.submissions.models import Submission
+from apps.submissions.models import Submission, VerificationStage
 
 
 class ErrorOut(serializers.Serializer[Any]):
@@ -183,11 +183,35 @@ class MetricValueOut(serializers.Serializer[Any]):
     value = serializers.FloatField()
 
 
+class ConcealedMetricsOut(serializers.Serializer[Any]):
+    primary = PrimaryValueOut()
+    metrics = MetricValueOut(many=True)
+
+
 class SubmissionMetricsOut(serializers.Serializer[Any]):
     primary = PrimaryValueOut()
     metrics = MetricValueOut(many=True)
+    concealed = ConcealedMetricsOut(
+        allow_null=True,
+        help_text="The concealed task's metrics (closed division), when the caller may see them: organizers, "
+        "or everyone as the task's concealed visibility says. Else null.",
+    )
     evaluator_version = serializers.CharField()
     details = serializers.DictField(help_text="Chart data: curves, per-class values.")
+
+
+class VerificationStageOut(serializers.Serializer[Any]):
+    stage = serializers.ChoiceField(choices=VerificationStage.Stage.choices)
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
+    status = serializers.ChoiceField(choices=VerificationStage.Status.choices)
+    status_label = serializers.CharField()
+    message = serializers.CharField(help_text="What happened, for the participant.")
+    stderr_tail = serializers.CharField(help_text="The end of the code's error output (always empty when concealed).")
+    wall_seconds = serializers.FloatField(allow_null=True)
+    cpu_seconds = serializers.FloatField(allow_null=True)
+    max_rss_bytes = serializers.IntegerField(allow_null=True, help_text="Peak memory.")
+    output_bytes = serializers.IntegerField(allow_null=True, help_text="Bytes written to the output.")
+    organizer_detail = serializers.CharField(required=False, help_text="Organizers (and staff) only.")
 
 
 class SubmissionOut(serializers.Serializer[Any]):
@@ -210,6 +234,9 @@ class SubmissionOut(serializers.Serializer[Any]):
     message = serializers.CharField(help_text="Why it was rejected or failed (the evaluator's message).")
     attempts = serializers.IntegerField()
     metrics = SubmissionMetricsOut(allow_null=True, help_text="Once scored: the public split's metrics.")
+    stages = VerificationStageOut(
+        many=True, help_text="Closed division: the verification stages recorded so far (unpack, reproduce, concealed)."
+    )
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     is_baseline = serializers.BooleanField()

@@ -44,6 +44,8 @@ class TaskAdminForm(forms.ModelForm[Task]):
         fields = [
             "challenge", "slug", "title", "description", "order", "evaluator_slug", "ml_task", "config",
             "is_published", "quota_per_day", "quota_total", "quota_counts_rejected", "max_upload_bytes", "ranking_rule",
+            "concealed_config", "concealed_visibility", "sandbox_cpu_seconds", "sandbox_wall_seconds",
+            "sandbox_memory_mb", "sandbox_processes", "sandbox_output_mb",
         ]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
@@ -54,6 +56,11 @@ class TaskAdminForm(forms.ModelForm[Task]):
                 data["config"] = task_config_validate(evaluator_slug=slug, config=data["config"])
             except InvalidInput as exc:
                 self.add_error("config", exc.message)
+        if slug and data.get("concealed_config") is not None:
+            try:
+                data["concealed_config"] = task_config_validate(evaluator_slug=slug, config=data["concealed_config"])
+            except InvalidInput as exc:
+                self.add_error("concealed_config", exc.message)
         if self.instance.pk and slug != self.instance.evaluator_slug and self.instance.submissions.exists():
             self.add_error("evaluator_slug", "The benchmark type cannot change once the task has submissions.")
         return data
@@ -130,7 +137,7 @@ class TaskAdmin(admin.ModelAdmin[Task]):
         return "; ".join(problems) if problems else "All files the benchmark needs are present."
 
     def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
-        if change and "config" in form.changed_data:
+        if change and {"config", "concealed_config"} & set(form.changed_data):
             obj.data_version = F("data_version") + 1
         super().save_model(request, obj, form, change)
         obj.refresh_from_db()

@@ -23,6 +23,16 @@ def task_loaded(task: Task) -> tuple[Evaluator[Any, Any], Any]:
     return evaluator, loaded
 
 
+def task_concealed_loaded(task: Task) -> tuple[Evaluator[Any, Any], Any]:
+    """The evaluator and the loaded concealed task (every file of it, hidden ones included: for the evaluator,
+    outside the sandbox). Cached like `task_loaded`. Only for a task with a concealed configuration."""
+    if task.concealed_config is None:
+        raise ValueError(f"task {task.pk} has no concealed task")
+    evaluator = task_evaluator(task)
+    key = (task.pk, task.data_version, "concealed")
+    return evaluator, cached_task(evaluator, task.concealed_dir, task.concealed_config, key=key)
+
+
 def task_primary_metric(task: Task) -> MetricSpec:
     return task_evaluator(task).primary_metric(task.config)
 

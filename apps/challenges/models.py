@@ -89,6 +89,16 @@ class Participation(models.Model):
         return f"{self.team} in {self.challenge}"
 
 
+CONCEALED_DIR = "concealed"
+"""Task data under this folder forms the concealed task of the closed division (never served)."""
+
+
+class ConcealedVisibility(models.TextChoices):
+    ALWAYS = "always", "Everyone, at once"
+    AFTER_END = "after-end", "Everyone, once the challenge has ended"
+    ORGANIZERS = "organizers", "Organizers only"
+
+
 class Task(models.Model):
     """One cell of the DataPerf matrix: a benchmark type (evaluator) applied to an ML task, with its data."""
 
@@ -125,6 +135,26 @@ class Task(models.Model):
         default=RankingRule.BEST,
         help_text="Which submission of a team its leaderboard row shows. Rebuild the leaderboards after a change.",
     )
+    # Closed division: limits of the sandbox that reruns a participant's algorithm (empty: the platform's
+    # default from settings), and the concealed task it is scored on.
+    sandbox_cpu_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="CPU seconds per run.")
+    sandbox_wall_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Wall-clock seconds per run.")
+    sandbox_memory_mb = models.PositiveIntegerField(null=True, blank=True, help_text="Memory (MB) of all processes.")
+    sandbox_processes = models.PositiveIntegerField(null=True, blank=True, help_text="Processes at once.")
+    sandbox_output_mb = models.PositiveIntegerField(null=True, blank=True, help_text="Bytes written (MB).")
+    concealed_config = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Evaluator configuration of the concealed task, whose data lives under concealed/ in the task "
+        "data (empty: no concealed task). Concealed files are never served; the public ones are the sandbox's "
+        "inputs, the hidden ones only the evaluator's.",
+    )
+    concealed_visibility = models.CharField(
+        max_length=12,
+        choices=ConcealedVisibility.choices,
+        default=ConcealedVisibility.AFTER_END,
+        help_text="Who sees the concealed leaderboard.",
+    )
     # Collective scoring (an item's credit depends on every submission holding it): each landed score asks
     # for a task-wide rescore; one job serves all requests made before it started.
     collective_requested = models.PositiveIntegerField(default=0)
@@ -143,6 +173,14 @@ class Task(models.Model):
     @property
     def data_dir(self) -> Path:
         return Path(settings.TASK_DATA_ROOT) / str(self.pk)
+
+    @property
+    def concealed_dir(self) -> Path:
+        return self.data_dir / CONCEALED_DIR
+
+    @property
+    def has_concealed_task(self) -> bool:
+        return self.concealed_config is not None
 
 
 def _task_data_path(instance: TaskDataFile, filename: str) -> str:

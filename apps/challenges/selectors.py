@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Team
-from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
+from apps.challenges.models import CONCEALED_DIR, Challenge, Participation, Task, TaskDataFile
 from apps.core.errors import Forbidden, NotFound
 from apps.core.users import AnyUser
 
@@ -78,7 +78,10 @@ def competing_team(*, challenge: Challenge, user: AnyUser) -> Team:
 
 
 def task_public_files(*, task: Task) -> QuerySet[TaskDataFile]:
-    return task.data_files.filter(role=TaskDataFile.Role.PUBLIC).order_by("relative_path")
+    """The files a registered participant may download: public, and not part of the concealed task (whose
+    public files are inputs of the sandbox only)."""
+    files = task.data_files.filter(role=TaskDataFile.Role.PUBLIC)
+    return files.exclude(relative_path__startswith=f"{CONCEALED_DIR}/").order_by("relative_path")
 
 
 def task_public_files_for_download(*, task: Task, user: AnyUser) -> QuerySet[TaskDataFile]:

@@ -16,10 +16,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.services import team_ensure_personal
-from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
+from apps.challenges.models import CONCEALED_DIR, Challenge, Participation, Task, TaskDataFile
 from apps.core.archives import ArchiveLimits, extract_archive
 from apps.core.errors import Forbidden, InvalidInput
 from evaluators import EvaluatorError, TaskConfigError, get_evaluator
+from evaluators.taskdir import load_task_dir
 
 
 def participation_register(*, challenge: Challenge, user: User, accept_rules: bool) -> Participation:
@@ -67,9 +68,9 @@ def clean_relative_path(relative_path: str) -> str:
 def data_file_required_role(*, evaluator_slug: str, relative_path: str) -> str | None:
     """The role the evaluator declares for this path, or None if it declares none. A path that matches any
     hidden rule is hidden, whatever the order of the rules: a broad public pattern never publishes a hidden file."""
-    matching = [
-        rule for rule in get_evaluator(evaluator_slug).data_files if fnmatch.fnmatch(relative_path, rule.pattern)
-    ]
+    # The concealed task has the benchmark's layout under concealed/: the same rules apply there.
+    path = relative_path.removeprefix(f"{CONCEALED_DIR}/")
+    matching = [rule for rule in get_evaluator(evaluator_slug).data_files if fnmatch.fnmatch(path, rule.pattern)]
     if not matching:
         return None
     return TaskDataFile.Role.HIDDEN if any(rule.hidden for rule in matching) else TaskDataFile.Role.PUBLIC
@@ -148,6 +149,9 @@ def task_data_import_archive(*, task: Task, archive_path: Path) -> list[TaskData
             relative = name[len(prefix) :] if prefix else name
             if relative == "task.yaml":
                 continue
+            if relative == f"{CONCEALED_DIR}/task.yaml":
+                task_set_concealed_config(task=task, task_yaml=root / name)
+                continue
             with (root / name).open("rb") as handle:
                 stored.append(task_data_file_put(task=task, relative_path=relative, content=File(handle)))
         return stored
@@ -163,24 +167,51 @@ def _common_folder(names: list[str]) -> str:
 def task_check_data(*, task: Task) -> list[str]:
     """Problems an organizer must fix before participants submit: required files missing, a configuration the
     evaluator refuses, data it cannot load, or a task it cannot score (e.g. a metric that would divide by
-    zero). Loads the task with every file, public and hidden, exactly as a worker would."""
-    evaluator = get_evaluator(task.evaluator_slug)
-    present = list(task.data_files.values_list("relative_path", flat=True))
+    zero). Loads the task with every file, public and hidden, exactly as a worker would; the concealed task
+    too, when there is one (its problems start with "concealed task:")."""
+    paths = list(task.data_files.values_list("relative_path", flat=True))
+    main = [path for path in paths if not path.startswith(f"{CONCEALED_DIR}/")]
+    problems = _check_task_dir(task.evaluator_slug, task.data_dir, task.config, main)
+    if task.concealed_config is not None:
+        concealed = [path.removeprefix(f"{CONCEALED_DIR}/") for path in paths if path not in main]
+        found = _check_task_dir(task.evaluator_slug, task.concealed_dir, task.concealed_config, concealed)
+        problems += [f"concealed task: {problem}" for problem in found]
+    return problems
+
+
+def _check_task_dir(slug: str, directory: Path, raw_config: dict[str, Any], present: list[str]) -> list[str]:
+    evaluator = get_evaluator(slug)
     problems = [
         f"missing {rule.pattern}: {rule.description}"
         for rule in evaluator.data_files
         if rule.required and not any(fnmatch.fnmatch(path, rule.pattern) for path in present)
     ]
     try:
-        config = evaluator.validate_config(task.config)
+        config = evaluator.validate_config(raw_config)
     except TaskConfigError as exc:
         return [*problems, f"configuration: {exc}"]
     if problems:
         return problems
     try:
-        return evaluator.check_task(evaluator.load_task(task.data_dir, config))
+        return evaluator.check_task(evaluator.load_task(directory, config))
     except EvaluatorError as exc:
         return [f"data: {exc}"]
+
+
+def task_set_concealed_config(*, task: Task, task_yaml: Path) -> None:
+    """Take the concealed task's configuration from its task.yaml (`InvalidInput` when it is not one for this
+    task's benchmark) and bump the data version."""
+    try:
+        document = load_task_dir(task_yaml.parent)
+        config = get_evaluator(task.evaluator_slug).validate_config(document.config)
+    except TaskConfigError as exc:
+        raise InvalidInput(f"concealed/task.yaml: {exc}") from exc
+    if document.slug != task.evaluator_slug:
+        raise InvalidInput(
+            f"concealed/task.yaml is for the benchmark {document.slug!r}; this task is {task.evaluator_slug!r}"
+        )
+    Task.objects.filter(pk=task.pk).update(concealed_config=config, data_version=F("data_version") + 1)
+    task.concealed_config = config
 
 
 def task_data_delete_all(*, task: Task) -> None:

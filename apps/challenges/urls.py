@@ -12,6 +12,11 @@ urlpatterns = [
     path("challenges/<slug:slug>/tasks/<slug:task_slug>/", views.task_detail, name="task"),
     path("challenges/<slug:slug>/tasks/<slug:task_slug>/data.zip", views.task_data_archive, name="task_data_zip"),
     path(
+        "challenges/<slug:slug>/tasks/<slug:task_slug>/algorithm-example.zip",
+        views.task_algorithm_example,
+        name="task_algorithm_example",
+    ),
+    path(
         "challenges/<slug:slug>/tasks/<slug:task_slug>/data/<int:file_id>/",
         views.task_data_download,
         name="task_data",

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.challenges import selectors
 from apps.challenges.evaluation import task_evaluator, task_format_notes
+from apps.challenges.models import Task
 from apps.challenges.services import participation_register
-from apps.core.errors import DomainError
+from apps.core.archives import make_zip
+from apps.core.errors import DomainError, NotFound
 from apps.core.markdown import render_markdown
 from apps.core.users import signed_in_user
 from apps.core.zipstream import zip_stream
+from evaluators.algorithm import MANIFEST_NAME, example_algorithm_dir
 
 
 @require_GET
@@ -73,8 +81,66 @@ def task_detail(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse
         "participation": participation,
         "can_download": is_organizer or (participation is not None and participation.status == "approved"),
         "public_files": selectors.task_public_files(task=task),
+        "closed": _closed_division_card(task),
     }
     return render(request, "challenges/task.html", context)
+
+
+def _closed_division_card(task: Task) -> dict[str, Any] | None:
+    """What the task page tells a closed-division participant (None when no closed division takes the task):
+    the divisions, the sandbox's limits, whether a concealed task is attached (never what it holds) and
+    whether the benchmark ships an example algorithm."""
+    # The divisions that take the task (a division listing no task takes them all), as
+    # apps.divisions.selectors.divisions_of_task decides, through the reverse relation: this app sits below
+    # apps.divisions and may not import it.
+    takes_task = Q(tasks=task) | Q(tasks__isnull=True)
+    closed = list(task.challenge.divisions.filter(takes_task, kind="closed").distinct().order_by("order", "slug"))
+    if not closed:
+        return None
+    return {
+        "divisions": closed,
+        "limits": _sandbox_limits(task),
+        "has_concealed_task": task.has_concealed_task,
+        "has_example": example_algorithm_dir(task_evaluator(task)) is not None,
+        "manifest_name": MANIFEST_NAME,
+    }
+
+
+def _sandbox_limits(task: Task) -> dict[str, int]:
+    """The task's effective sandbox limits, as shown on its page. The same rule as
+    apps.submissions.services.algorithm.task_sandbox_limits (which this app sits below and may not import);
+    tests/apps/test_closed_division_pages.py holds the two equal."""
+    return {
+        "cpu_seconds": task.sandbox_cpu_seconds or settings.SANDBOX_CPU_SECONDS,
+        "wall_seconds": task.sandbox_wall_seconds or settings.SANDBOX_WALL_SECONDS,
+        "memory_bytes": (task.sandbox_memory_mb or settings.SANDBOX_MEMORY_MB) * 1024**2,
+        "processes": task.sandbox_processes or settings.SANDBOX_PROCESSES,
+        "output_bytes": (task.sandbox_output_mb or settings.SANDBOX_OUTPUT_MB) * 1024**2,
+        "tmp_bytes": settings.SANDBOX_TMP_MB * 1024**2,
+    }
+
+
+@require_GET
+def task_algorithm_example(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
+    """The benchmark's example algorithm package as a zip, ready to submit to the closed division. Example code,
+    not task data: anyone who can see the task may download it. 404 when the benchmark ships none."""
+    challenge = selectors.challenge_get(slug=slug, user=request.user)
+    task = selectors.task_get(challenge=challenge, slug=task_slug, user=request.user)
+    folder = example_algorithm_dir(task_evaluator(task))
+    if folder is None:
+        raise NotFound("This benchmark has no example algorithm.")
+    response = HttpResponse(_example_zip(folder), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{task.evaluator_slug}-algorithm.zip"'
+    return response
+
+
+def _example_zip(folder: Path) -> bytes:
+    """The folder zipped with the manifest at the archive's root, without Python's bytecode caches (the
+    example may have been run in place). A few kilobytes: built per request."""
+    with tempfile.TemporaryDirectory(prefix="example-algorithm-") as scratch:
+        clean = Path(scratch) / "algorithm"
+        shutil.copytree(folder, clean, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+        return make_zip(clean, Path(scratch) / "algorithm.zip").read_bytes()
 
 
 @require_GET

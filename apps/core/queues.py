@@ -8,9 +8,11 @@ from __future__ import annotations
 
 VALIDATE_QUEUE = "validate"
 EVALUATE_QUEUE = "evaluate"
+SANDBOX_QUEUE = "sandbox"
 
 VALIDATE_TASK = "dataperf.validate_submission"
 EVALUATE_TASK = "dataperf.evaluate_submission"
+VERIFY_TASK = "dataperf.verify_submission"
 REAP_TASK = "dataperf.reap_submissions"
 REBUILD_LEADERBOARDS_TASK = "dataperf.rebuild_leaderboards"
 RESCORE_COLLECTIVE_TASK = "dataperf.rescore_collective"

@@ -18,8 +18,9 @@ from apps.accounts.services import user_sign_up
 from apps.challenges.models import Challenge, Task
 from apps.challenges.services import participation_register, task_data_file_put
 from apps.core.archives import make_zip
+from apps.demo.closed import demo_attach_concealed, demo_submit_algorithm
 from apps.divisions.models import Division
-from apps.leaderboards.pipeline import evaluate_and_rank
+from apps.leaderboards.pipeline import evaluate_and_rank, verify_and_rank
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from evaluators import available_slugs, get_evaluator
 from evaluators.demo import DemoModule, DemoTask, demo_module
@@ -121,12 +122,20 @@ def demo_create(**_: Any) -> DemoInfo:
         )  # fmt: skip
         challenge.organizers.add(organizer)
         open_division = Division.objects.create(challenge=challenge, slug="open", kind="open", name="Open", order=0)
-        Division.objects.create(challenge=challenge, slug="closed", kind="closed", name="Closed", order=1)
+        closed = Division.objects.create(challenge=challenge, slug="closed", kind="closed", name="Closed", order=1)
         participation_register(challenge=challenge, user=participant, accept_rules=True)
         baseline_ids: list[int] = []
+        closed_ids: list[int] = []
         for order, (slug, module, spec) in enumerate(_demo_specs()):
             task, baselines = _demo_task(challenge, slug, module, spec, order, Path(tmp))
             baseline_ids += _submit_baselines(task, open_division, organizer, baselines)
+            demo_attach_concealed(task, module, spec, Path(tmp))
+            pk = demo_submit_algorithm(task, closed, organizer, Path(tmp) / spec.slug / "task", Path(tmp))
+            closed_ids += [pk] if pk is not None else []
     for pk in baseline_ids:
         evaluate_and_rank(submission_id=pk)
+    for pk in closed_ids:
+        # Where this machine has no sandbox, the submission waits in `verifying` for a sandbox worker.
+        if verify_and_rank(submission_id=pk) == "verified":
+            evaluate_and_rank(submission_id=pk)
     return DemoInfo(challenge, created=True)

@@ -10,14 +10,17 @@ from django.db import transaction
 from apps.challenges.models import Task
 from apps.leaderboards.collective import collective_request, is_collective
 from apps.leaderboards.services import leaderboard_rebuild
-from apps.submissions.models import Submission
+from apps.submissions.models import Score, Submission
 from apps.submissions.services.choices import submission_select_final, submission_withdraw
 from apps.submissions.services.evaluation import submission_evaluate
 from apps.submissions.services.leases import worker_name
+from apps.submissions.services.verification import submission_verify
 
 
 def _rebuild_for(submission: Submission) -> None:
     leaderboard_rebuild(task=submission.task, division=submission.division)
+    if submission.task.has_concealed_task and submission.division.requires_code:
+        leaderboard_rebuild(task=submission.task, division=submission.division, split=Score.Split.CONCEALED)
     if is_collective(submission.task):
         collective_request(task=submission.task)
 
@@ -25,6 +28,12 @@ def _rebuild_for(submission: Submission) -> None:
 def evaluate_and_rank(*, submission_id: int) -> str:
     """Evaluate one submission and, if this run recorded its score, rebuild its leaderboard. Idempotent."""
     return submission_evaluate(submission_id=submission_id, worker=worker_name(), on_recorded=_rebuild_for)
+
+
+def verify_and_rank(*, submission_id: int) -> str:
+    """Rerun a closed-division submission's code (`submission_verify`); a re-verification that rejects a ranked
+    submission rebuilds its leaderboards in the same transaction. Idempotent."""
+    return submission_verify(submission_id=submission_id, worker=worker_name(), on_rejected=_rebuild_for)
 
 
 def submission_withdraw_and_rank(*, submission: Submission, user: User) -> Submission:

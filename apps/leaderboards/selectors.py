@@ -9,9 +9,13 @@ from django.db.models import Count, F, QuerySet
 
 from apps.challenges.evaluation import task_metric_specs, task_primary_metric
 from apps.challenges.models import Task
+from apps.challenges.selectors import user_is_organizer
+from apps.core.errors import NotFound
+from apps.core.users import AnyUser
 from apps.divisions.models import Division
 from apps.leaderboards.models import Leaderboard, LeaderboardEntry
 from apps.submissions.models import Score, Submission
+from apps.submissions.selectors import concealed_scores_visible
 from evaluators import MetricSpec
 
 
@@ -22,6 +26,37 @@ class LeaderboardView:
     primary: dict[str, Any]
     columns: list[dict[str, Any]]
     rows: list[dict[str, Any]]
+
+
+def split_visible(*, task: Task, split: str, user: AnyUser) -> bool:
+    """Whether the user may see the task's leaderboards of this split: the public one always; the concealed
+    one when the task has a concealed task, as `task.concealed_visibility` says (organizers always); the
+    private one only organizers (and staff), for now."""
+    if split == Score.Split.PUBLIC:
+        return True
+    if split == Score.Split.CONCEALED:
+        return task.has_concealed_task and concealed_scores_visible(task=task, viewer=user)
+    if split == Score.Split.PRIVATE:
+        return user_is_organizer(challenge=task.challenge, user=user)
+    return False
+
+
+def leaderboard_split(*, task: Task, split: str | None, user: AnyUser) -> str:
+    """The split a request names (the public one when it names none). Raises `NotFound` for an unknown split
+    and for one the user may not see (the two are indistinguishable)."""
+    chosen = split or Score.Split.PUBLIC
+    if chosen not in Score.Split.values or not split_visible(task=task, split=chosen, user=user):
+        raise NotFound("No such leaderboard.")
+    return chosen
+
+
+def split_tabs(*, task: Task, division: Division, user: AnyUser) -> list[dict[str, str]]:
+    """The splits a leaderboard page links to (value, label): public, and concealed in a division that reruns
+    code when the task has a concealed task the user may see. Empty when public is the only one."""
+    if not (division.requires_code and split_visible(task=task, split=Score.Split.CONCEALED, user=user)):
+        return []
+    splits = (Score.Split.PUBLIC, Score.Split.CONCEALED)
+    return [{"value": str(split.value), "label": str(split.label)} for split in splits]
 
 
 def leaderboard_version(*, task: Task, division: Division, split: str = Score.Split.PUBLIC) -> int:

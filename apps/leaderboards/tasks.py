@@ -6,9 +6,9 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.challenges.models import Task
-from apps.core.queues import EVALUATE_TASK, REBUILD_LEADERBOARDS_TASK, RESCORE_COLLECTIVE_TASK
+from apps.core.queues import EVALUATE_TASK, REBUILD_LEADERBOARDS_TASK, RESCORE_COLLECTIVE_TASK, VERIFY_TASK
 from apps.leaderboards.collective import task_rescore_collective
-from apps.leaderboards.pipeline import evaluate_and_rank
+from apps.leaderboards.pipeline import evaluate_and_rank, verify_and_rank
 from apps.leaderboards.services import leaderboards_rebuild_for_task
 
 
@@ -21,6 +21,18 @@ from apps.leaderboards.services import leaderboards_rebuild_for_task
 )
 def evaluate_submission(submission_id: int) -> str:
     return evaluate_and_rank(submission_id=submission_id)
+
+
+@shared_task(
+    name=VERIFY_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # Two sandbox runs (public and concealed inputs), each bounded by its wall-clock limit, plus the comparison.
+    soft_time_limit=3 * settings.SANDBOX_WALL_SECONDS + 300,
+    time_limit=3 * settings.SANDBOX_WALL_SECONDS + 360,
+)
+def verify_submission(submission_id: int) -> str:
+    return verify_and_rank(submission_id=submission_id)
 
 
 @shared_task(name=REBUILD_LEADERBOARDS_TASK, acks_late=True)

@@ -12,6 +12,7 @@ from apps.challenges import selectors as challenge_selectors
 from apps.challenges.models import Challenge, Task
 from apps.divisions.selectors import division_of_task, divisions_of_task
 from apps.leaderboards import selectors
+from apps.submissions.models import Score
 from evaluators import available_slugs, get_evaluator
 
 
@@ -24,14 +25,18 @@ def _task(request: HttpRequest, slug: str, task_slug: str) -> tuple[Challenge, T
 def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
     challenge, task = _task(request, slug, task_slug)
     division = division_of_task(task=task, slug=request.GET.get("division"))
-    board = selectors.leaderboard_view(task=task, division=division)
+    split = selectors.leaderboard_split(task=task, split=request.GET.get("split"), user=request.user)
+    board = selectors.leaderboard_view(task=task, division=division, split=split)
+    history = selectors.score_history(task=task, division=division, split=split)
     context = {
         "challenge": challenge,
         "task": task,
         "division": division,
         "divisions": divisions_of_task(task=task),
+        "split": split,
+        "splits": selectors.split_tabs(task=task, division=division, user=request.user),
         "board": board,
-        "chart_data": {"board": asdict(board), "history": selectors.score_history(task=task, division=division)},
+        "chart_data": {"board": asdict(board), "history": history},
     }
     return render(request, "leaderboards/task.html", context)
 
@@ -40,14 +45,17 @@ def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpRes
 def task_leaderboard_json(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
     _, task = _task(request, slug, task_slug)
     division = division_of_task(task=task, slug=request.GET.get("division"))
-    etag = f'"lb-{task.pk}-{division.pk}-{selectors.leaderboard_version(task=task, division=division)}"'
+    split = selectors.leaderboard_split(task=task, split=request.GET.get("split"), user=request.user)
+    version = selectors.leaderboard_version(task=task, division=division, split=split)
+    etag = f'"lb-{task.pk}-{division.pk}-{split}-{version}"'
     if etag in request.headers.get("If-None-Match", ""):
         return HttpResponseNotModified(headers={"ETag": etag})
-    board = selectors.leaderboard_view(task=task, division=division)
-    payload = {"board": asdict(board), "history": selectors.score_history(task=task, division=division)}
+    board = selectors.leaderboard_view(task=task, division=division, split=split)
+    payload = {"board": asdict(board), "history": selectors.score_history(task=task, division=division, split=split)}
     response = JsonResponse(payload)
     response["ETag"] = etag
-    response["Cache-Control"] = "no-cache"
+    # The concealed board may be visible to some users only: a shared cache must not keep it.
+    response["Cache-Control"] = "no-cache" if split == Score.Split.PUBLIC else "private, no-cache"
     return response
 
 

@@ -9,9 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from apps.core.errors import InvalidInput
-from apps.submissions.models import Evaluation, Score, Submission
+from apps.submissions.models import Evaluation, Score, Submission, VerificationStage
 from apps.submissions.services.admin_actions import submission_rescore
 from apps.submissions.services.slices import task_add_discovered_slice
+from apps.submissions.services.verification import submission_reverify, verification_needed
 
 
 class DiscoveredSliceForm(forms.Form):
@@ -39,6 +40,29 @@ class EvaluationInline(admin.TabularInline[Evaluation, Submission]):
         return False
 
 
+_STAGE_FIELDS = (
+    "stage", "status", "message", "stderr_tail", "organizer_detail", "outcome", "exit_code", "wall_seconds",
+    "cpu_seconds", "max_rss_bytes", "output_bytes", "started_at", "finished_at",
+)  # fmt: skip
+
+
+class VerificationStageInline(admin.TabularInline[VerificationStage, Submission]):
+    """The closed-division verification as it last ran, organizer detail included (the back office is for
+    organizers). Written by the verification service only."""
+
+    model = VerificationStage
+    fields = _STAGE_FIELDS
+    readonly_fields = _STAGE_FIELDS
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Submission | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Submission | None = None) -> bool:
+        return False
+
+
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin[Submission]):
     list_display = ["pk", "task", "team", "division", "status", "attempts", "created_at", "is_baseline"]
@@ -53,9 +77,9 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         # transaction; editing the flags here would leave it stale.
         "is_withdrawn", "is_disqualified",
     ]  # fmt: skip
-    exclude = ["artifact", "code_archive"]
-    inlines = [EvaluationInline]
-    actions = ["rescore", "add_discovered_slice"]
+    exclude = ["artifact", "code_archive", "concealed_output"]
+    inlines = [EvaluationInline, VerificationStageInline]
+    actions = ["rescore", "reverify", "add_discovered_slice"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -85,6 +109,23 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         self.message_user(
             request, f"Queued {queued} submission(s) for rescoring; others were not scored or failed yet."
         )
+
+    @admin.action(description="Rerun the verification (closed division)")
+    def reverify(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        selected = list(queryset.select_related("division"))
+        chosen = [submission for submission in selected if verification_needed(submission)]
+        queued = 0
+        for submission in chosen:
+            try:
+                submission_reverify(submission=submission)
+            except InvalidInput as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                queued += 1
+        self.message_user(request, f"Queued {queued} submission(s) for a new verification.")
+        if len(chosen) < len(selected):
+            skipped = ", ".join(f"#{submission.pk}" for submission in selected if submission not in chosen)
+            self.message_user(request, f"Not verified (no closed-division code to rerun): {skipped}.", messages.WARNING)
 
 
 @admin.register(Score)

@@ -19,13 +19,16 @@ def private_storage() -> Storage:
 class Submission(models.Model):
     """One artifact submitted by a team to a task in a division.
 
-    States: received -> validating -> queued -> running -> scored, or rejected (invalid input), failed (a fault
-    after the retry budget), cancelled. Transitions are conditional updates in `services`, never `save()`.
+    States: received -> validating -> [verifying ->] queued -> running -> scored, or rejected (invalid input, or
+    code that does not reproduce its artifact), failed (a fault after the retry budget), cancelled. `verifying`
+    (closed division: the code reruns in the sandbox) waits for a sandbox worker while `lease_owner` is empty.
+    Transitions are conditional updates in `services`, never `save()`.
     """
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
         VALIDATING = "validating", "Validating"
+        VERIFYING = "verifying", "Verifying the code"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SCORED = "scored", "Scored"
@@ -45,6 +48,10 @@ class Submission(models.Model):
     artifact_sha256 = models.CharField(max_length=64)
     code_archive = models.FileField(storage=private_storage, upload_to="code/%Y/%m/", blank=True, max_length=300)
     code_archive_sha256 = models.CharField(max_length=64, blank=True)
+    concealed_output = models.FileField(
+        storage=private_storage, upload_to="concealed/%Y/%m/", blank=True, max_length=300,
+        help_text="What the verified code produced on the concealed task (never shown to the participant).",
+    )  # fmt: skip
     method_description = models.TextField(blank=True)
     code_url = models.URLField(blank=True)
 
@@ -150,3 +157,44 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric}={self.value:.6g} ({self.split})"
+
+
+class VerificationStage(models.Model):
+    """One stage of a closed-division verification: unpacking the code, reproducing the artifact from the public
+    inputs, running on the concealed task. Rewritten by each attempt; what a participant may read is in
+    `message` and `stderr_tail` (empty for the concealed run, whose output could reveal the concealed task);
+    `organizer_detail` is for organizers only."""
+
+    class Stage(models.TextChoices):
+        UNPACK = "unpack", "Unpack the code"
+        REPRODUCE = "reproduce", "Reproduce the submission"
+        CONCEALED = "concealed", "Run on the concealed task"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+
+    ORDER = (Stage.UNPACK, Stage.REPRODUCE, Stage.CONCEALED)
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="verification_stages")
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    message = models.TextField(blank=True)
+    stderr_tail = models.TextField(blank=True)
+    organizer_detail = models.TextField(blank=True)
+    outcome = models.CharField(max_length=20, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    wall_seconds = models.FloatField(null=True, blank=True)
+    cpu_seconds = models.FloatField(null=True, blank=True)
+    max_rss_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    output_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submission", "started_at"]
+        constraints = [models.UniqueConstraint(fields=["submission", "stage"], name="verification_stage_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.submission_id} {self.stage}: {self.status}"

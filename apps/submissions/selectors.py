@@ -8,11 +8,18 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from apps.challenges.evaluation import task_metric_specs, task_primary_metric
-from apps.challenges.models import Task
+from apps.challenges.models import ConcealedVisibility, Task
 from apps.challenges.selectors import user_is_organizer
 from apps.core.errors import NotFound
 from apps.core.users import AnyUser
-from apps.submissions.models import Score, Submission
+from apps.submissions.models import Score, Submission, VerificationStage
+from apps.submissions.services.verification import verification_needed
+
+Stage = VerificationStage.Stage
+
+
+def _is_organizer(task: Task, viewer: AnyUser | None) -> bool:
+    return viewer is not None and user_is_organizer(challenge=task.challenge, user=viewer)
 
 
 def _visible(user: AnyUser) -> QuerySet[Submission]:
@@ -60,9 +67,24 @@ def visible_details(details: dict[str, Any], *, reveal: bool) -> dict[str, Any]:
     return shown
 
 
+def concealed_scores_visible(*, task: Task, viewer: AnyUser | None) -> bool:
+    """Whether the viewer may see the task's concealed-task scores (board and a submission's own): organizers
+    and staff always; anyone else as `task.concealed_visibility` says (at once, once the challenge has ended,
+    or never)."""
+    if _is_organizer(task, viewer):
+        return True
+    if task.concealed_visibility == ConcealedVisibility.ALWAYS:
+        return True
+    if task.concealed_visibility == ConcealedVisibility.AFTER_END:
+        return task.challenge.phase == task.challenge.Phase.CLOSED
+    return False
+
+
 def submission_status(*, submission: Submission, viewer: AnyUser | None = None) -> dict[str, Any]:
-    """What the submission page shows and polls: state, progress, message and (once scored) the metrics.
-    Sealed details are left out unless the viewer may see them (`details_reveal`)."""
+    """What the submission page shows and polls: state, progress, message, the verification stages of a
+    closed-division submission (`stages`, with `stage_plan` the stages it goes through) and (once scored) the
+    metrics. Sealed details, concealed scores and the organizers' notes on a stage are left out unless the
+    viewer may see them."""
     data: dict[str, Any] = {
         "id": submission.pk,
         "status": submission.status,
@@ -72,6 +94,8 @@ def submission_status(*, submission: Submission, viewer: AnyUser | None = None) 
         "progress_message": submission.progress_message,
         "message": submission.message,
         "attempts": submission.attempts,
+        "stage_plan": stage_plan(submission),
+        "stages": submission_stages(submission=submission, viewer=viewer),
         "metrics": None,
     }
     if submission.current_evaluation_id is not None:
@@ -79,19 +103,105 @@ def submission_status(*, submission: Submission, viewer: AnyUser | None = None) 
     return data
 
 
+def stage_plan(submission: Submission) -> list[dict[str, str]]:
+    """The verification stages the submission goes through, in order (none outside the closed division)."""
+    if not verification_needed(submission):
+        return []
+    stages = [s for s in VerificationStage.ORDER if s != Stage.CONCEALED or submission.task.has_concealed_task]
+    return [{"stage": stage, "label": Stage(stage).label} for stage in stages]
+
+
+def submission_stages(*, submission: Submission, viewer: AnyUser | None = None) -> list[dict[str, Any]]:
+    """The recorded verification stages in `VerificationStage.ORDER`. `organizer_detail` is there only for an
+    organizer of the challenge (or staff)."""
+    organizer = _is_organizer(submission.task, viewer)
+    found = {stage.stage: stage for stage in submission.verification_stages.all()}
+    return [_stage_data(found[name], organizer=organizer) for name in VerificationStage.ORDER if name in found]
+
+
+def _stage_data(stage: VerificationStage, *, organizer: bool) -> dict[str, Any]:
+    # The service never stores the concealed run's stderr for participants; this holds even if one did,
+    # since it could print the concealed task's data.
+    shown_stderr = organizer or stage.stage != Stage.CONCEALED
+    data: dict[str, Any] = {
+        "stage": stage.stage,
+        "label": stage.get_stage_display(),
+        "status": stage.status,
+        "status_label": stage.get_status_display(),
+        "message": stage.message,
+        "stderr_tail": stage.stderr_tail if shown_stderr else "",
+        "wall_seconds": stage.wall_seconds,
+        "cpu_seconds": stage.cpu_seconds,
+        "max_rss_bytes": stage.max_rss_bytes,
+        "output_bytes": stage.output_bytes,
+    }
+    if organizer:
+        data["organizer_detail"] = stage.organizer_detail
+    return data
+
+
+_SCORE_STEP = {
+    Submission.Status.RUNNING: ("running", "Running"),
+    Submission.Status.SCORED: ("passed", "Scored"),
+    Submission.Status.REJECTED: ("failed", "Rejected"),
+    Submission.Status.FAILED: ("failed", "Failed"),
+    Submission.Status.CANCELLED: ("failed", "Cancelled"),
+}
+
+
+def verification_steps(status: dict[str, Any]) -> list[dict[str, Any]]:
+    """The page's verification list, from `submission_status`: every planned stage (recorded, else waiting or,
+    once the submission has ended, not run), then the score step (the submission's own state). Empty outside
+    the closed division. static/js/submission.js builds the same list from the polled status."""
+    if not status["stage_plan"]:
+        return []
+    recorded = {stage["stage"]: stage for stage in status["stages"]}
+    pending = ("skipped", "Not run") if status["terminal"] else ("pending", "Waiting")
+    steps = [
+        recorded.get(planned["stage"], {**planned, "status": pending[0], "status_label": pending[1]})
+        for planned in status["stage_plan"]
+    ]
+    state, label = _SCORE_STEP.get(status["status"], ("pending", "Waiting"))
+    steps.append({"stage": "score", "label": "Score", "status": state, "status_label": label})
+    return steps
+
+
 def submission_metrics(*, submission: Submission, viewer: AnyUser | None = None) -> dict[str, Any]:
-    primary = task_primary_metric(submission.task)
-    specs = task_metric_specs(submission.task)
-    labels = {spec.name: spec.label for spec in specs}
-    order = {spec.name: index for index, spec in enumerate(specs)}
+    """The current evaluation's public metrics (primary first, then the evaluator's order) and the details the
+    viewer may see; `concealed` holds the concealed task's metrics when there are some and the viewer may see
+    them (`concealed_scores_visible`), else None."""
     if submission.current_evaluation_id is None:
         return {}
-    values = dict(
-        Score.objects.filter(evaluation_id=submission.current_evaluation_id, split=Score.Split.PUBLIC).values_list(
-            "metric", "value"
-        )
-    )
+    task = submission.task
+    public = _split_values(submission.current_evaluation_id, Score.Split.PUBLIC)
     evaluation = submission.current_evaluation
+    concealed = None
+    if concealed_scores_visible(task=task, viewer=viewer):
+        concealed_values = _split_values(submission.current_evaluation_id, Score.Split.CONCEALED)
+        concealed = _metric_values(task, concealed_values) if concealed_values else None
+    return {
+        **_metric_values(task, public),
+        "concealed": concealed,
+        "evaluator_version": evaluation.evaluator_version if evaluation else "",
+        "details": visible_details(
+            evaluation.details if evaluation else {}, reveal=details_reveal(submission=submission, viewer=viewer)
+        ),
+    }
+
+
+def _split_values(evaluation_id: int, split: str) -> dict[str, float]:
+    scores = Score.objects.filter(evaluation_id=evaluation_id, split=split)
+    return dict(scores.values_list("metric", "value"))
+
+
+def _metric_values(task: Task, values: dict[str, float]) -> dict[str, Any]:
+    """{primary, metrics} of one split's values: the primary metric, then the others in the evaluator's
+    display order (a metric it no longer declares, from an older version, comes last)."""
+    primary = task_primary_metric(task)
+    specs = task_metric_specs(task)
+    labels = {spec.name: spec.label for spec in specs}
+    order = {spec.name: index for index, spec in enumerate(specs)}
+    others = sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
     return {
         "primary": {
             "name": primary.name,
@@ -99,14 +209,5 @@ def submission_metrics(*, submission: Submission, viewer: AnyUser | None = None)
             "value": values.get(primary.name),
             "scale": primary.display_scale,
         },
-        # In the evaluator's display order; a metric it no longer declares (older version) comes last.
-        "metrics": [
-            {"name": n, "label": labels.get(n, n), "value": v}
-            for n, v in sorted(values.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
-            if n != primary.name
-        ],
-        "evaluator_version": evaluation.evaluator_version if evaluation else "",
-        "details": visible_details(
-            evaluation.details if evaluation else {}, reveal=details_reveal(submission=submission, viewer=viewer)
-        ),
+        "metrics": [{"name": n, "label": labels.get(n, n), "value": v} for n, v in others if n != primary.name],
     }

@@ -70,7 +70,8 @@ def submission_list(request: HttpRequest) -> HttpResponse:
 def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = selectors.submission_get(submission_id=submission_id, user=request.user)
     status = selectors.submission_status(submission=submission, viewer=request.user)
-    return render(request, "submissions/detail.html", {"submission": submission, "status": status})
+    context = {"submission": submission, "status": status, "steps": selectors.verification_steps(status)}
+    return render(request, "submissions/detail.html", context)
 
 
 @require_GET

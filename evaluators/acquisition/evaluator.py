@@ -114,3 +114,13 @@ class AcquisitionEvaluator(Evaluator[AcquisitionTask, AcquisitionPlan]):
     ) -> EvaluationResult:
         """`trials` fits per market; progress is reported after each fit."""
         return score_plan(task, parsed, report_progress)
+
+    def canonical(self, task: AcquisitionTask, parsed: AcquisitionPlan) -> object:
+        """`{market: {seller file name: rows bought}}`, every seller present (0 when nothing is bought)."""
+        return {
+            plan.market: {
+                seller.file_name: count
+                for seller, count in zip(task.markets[plan.market].sellers, plan.counts, strict=True)
+            }
+            for plan in parsed.markets
+        }

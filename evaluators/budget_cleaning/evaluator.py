@@ -100,3 +100,7 @@ class BudgetCleaningEvaluator(Evaluator[CleaningTask, CleaningSelection]):
     ) -> EvaluationResult:
         """One logistic regression on the submission's table; the reference models are shared per task."""
         return score_selection(task, parsed, report_progress)
+
+    def canonical(self, task: CleaningTask, parsed: CleaningSelection) -> object:
+        """`{"rows_to_clean": [row id, ...]}` in X_train_dirty.csv order, whatever the layout (list or mask)."""
+        return {"rows_to_clean": [task.ids[row] for row in parsed.rows]}

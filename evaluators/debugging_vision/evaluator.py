@@ -131,3 +131,8 @@ class DebuggingVisionEvaluator(Evaluator[DebuggingTask, DebuggingSubmission]):
         from evaluators.debugging_vision.scoring import score_submission
 
         return score_submission(task, parsed, report_progress)
+
+    def canonical(self, task: DebuggingTask, parsed: DebuggingSubmission) -> object:
+        """`{data_id: [row index, ...]}`: the scored part of each ranking (its first train_size lines), in
+        order, repeats kept (a repeat uses a step); the files' method names are left out."""
+        return {ranking.data_id: list(ranking.ranking) for ranking in parsed.files}

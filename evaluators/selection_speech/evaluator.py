@@ -73,3 +73,15 @@ class SelectionSpeechEvaluator(Evaluator[SpeechTask, SpeechSelection]):
     ) -> EvaluationResult:
         """10 fits (one per seed) of the reference ensemble; progress is reported after each seed."""
         return score_selection(task, parsed, report_progress)
+
+    def canonical(self, task: SpeechTask, parsed: SpeechSelection) -> object:
+        """`{"targets": {word: sorted distinct clip ids}, "nontargets": sorted clip ids}`, every target word of
+        the task present. A repeated target clip is one training row (so it is dropped), a repeated nontarget
+        clip one row per listing (so it is kept); list and key order are left out."""
+        targets: dict[str, set[str]] = {word: set() for word in task.target_names}
+        for word, ids in parsed.targets:
+            targets[word].update(ids)
+        return {
+            "targets": {word: sorted(ids) for word, ids in targets.items()},
+            "nontargets": sorted(parsed.nontargets),
+        }

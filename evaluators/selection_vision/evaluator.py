@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from evaluators.base import (
     DataFileRule,
     EvaluationResult,
@@ -93,3 +95,25 @@ class SelectionVisionEvaluator(Evaluator[VisionTask, VisionSelection]):
     ) -> EvaluationResult:
         """One fit per concept; progress is reported after each."""
         return score_selection(task, parsed, report_progress)
+
+    def canonical(self, task: VisionTask, parsed: VisionSelection) -> object:
+        """`{concept: {"positives": sorted ImageIDs, "negatives": sorted ImageIDs}}`. A repeated CSV row is a
+        repeated training row, so it is kept; the file format (CSV or JSON), extra columns and row order are
+        left out."""
+        index = task.index
+        # index.keys[i] is the key of pool row index.rows[i]; invert the permutation to go from row to id.
+        position = np.empty(len(index.rows), dtype=np.int64)
+        position[index.rows] = np.arange(len(index.rows), dtype=np.int64)
+
+        def image_id(row: int) -> str:
+            key = index.keys[position[row]]
+            return f"{int(key):016x}" if index.hex_keys else str(key)
+
+        form: dict[str, dict[str, list[str]]] = {}
+        for selection in parsed.concepts:
+            rows, labels = selection.rows.tolist(), selection.labels.tolist()
+            form[selection.concept] = {
+                name: sorted(image_id(row) for row, label in zip(rows, labels, strict=True) if label == value)
+                for name, value in (("positives", 1), ("negatives", 0))
+            }
+        return form

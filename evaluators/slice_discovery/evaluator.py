@@ -107,3 +107,12 @@ class SliceDiscoveryEvaluator(Evaluator[SliceTask, SliceScores]):
     ) -> EvaluationResult:
         """Match each ground-truth slice; progress is reported after each. `TaskConfigError` on bad hidden data."""
         return score_slices(task, parsed, report_progress)
+
+    def canonical(self, task: SliceTask, parsed: SliceScores) -> object:
+        """`{"column <k>": {example id: score}}` for k = 1..n_pred_slices. Column positions count (the matched
+        slice's index is reported); column names, row order and the file format (CSV or parquet) do not."""
+        ids = task.predictions.ids
+        return {
+            f"column {column + 1}": dict(zip(ids, parsed.scores[:, column].tolist(), strict=True))
+            for column in range(parsed.scores.shape[1])
+        }

@@ -104,3 +104,8 @@ class TestSetCreationEvaluator(CollectiveEvaluator[TestSetTask, TestItems]):
     ) -> dict[str, EvaluationResult]:
         """Every submission's credit, each item's credit divided among the submissions holding the same claim."""
         return score_together(task, parsed, report_progress)
+
+    def canonical(self, task: TestSetTask, parsed: TestItems) -> object:
+        """`{pool id: claimed label}` (row order left out; every item appears at most once)."""
+        labels = task.config.labels
+        return {task.pool_ids[row]: labels[claimed] for row, claimed in parsed.pairs()}

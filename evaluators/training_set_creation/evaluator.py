@@ -9,6 +9,7 @@ mean accuracy on the hidden test set.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -102,3 +103,17 @@ class TrainingSetCreationEvaluator(Evaluator[TrainingTask, TrainingSet]):
     ) -> EvaluationResult:
         """One fit per model; progress is reported after each."""
         return score_training_set(task, parsed, report_progress)
+
+    def canonical(self, task: TrainingTask, parsed: TrainingSet) -> object:
+        """`{label: sorted items}` for every label of the task, where an item is `pool:<id>` for a pool item and
+        `new:<digest>` for a new one (the first 16 hex digits of the SHA-256 of its float64 feature vector).
+        What is trained on counts, not where it came from: a new image's name and folder, the row order and
+        the choice between an image and an identical one elsewhere are left out; copies count each."""
+        form: dict[str, list[str]] = {label: [] for label in task.config.labels}
+        for index, item in enumerate(parsed.items):
+            if parsed.is_new[index]:
+                key = "new:" + hashlib.sha256(parsed.features[index].tobytes()).hexdigest()[:16]
+            else:
+                key = f"pool:{item}"
+            form[task.config.labels[int(parsed.labels[index])]].append(key)
+        return {label: sorted(keys) for label, keys in form.items()}

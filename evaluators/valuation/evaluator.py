@@ -95,3 +95,7 @@ class ValuationEvaluator(Evaluator[ValuationTask, Predictions]):
     ) -> EvaluationResult:
         """Compare with the actual accuracies (computed once per task, on first use)."""
         return score_predictions(task, parsed, report_progress)
+
+    def canonical(self, task: ValuationTask, parsed: Predictions) -> object:
+        """`{pair: predicted accuracy}` (the floats as parsed: `0.9`, `0.90` and `9e-1` are equal)."""
+        return dict(parsed.values)

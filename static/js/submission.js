@@ -1,5 +1,5 @@
-// Submission page: polls the status endpoint until the submission reaches a final state, showing progress
-// and, once scored, the metrics.
+// Submission page: polls the status endpoint until the submission reaches a final state, showing progress,
+// the verification stages of a closed-division submission and, once scored, the metrics.
 (function () {
   "use strict";
   const section = document.getElementById("status");
@@ -20,16 +20,114 @@
     table.appendChild(tr);
   }
 
-  function renderMetrics(data) {
-    if (!data.metrics) { metrics.replaceChildren(); return; }
+  function metricTable(values) {
     const table = document.createElement("table");
     table.className = "table metrics";
-    const primary = data.metrics.primary;
+    const primary = values.primary;
     row(table, primary.label, primary.value === null ? "" : primary.value.toFixed(6));
-    data.metrics.metrics.forEach(function (m) { row(table, m.label, m.value.toFixed(6)); });
-    const heading = document.createElement("h3");
-    heading.textContent = "Metrics (evaluator " + data.metrics.evaluator_version + ")";
-    metrics.replaceChildren(heading, table);
+    values.metrics.forEach(function (m) { row(table, m.label, m.value.toFixed(6)); });
+    return table;
+  }
+
+  function heading(text) {
+    const h3 = document.createElement("h3");
+    h3.textContent = text;
+    return h3;
+  }
+
+  function renderMetrics(data) {
+    if (!data.metrics) { metrics.replaceChildren(); return; }
+    const nodes = [heading("Metrics (evaluator " + data.metrics.evaluator_version + ")"), metricTable(data.metrics)];
+    if (data.metrics.concealed) {
+      nodes.push(heading("Concealed task"), metricTable(data.metrics.concealed));
+    }
+    metrics.replaceChildren.apply(metrics, nodes);
+  }
+
+  // The verification list, as the page first renders it (selectors.verification_steps): every planned
+  // stage (recorded, else waiting or not run), then the score step (the submission's own state).
+  const SCORE_STEP = {
+    running: ["running", "Running"], scored: ["passed", "Scored"], rejected: ["failed", "Rejected"],
+    failed: ["failed", "Failed"], cancelled: ["failed", "Cancelled"],
+  };
+
+  function verificationSteps(data) {
+    if (!data.stage_plan || !data.stage_plan.length) return [];
+    const recorded = new Map(data.stages.map(function (s) { return [s.stage, s]; }));
+    const pending = data.terminal ? ["skipped", "Not run"] : ["pending", "Waiting"];
+    const steps = data.stage_plan.map(function (planned) {
+      return recorded.get(planned.stage) ||
+        {stage: planned.stage, label: planned.label, status: pending[0], status_label: pending[1]};
+    });
+    const score = SCORE_STEP[data.status] || ["pending", "Waiting"];
+    steps.push({stage: "score", label: "Score", status: score[0], status_label: score[1]});
+    return steps;
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function formatBytes(bytes) {
+    const units = ["bytes", "KB", "MB", "GB"];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+    return (unit === 0 ? value : value.toFixed(1)) + " " + units[unit];
+  }
+
+  function figures(step) {
+    if (step.wall_seconds === null || step.wall_seconds === undefined) return null;
+    const parts = [step.wall_seconds.toFixed(1) + " s wall"];
+    if (step.cpu_seconds !== null) parts.push(step.cpu_seconds.toFixed(1) + " s CPU");
+    if (step.max_rss_bytes !== null) parts.push(formatBytes(step.max_rss_bytes) + " peak memory");
+    if (step.output_bytes !== null) parts.push(formatBytes(step.output_bytes) + " written");
+    return element("p", "hint figures", parts.join(", "));
+  }
+
+  function folded(className, summary, text, open) {
+    const details = element("details", className);
+    details.open = open;
+    details.appendChild(element("summary", "", summary));
+    details.appendChild(element("pre", "", text));
+    return details;
+  }
+
+  function stepItem(step) {
+    const item = element("li", "step step-" + step.status);
+    item.dataset.stage = step.stage;
+    const head = element("div");
+    head.appendChild(element("strong", "", step.label));
+    head.appendChild(document.createTextNode(": "));
+    head.appendChild(element("span", "state state-" + step.status, step.status_label));
+    item.appendChild(head);
+    if (step.message) item.appendChild(element("p", "message", step.message));
+    const shown = figures(step);
+    if (shown) item.appendChild(shown);
+    if (step.stderr_tail) item.appendChild(folded("stderr", "Standard error (last lines)", step.stderr_tail, true));
+    if (step.organizer_detail) {
+      item.appendChild(folded("organizer-detail", "For organizers only", step.organizer_detail, false));
+    }
+    return item;
+  }
+
+  function renderVerification(data) {
+    const list = document.getElementById("verification-steps");
+    if (!list) return;
+    // Keep the organizer's open/closed choice on the folded notes across polls.
+    const opened = new Set(Array.from(list.querySelectorAll("li")).filter(function (li) {
+      const note = li.querySelector("details.organizer-detail");
+      return note && note.open;
+    }).map(function (li) { return li.dataset.stage; }));
+    const items = verificationSteps(data).map(stepItem);
+    items.forEach(function (li) {
+      const note = li.querySelector("details.organizer-detail");
+      if (note && opened.has(li.dataset.stage)) note.open = true;
+    });
+    list.replaceChildren.apply(list, items);
   }
 
   // The evaluator's charts (details.charts: kind, title, x, y, labels, series): one plot per title, one
@@ -69,6 +167,7 @@
     progressMessage.textContent = data.progress_message;
     message.textContent = data.message;
     message.classList.toggle("error-box", data.status === "rejected" || data.status === "failed");
+    renderVerification(data);
     renderMetrics(data);
     renderCharts(data);
   }

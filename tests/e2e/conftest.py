@@ -87,7 +87,8 @@ def start_worker(tmp_path: Path, transactional_db: None) -> Iterator[Callable[[]
     def _start() -> Process:
         name = f"worker-{len(started)}"
         argv = [
-            str(BIN / "celery"), "-A", "dataperf_site", "worker", "-Q", "validate,evaluate", "--concurrency", "1",
+            str(BIN / "celery"), "-A", "dataperf_site", "worker", "-Q", "validate,evaluate,sandbox",
+            "--concurrency", "1",
             "--loglevel", "INFO", "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
         process = Process(name, argv, tmp_path)

@@ -24,9 +24,15 @@ def artifact_path(submission: Submission, *, is_directory: bool) -> Iterator[Pat
     becomes a directory holding just that file (one concept's CSV, say). An unsafe archive becomes a
     `SubmissionError` naming the member and the rule.
     """
-    stored = Path(submission.artifact.path)
     name = Path(submission.artifact_name.replace("\\", "/")).name or "submission"
-    with tempfile.TemporaryDirectory(prefix=f"submission-{submission.pk}-") as tmp:
+    with file_as_artifact(Path(submission.artifact.path), name, is_directory=is_directory) as path:
+        yield path
+
+
+@contextmanager
+def file_as_artifact(stored: Path, name: str, *, is_directory: bool) -> Iterator[Path]:
+    """A stored file as the evaluator expects it (see `artifact_path`), shown under `name`."""
+    with tempfile.TemporaryDirectory(prefix="artifact-") as tmp:
         if not is_directory:
             shown = Path(tmp) / name
             shown.symlink_to(stored)

@@ -12,8 +12,10 @@ from apps.core.queues import (
     EVALUATE_QUEUE,
     EVALUATE_TASK,
     RESCORE_COLLECTIVE_TASK,
+    SANDBOX_QUEUE,
     VALIDATE_QUEUE,
     VALIDATE_TASK,
+    VERIFY_TASK,
 )
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,11 @@ def _send(task_name: str, queue: str, object_id: int, countdown: float) -> None:
 
 def enqueue_evaluation(submission_id: int, *, countdown: float = 0) -> None:
     transaction.on_commit(lambda: _send(EVALUATE_TASK, EVALUATE_QUEUE, submission_id, countdown))
+
+
+def enqueue_verification(submission_id: int, *, countdown: float = 0) -> None:
+    """Rerun a closed-division submission's code, on the sandbox queue's workers."""
+    transaction.on_commit(lambda: _send(VERIFY_TASK, SANDBOX_QUEUE, submission_id, countdown))
 
 
 def enqueue_validation(submission_id: int) -> None:

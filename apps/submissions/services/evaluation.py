@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -13,9 +15,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.challenges.evaluation import task_loaded
+from apps.challenges.evaluation import task_concealed_loaded, task_loaded
 from apps.submissions.models import Evaluation, Score, Submission
-from apps.submissions.services.artifacts import artifact_path
+from apps.submissions.services.artifacts import artifact_path, file_as_artifact
 from apps.submissions.services.dispatch import enqueue_evaluation
 from apps.submissions.services.leases import LeaseKeeper, lease_deadline
 from evaluators import EvaluationResult, Evaluator, EvaluatorError, SubmissionError
@@ -24,6 +26,9 @@ from evaluators.runtime import environment_fingerprint
 log = logging.getLogger(__name__)
 Status = Submission.Status
 OnRecorded = Callable[[Submission], None]
+CONCEALED_DETAILS_KEY = "concealed_metrics"
+"""Carries the concealed run's metrics from the evaluation to the store, where they become `concealed` scores
+(and are dropped from the stored details)."""
 
 
 def submission_claim(*, submission_id: int, worker: str) -> Submission | None:
@@ -60,19 +65,25 @@ def evaluation_store(
     Idempotent: when it exists already, it is returned unchanged (a repeated run never writes twice)."""
     task = submission.task
     primary = evaluator.primary_metric(task.config)
+    details = {key: value for key, value in result.details.items() if key != CONCEALED_DETAILS_KEY}
     evaluation, created = Evaluation.objects.get_or_create(
         submission=submission, evaluator_version=evaluator.version, data_version=task.data_version, round=round,
         defaults={
-            "evaluator_slug": evaluator.slug, "primary_metric": primary.name, "details": result.details,
+            "evaluator_slug": evaluator.slug, "primary_metric": primary.name, "details": details,
             "environment": _environment(evaluator), "worker": worker, "duration_seconds": duration,
         },
     )  # fmt: skip
     if created:
         values = {primary.name: result.primary, **result.metrics}
+        concealed = result.details.get(CONCEALED_DETAILS_KEY, {})
         Score.objects.bulk_create(
-            Score(evaluation=evaluation, split=Score.Split.PUBLIC, metric=name, value=float(value))
-            for name, value in values.items()
-        )
+            [
+                *(Score(evaluation=evaluation, split=Score.Split.PUBLIC, metric=name, value=float(value))
+                  for name, value in values.items()),
+                *(Score(evaluation=evaluation, split=Score.Split.CONCEALED, metric=name, value=float(value))
+                  for name, value in concealed.items()),
+            ]
+        )  # fmt: skip
     return evaluation
 
 
@@ -202,4 +213,24 @@ def _run_evaluator(submission: Submission, keeper: LeaseKeeper) -> tuple[Evaluat
         keeper.report(0.0, "Validating the submission")
         parsed = evaluator.validate(loaded, path)
     result = evaluator.evaluate(loaded, parsed, keeper.report)
+    if submission.concealed_output and submission.task.has_concealed_task:
+        keeper.report(0.95, "Scoring the output on the concealed task")
+        result = _with_concealed(submission, result)
     return result, evaluator, time.monotonic() - started
+
+
+def _with_concealed(submission: Submission, result: EvaluationResult) -> EvaluationResult:
+    """The result with the concealed run's metrics under the `concealed` key. The concealed task's details
+    (its charts) are not kept: they could reveal it. A fault here costs only the concealed score."""
+    evaluator, loaded = task_concealed_loaded(submission.task)
+    stored = Path(submission.concealed_output.path)
+    name = Path(submission.concealed_output.name or "output").name
+    try:
+        with file_as_artifact(stored, name, is_directory=evaluator.submission_is_directory) as path:
+            concealed = evaluator.evaluate(loaded, evaluator.validate(loaded, path))
+    except (SubmissionError, EvaluatorError) as exc:
+        log.error("submission %s: no concealed score: %s", submission.pk, exc)
+        return result
+    primary = evaluator.primary_metric(submission.task.concealed_config or {})
+    metrics = {primary.name: concealed.primary, **concealed.metrics}
+    return dataclasses.replace(result, details={**result.details, CONCEALED_DETAILS_KEY: metrics})

@@ -35,9 +35,10 @@ class LeaseKeeper:
 
     TICK = 1.0
 
-    def __init__(self, submission_id: int, worker: str) -> None:
+    def __init__(self, submission_id: int, worker: str, *, status: str = Submission.Status.RUNNING) -> None:
         self.submission_id = submission_id
         self.worker = worker
+        self.status = status
         self.lost = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -77,7 +78,7 @@ class LeaseKeeper:
         try:
             close_old_connections()
             updated = Submission.objects.filter(
-                pk=self.submission_id, status=Submission.Status.RUNNING, lease_owner=self.worker
+                pk=self.submission_id, status=self.status, lease_owner=self.worker
             ).update(**fields)
         except DatabaseError:
             # A dropped connection: the next tick reconnects; the lease has a margin of two renewals.

@@ -12,7 +12,12 @@ from django.utils import timezone
 
 from apps.challenges.models import Task
 from apps.submissions.models import Submission
-from apps.submissions.services.dispatch import enqueue_collective_rescore, enqueue_evaluation, enqueue_validation
+from apps.submissions.services.dispatch import (
+    enqueue_collective_rescore,
+    enqueue_evaluation,
+    enqueue_validation,
+    enqueue_verification,
+)
 
 Status = Submission.Status
 
@@ -31,7 +36,39 @@ def submissions_reap(*, now: dt.datetime | None = None) -> ReapReport:
     broker restart). Every re-send is harmless: claims are conditional."""
     now = now or timezone.now()
     requeued, failed = _reap_expired_leases(now)
-    return ReapReport(requeued=requeued, failed=failed, resent=_resend_waiting(now), collective=_resend_collective(now))
+    verify_requeued, verify_failed = _reap_verifications(now)
+    return ReapReport(
+        requeued=requeued + verify_requeued, failed=failed + verify_failed, resent=_resend_waiting(now),
+        collective=_resend_collective(now),
+    )  # fmt: skip
+
+
+def _reap_verifications(now: dt.datetime) -> tuple[list[int], list[int]]:
+    """`verifying` submissions whose sandbox worker died (lease expired) or whose message was lost (nobody
+    claimed them for QUEUED_RESEND_SECONDS): send them again, or fail them once the retry budget is spent."""
+    cutoff = now - dt.timedelta(seconds=settings.QUEUED_RESEND_SECONDS)
+    stale = Q(lease_expires_at__lt=now) | Q(lease_owner="", queued_at__lt=cutoff)
+    requeued: list[int] = []
+    failed: list[int] = []
+    with transaction.atomic():
+        for submission in (
+            Submission.objects.select_for_update(skip_locked=True)
+            .filter(stale, status=Status.VERIFYING)
+            .only("pk", "attempts", "lease_owner")
+        ):
+            if submission.lease_owner and submission.attempts >= settings.EVALUATION_MAX_ATTEMPTS:
+                Submission.objects.filter(pk=submission.pk).update(
+                    status=Status.FAILED, finished_at=now, lease_owner="", lease_expires_at=None,
+                    message=f"The verification was interrupted {submission.attempts} times (worker lost); giving up.",
+                )  # fmt: skip
+                failed.append(submission.pk)
+                continue
+            Submission.objects.filter(pk=submission.pk).update(
+                lease_owner="", lease_expires_at=None, queued_at=now, progress_message="Waiting for a sandbox worker"
+            )
+            enqueue_verification(submission.pk)
+            requeued.append(submission.pk)
+    return requeued, failed
 
 
 def _reap_expired_leases(now: dt.datetime) -> tuple[list[int], list[int]]:

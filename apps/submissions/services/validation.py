@@ -11,6 +11,7 @@ from apps.challenges.evaluation import task_loaded
 from apps.submissions.models import Submission
 from apps.submissions.services.artifacts import artifact_path
 from apps.submissions.services.dispatch import enqueue_evaluation
+from apps.submissions.services.verification import submission_start_verification, verification_needed
 from evaluators import EvaluatorError, SubmissionError
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,13 @@ def submission_validate(*, submission_id: int) -> Submission:
         log.exception("validating submission %s crashed", submission_id)
         return _finish(submission, Status.FAILED, f"The validator failed unexpectedly ({type(exc).__name__}).")
     with transaction.atomic():
-        Submission.objects.filter(pk=submission_id, status=Status.VALIDATING).update(
-            status=Status.QUEUED, queued_at=timezone.now(), progress_message="Waiting for an evaluation worker"
-        )
-        enqueue_evaluation(submission_id)
+        if verification_needed(submission):
+            submission_start_verification(submission_id=submission_id)
+        else:
+            Submission.objects.filter(pk=submission_id, status=Status.VALIDATING).update(
+                status=Status.QUEUED, queued_at=timezone.now(), progress_message="Waiting for an evaluation worker"
+            )
+            enqueue_evaluation(submission_id)
     return _load(submission_id)
 
 

@@ -1,0 +1,66 @@
+"""The demo's closed division: every task gets a concealed task (the same benchmark on data drawn with another
+seed) and a baseline submitted with its code, the benchmark's example algorithm, which the sandbox reruns."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from django.contrib.auth.models import User
+from django.core.files import File
+
+from apps.challenges.models import CONCEALED_DIR, ConcealedVisibility, Task
+from apps.challenges.services import task_data_file_put
+from apps.core.archives import make_zip
+from apps.divisions.models import Division
+from apps.submissions.services.intake import SubmissionInput, submission_create
+from evaluators import get_evaluator
+from evaluators.algorithm import example_algorithm_dir, parse_manifest, write_public_inputs
+from evaluators.demo import DemoModule, DemoTask
+
+
+def demo_attach_concealed(task: Task, module: DemoModule, spec: DemoTask, work: Path) -> None:
+    """Generate the concealed task and store it under concealed/, visible on its leaderboard at once."""
+    data_dir = work / spec.slug / "concealed"
+    module.generate_task(data_dir, config=spec.config, seed=1)
+    for path in sorted(p for p in data_dir.rglob("*") if p.is_file() and p.name != "task.yaml"):
+        relative = f"{CONCEALED_DIR}/{path.relative_to(data_dir).as_posix()}"
+        with path.open("rb") as handle:
+            task_data_file_put(task=task, relative_path=relative, content=File(handle))
+    Task.objects.filter(pk=task.pk).update(
+        concealed_config=task.config, concealed_visibility=ConcealedVisibility.ALWAYS
+    )
+    task.refresh_from_db()
+
+
+def demo_submit_algorithm(task: Task, division: Division, organizer: User, task_dir: Path, work: Path) -> int | None:
+    """Run the benchmark's example algorithm as a participant would at home, and submit its output with its
+    code to the closed division (as a baseline). None when the benchmark has no example."""
+    evaluator = get_evaluator(task.evaluator_slug)
+    code_dir = example_algorithm_dir(evaluator)
+    if code_dir is None:
+        return None
+    folder = work / task.slug / "algorithm"
+    inputs, out = folder / "inputs", folder / "output"
+    write_public_inputs(evaluator, task_dir, inputs)
+    out.mkdir(parents=True)
+    manifest = parse_manifest(code_dir / "dataperf-algorithm.yaml")
+    env = {**os.environ, "DATAPERF_INPUT_DIR": str(inputs), "DATAPERF_OUTPUT_DIR": str(out),
+           "DATAPERF_OUTPUT": str(out / manifest.output), "DATAPERF_SEED": "0"}  # fmt: skip
+    subprocess.run(manifest.argv(sys.executable), cwd=code_dir, env=env, check=True, capture_output=True)  # noqa: S603
+    artifact = out / manifest.output
+    if artifact.is_dir():
+        artifact = make_zip(artifact, folder / "artifact.zip")
+    copy = shutil.copytree(code_dir, folder / "code", ignore=shutil.ignore_patterns("__pycache__"))
+    code = make_zip(copy, folder / "code.zip")
+    with artifact.open("rb") as artifact_file, code.open("rb") as code_file:
+        data = SubmissionInput(
+            artifact=File(artifact_file, name=artifact.name), artifact_name=artifact.name,
+            code_archive=File(code_file, name=code.name),
+            method_description="Baseline: the benchmark's example algorithm, rerun and verified in the sandbox.",
+        )  # fmt: skip
+        submission = submission_create(task=task, division=division, user=organizer, data=data, as_baseline=True)
+    return submission.pk
