@@ -23,6 +23,7 @@ from __future__ import annotations
 import fnmatch
 import inspect
 import json
+import math
 import shutil
 from collections import Counter
 from collections.abc import Mapping
@@ -312,9 +313,25 @@ def _list_difference(expected: list[Any], actual: list[Any], where: str, limit: 
     )
 
 
+FLOAT_REL_TOL = 1e-6
+FLOAT_ABS_TOL = 1e-9
+"""Two numbers closer than this are equal: the participant's machine and the sandbox may round the last bits of
+a float differently (another BLAS kernel, another CPU), which no score would notice."""
+
+
+def _close_numbers(expected: object, actual: object) -> bool:
+    numbers = all(isinstance(value, int | float) and not isinstance(value, bool) for value in (expected, actual))
+    return numbers and math.isclose(
+        float(expected),  # type: ignore[arg-type]  # checked just above
+        float(actual),  # type: ignore[arg-type]
+        rel_tol=FLOAT_REL_TOL,
+        abs_tol=FLOAT_ABS_TOL,
+    )
+
+
 def _differences(expected: object, actual: object, path: str, limit: int) -> list[str]:
     where = f"{path}: " if path else ""
-    if _key(expected) == _key(actual):
+    if _key(expected) == _key(actual) or _close_numbers(expected, actual):
         return []
     if isinstance(expected, dict) and isinstance(actual, dict):
         found = []

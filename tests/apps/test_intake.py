@@ -175,14 +175,14 @@ def test_it_requires_a_code_archive_in_the_closed_division(
     assert not Submission.objects.exists()
 
 
-def test_it_accepts_the_closed_division_with_a_code_archive(
+def test_it_sends_a_closed_division_submission_with_code_to_verification(
     speech_task: Task, closed_division: Division, registered: User, speech_selections: Selections
 ) -> None:
     data = _input(json.dumps(speech_selections["first-k"]), code_archive=upload(b"PK\x05\x06" + b"\0" * 18))
 
     submission = submission_create(task=speech_task, division=closed_division, user=registered, data=data)
 
-    assert submission.status == Submission.Status.QUEUED
+    assert submission.status == Submission.Status.VERIFYING
     assert submission.code_archive_sha256 == hashlib.sha256(b"PK\x05\x06" + b"\0" * 18).hexdigest()
 
 

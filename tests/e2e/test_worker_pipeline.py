@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +18,12 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.challenges.models import Task
+from apps.core.archives import make_zip
 from apps.divisions.models import Division
 from apps.leaderboards.models import LeaderboardEntry
-from apps.submissions.models import Evaluation, Score, Submission
+from apps.submissions.models import Evaluation, Score, Submission, VerificationStage
+from evaluators import get_evaluator
+from evaluators.algorithm import MANIFEST_NAME, example_algorithm_dir, parse_manifest, write_public_inputs
 from tests.e2e.conftest import Process, wait_until
 
 pytestmark = [pytest.mark.e2e]
@@ -89,3 +97,51 @@ def test_a_worker_killed_while_evaluating_leaves_the_submission_scored_exactly_o
     assert LeaderboardEntry.objects.filter(submission=submission).count() == 1
     assert "'scored'" in second.log()
     assert "'scored'" not in first.log()
+
+
+@pytest.mark.usefixtures("sandbox_ready")
+def test_a_closed_division_submission_is_verified_in_the_sandbox_by_a_worker_and_ranked(
+    client: Client,
+    registered: User,
+    speech_task: Task,
+    closed_division: Division,
+    speech_task_dir: Path,
+    tmp_path: Path,
+    start_worker: Callable[[], Process],
+) -> None:
+    """The whole closed division with real processes: form upload, the sandbox queue, bubblewrap, then the
+    evaluate queue and the leaderboard."""
+    code_dir = example_algorithm_dir(get_evaluator("selection-speech"))
+    assert code_dir is not None
+    artifact = _run_example_offline(code_dir, speech_task_dir, tmp_path)
+    code = make_zip(shutil.copytree(code_dir, tmp_path / "code", ignore=shutil.ignore_patterns("__pycache__")),
+                    tmp_path / "code.zip")  # fmt: skip
+    worker = start_worker()
+    client.force_login(registered)
+    url = reverse("submissions:new", args=[speech_task.challenge.slug, speech_task.slug])
+    response = client.post(url, {
+        "division": closed_division.pk, "method_description": "the example algorithm",
+        "artifact": SimpleUploadedFile("selection.json", artifact.read_bytes()),
+        "code_archive": SimpleUploadedFile("code.zip", code.read_bytes()),
+    })  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    submission = Submission.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
+
+    wait_until(lambda: _status(submission) == "scored", timeout=120, what="verification and score", logs=worker.log)
+    assert [stage.status for stage in VerificationStage.objects.filter(submission=submission)] == ["passed"] * 2
+    board = client.get(
+        reverse("leaderboards:task_json", args=[speech_task.challenge.slug, speech_task.slug]),
+        {"division": closed_division.slug},
+    ).json()
+    assert [row["submission_id"] for row in board["board"]["rows"]] == [submission.pk]
+
+
+def _run_example_offline(code_dir: Path, task_dir: Path, tmp_path: Path) -> Path:
+    inputs, out = tmp_path / "inputs", tmp_path / "out"
+    write_public_inputs(get_evaluator("selection-speech"), task_dir, inputs)
+    out.mkdir()
+    manifest = parse_manifest(code_dir / MANIFEST_NAME)
+    env = {**os.environ, "DATAPERF_INPUT_DIR": str(inputs), "DATAPERF_OUTPUT_DIR": str(out),
+           "DATAPERF_OUTPUT": str(out / manifest.output), "DATAPERF_SEED": "0"}  # fmt: skip
+    subprocess.run(manifest.argv(sys.executable), cwd=code_dir, env=env, check=True)
+    return out / manifest.output

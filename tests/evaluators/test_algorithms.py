@@ -615,6 +615,14 @@ def test_the_same_entries_in_another_order_are_reported_at_the_first_differing_p
     )
 
 
+def test_floats_that_differ_only_in_their_last_bits_are_equal() -> None:
+    # Another BLAS kernel on the participant's machine: the same value to 12 digits is the same output.
+    assert describe_difference({"pair": {"a": 0.1 + 0.2}}, {"pair": {"a": 0.3}}) == ""
+    assert describe_difference({"pair": {"a": 0.75}}, {"pair": {"a": 0.75 + 1e-12}}) == ""
+    assert describe_difference({"pair": {"a": 0.75}}, {"pair": {"a": 0.7501}}) != ""
+    assert describe_difference({"flag": True}, {"flag": 1}) != ""
+
+
 def test_numbers_are_shown_side_by_side_and_missing_keys_are_named() -> None:
     summary = describe_difference({"clean": 0.9, "noisy": 0.5}, {"clean": 0.875, "shifted": 0.5})
     assert summary == (

@@ -31,7 +31,11 @@ def artifact_path(submission: Submission, *, is_directory: bool) -> Iterator[Pat
 
 @contextmanager
 def file_as_artifact(stored: Path, name: str, *, is_directory: bool) -> Iterator[Path]:
-    """A stored file as the evaluator expects it (see `artifact_path`), shown under `name`."""
+    """A stored file (or folder: an algorithm's output) as the evaluator expects it (see `artifact_path`), shown
+    under `name`."""
+    if stored.is_dir():
+        yield stored
+        return
     with tempfile.TemporaryDirectory(prefix="artifact-") as tmp:
         if not is_directory:
             shown = Path(tmp) / name

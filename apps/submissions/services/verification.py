@@ -145,6 +145,12 @@ def _stage(run: _Run, stage: str, step: Any) -> Any:
         _stage_end(submission, stage, VerificationStage.Status.FAILED, exc.result, message=exc.message,
                    stderr_tail=shown_stderr, organizer_detail=_organizer_detail(exc))  # fmt: skip
         raise
+    except Exception as exc:
+        # The platform's fault, not the code's: say so on the stage; the attempt is retried by the caller.
+        _stage_end(submission, stage, VerificationStage.Status.FAILED, None,
+                   message="The platform failed during this stage; it will be retried.",
+                   organizer_detail=f"{type(exc).__name__}: {exc}")  # fmt: skip
+        raise
     _stage_end(submission, stage, VerificationStage.Status.PASSED, result)
     return value
 
