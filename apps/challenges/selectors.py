@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Team
@@ -102,3 +103,16 @@ def task_public_file_for_download(*, task: Task, file_id: int, user: AnyUser) ->
     if not user_is_organizer(challenge=task.challenge, user=user):
         competing_team(challenge=task.challenge, user=user)
     return data_file
+
+
+def task_sandbox_limits(*, task: Task) -> dict[str, int]:
+    """The limits of the closed division's sandbox runs on this task: each of the task's own, else the platform
+    default from settings (the one rule, shown on the task page and applied by the sandbox)."""
+    return {
+        "cpu_seconds": task.sandbox_cpu_seconds or settings.SANDBOX_CPU_SECONDS,
+        "wall_seconds": task.sandbox_wall_seconds or settings.SANDBOX_WALL_SECONDS,
+        "memory_bytes": (task.sandbox_memory_mb or settings.SANDBOX_MEMORY_MB) * 1024**2,
+        "processes": task.sandbox_processes or settings.SANDBOX_PROCESSES,
+        "output_bytes": (task.sandbox_output_mb or settings.SANDBOX_OUTPUT_MB) * 1024**2,
+        "tmp_bytes": settings.SANDBOX_TMP_MB * 1024**2,
+    }

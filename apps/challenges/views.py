@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -99,24 +98,10 @@ def _closed_division_card(task: Task) -> dict[str, Any] | None:
         return None
     return {
         "divisions": closed,
-        "limits": _sandbox_limits(task),
+        "limits": selectors.task_sandbox_limits(task=task),
         "has_concealed_task": task.has_concealed_task,
         "has_example": example_algorithm_dir(task_evaluator(task)) is not None,
         "manifest_name": MANIFEST_NAME,
-    }
-
-
-def _sandbox_limits(task: Task) -> dict[str, int]:
-    """The task's effective sandbox limits, as shown on its page. The same rule as
-    apps.submissions.services.algorithm.task_sandbox_limits (which this app sits below and may not import);
-    tests/apps/test_closed_division_pages.py holds the two equal."""
-    return {
-        "cpu_seconds": task.sandbox_cpu_seconds or settings.SANDBOX_CPU_SECONDS,
-        "wall_seconds": task.sandbox_wall_seconds or settings.SANDBOX_WALL_SECONDS,
-        "memory_bytes": (task.sandbox_memory_mb or settings.SANDBOX_MEMORY_MB) * 1024**2,
-        "processes": task.sandbox_processes or settings.SANDBOX_PROCESSES,
-        "output_bytes": (task.sandbox_output_mb or settings.SANDBOX_OUTPUT_MB) * 1024**2,
-        "tmp_bytes": settings.SANDBOX_TMP_MB * 1024**2,
     }
 
 

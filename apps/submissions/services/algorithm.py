@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 
+from apps.challenges import selectors
 from apps.challenges.models import CONCEALED_DIR, Task, TaskDataFile
 from apps.core.archives import ArchiveLimits, extract_archive
 from apps.core.errors import InvalidInput
@@ -51,15 +52,8 @@ def code_limits() -> ArchiveLimits:
 
 
 def task_sandbox_limits(task: Task) -> SandboxLimits:
-    """The task's limits, each falling back to the platform default from settings."""
-    return SandboxLimits(
-        cpu_seconds=task.sandbox_cpu_seconds or settings.SANDBOX_CPU_SECONDS,
-        wall_seconds=task.sandbox_wall_seconds or settings.SANDBOX_WALL_SECONDS,
-        memory_bytes=(task.sandbox_memory_mb or settings.SANDBOX_MEMORY_MB) * 1024**2,
-        processes=task.sandbox_processes or settings.SANDBOX_PROCESSES,
-        output_bytes=(task.sandbox_output_mb or settings.SANDBOX_OUTPUT_MB) * 1024**2,
-        tmp_bytes=settings.SANDBOX_TMP_MB * 1024**2,
-    )
+    """The task's limits, each falling back to the platform default (`challenges.selectors.task_sandbox_limits`)."""
+    return SandboxLimits(**selectors.task_sandbox_limits(task=task))
 
 
 def unpack_code(archive: Path, destination: Path, *, task: Task) -> tuple[Path, AlgorithmManifest]:
