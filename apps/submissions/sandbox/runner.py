@@ -119,6 +119,8 @@ def _bwrap_argv(request: SandboxRequest, scratch: Path) -> list[str]:
     argv = [bwrap_path(), "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"]
     argv += ["--cap-drop", "ALL", "--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]
     argv += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+    # The private /tmp first: a Python (or code folder) that lives under the host's /tmp is mounted over it.
+    argv += ["--size", str(request.limits.tmp_bytes), "--tmpfs", "/tmp"]  # noqa: S108 (its own /tmp)
     for link, target in _SYSTEM_LINKS.items():
         if Path(link).is_symlink():
             argv += ["--symlink", target, link]
@@ -130,7 +132,7 @@ def _bwrap_argv(request: SandboxRequest, scratch: Path) -> list[str]:
         argv += ["--ro-bind", str(path), str(path)]
     argv += ["--ro-bind", str(request.code_dir), CODE_DIR, "--ro-bind", str(request.input_dir), INPUT_DIR]
     argv += ["--bind", str(scratch / "output"), OUTPUT_DIR]
-    argv += ["--size", str(request.limits.tmp_bytes), "--tmpfs", "/tmp", "--remount-ro", "/"]  # noqa: S108 (its own /tmp)
+    argv += ["--remount-ro", "/"]
     argv += ["--chdir", CODE_DIR, "--clearenv"]
     env = {
         "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
