@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.accounts.models import ApiToken, Team, TeamMembership
+from apps.accounts.models import ApiToken, Team, TeamEvent, TeamInvite, TeamMembership
 from apps.accounts.services import api_token_revoke
 
 
@@ -14,11 +14,38 @@ class MembershipInline(admin.TabularInline[TeamMembership, Team]):
     autocomplete_fields = ["user"]
 
 
+class InviteInline(admin.TabularInline[TeamInvite, Team]):
+    """Invitation links, read-only: owners create and revoke them on the team page (the link is shown once)."""
+
+    model = TeamInvite
+    extra = 0
+    can_delete = False
+    fields = ("prefix", "created_by", "created_at", "expires_at", "revoked_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Team | None = None) -> bool:
+        return False
+
+
+class EventInline(admin.TabularInline[TeamEvent, Team]):
+    """The membership history, append-only."""
+
+    model = TeamEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "action", "user", "actor")
+    readonly_fields = fields
+    ordering = ["-created_at", "-pk"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Team | None = None) -> bool:
+        return False
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin[Team]):
     list_display = ["name", "personal_owner", "created_at"]
     search_fields = ["name"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, InviteInline, EventInline]
 
 
 @admin.register(ApiToken)

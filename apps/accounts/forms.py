@@ -26,3 +26,13 @@ class SignUpForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. the machine that uses it.")
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Team name")
+
+
+class TeamInviteForm(forms.Form):
+    LIFETIMES = [(1, "1 day"), (7, "7 days"), (30, "30 days")]
+
+    days = forms.TypedChoiceField(choices=LIFETIMES, coerce=int, initial=7, label="Valid for")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zoneinfo
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage, Storage
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -16,6 +20,29 @@ from apps.accounts.models import Team
 def task_data_storage() -> Storage:
     """Files of task data under TASK_DATA_ROOT/<task id>/<relative path>. No URL serves them by path."""
     return FileSystemStorage(location=str(settings.TASK_DATA_ROOT), base_url="/not-served/", allow_overwrite=True)
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def parse_email_domains(text: str) -> list[str]:
+    """The domains of an allow or block list: one per line or comma-separated, lower-cased, a leading "@" or
+    "." dropped (so "@Example.edu" and "example.edu" are the same rule)."""
+    items = (item.strip().lstrip("@.").rstrip(".").lower() for item in re.split(r"[,\s]+", text))
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def validate_email_domains(text: str) -> None:
+    bad = [domain for domain in parse_email_domains(text) if not _DOMAIN.match(domain)]
+    if bad:
+        raise ValidationError(f"Not a domain name: {', '.join(bad)}")
+
+
+def validate_time_zone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{name!r} is not a time zone (use an IANA name such as Europe/Paris or UTC).") from exc
 
 
 class Challenge(models.Model):
@@ -43,13 +70,40 @@ class Challenge(models.Model):
     ends_at = models.DateTimeField()
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.DRAFT)
     registration = models.CharField(max_length=10, choices=Registration.choices, default=Registration.OPEN)
+    allowed_email_domains = models.TextField(
+        blank=True,
+        validators=[validate_email_domains],
+        help_text="Only addresses at these domains may register (one per line or comma-separated; a subdomain "
+        "matches its parent: cs.example.edu matches example.edu). Empty: any address.",
+    )
+    blocked_email_domains = models.TextField(
+        blank=True,
+        validators=[validate_email_domains],
+        help_text="Addresses at these domains (or their subdomains) may not register, even if allowed above.",
+    )
+    max_team_size = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="The most members a registered team may have. Empty: no limit.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA time zone (e.g. Europe/Paris) in which calendar-day quotas reset at midnight.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-starts_at", "slug"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="challenge_dates_order")
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="challenge_dates_order"),
+            models.CheckConstraint(
+                condition=models.Q(max_team_size__isnull=True) | models.Q(max_team_size__gte=1),
+                name="challenge_max_team_size_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -66,6 +120,14 @@ class Challenge(models.Model):
     def phase(self) -> Challenge.Phase:
         return self.phase_at(timezone.now())
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The challenge's time zone (UTC if the stored name is somehow unknown: the validator refuses those)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
 
 class Participation(models.Model):
     """A team registered for a challenge (rules accepted). Quotas and ranks are per team."""
@@ -81,6 +143,15 @@ class Participation(models.Model):
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     accepted_rules_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The organizer who approved or rejected the registration last.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["challenge", "team"], name="participation_unique")]
@@ -109,6 +180,10 @@ class Task(models.Model):
         NLP = "nlp", "Natural language processing"
         TABULAR = "tabular", "Tabular classification"
 
+    class QuotaWindow(models.TextChoices):
+        ROLLING = "rolling", "Rolling 24 hours"
+        CALENDAR_DAY = "calendar-day", "Calendar day (resets at midnight in the challenge's time zone)"
+
     class RankingRule(models.TextChoices):
         BEST = "best", "Each team's best submission"
         SELECTED_FINAL = "selected-final", "Each team's submission selected as final (else its best)"
@@ -123,10 +198,27 @@ class Task(models.Model):
     config = models.JSONField(default=dict, blank=True, help_text="Evaluator configuration (validated on save).")
     data_version = models.PositiveIntegerField(default=1, help_text="Bumped whenever data or config change.")
     is_published = models.BooleanField(default=True)
-    quota_per_day = models.PositiveIntegerField(null=True, blank=True, help_text="Per team, rolling 24 hours.")
+    quota_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Per team and day (a rolling 24 hours or a calendar day: see the window)."
+    )
+    quota_window = models.CharField(
+        max_length=12,
+        choices=QuotaWindow.choices,
+        default=QuotaWindow.ROLLING,
+        help_text="What a day of the daily quota is.",
+    )
     quota_total = models.PositiveIntegerField(null=True, blank=True, help_text="Per team, whole challenge.")
+    quota_concurrent = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Per team, submissions being processed at once (received to running). Empty: no limit.",
+    )
     quota_counts_rejected = models.BooleanField(
         default=False, help_text="Whether submissions rejected by validation use up quota."
+    )
+    quota_counts_failed = models.BooleanField(
+        default=False, help_text="Whether submissions that failed (a fault, not the participant's) use up quota."
     )
     max_upload_bytes = models.PositiveBigIntegerField(default=50 * 1024 * 1024)
     ranking_rule = models.CharField(

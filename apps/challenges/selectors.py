@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 
-from apps.accounts.models import Team
+from apps.accounts.models import Team, TeamMembership
 from apps.challenges.models import CONCEALED_DIR, Challenge, Participation, Task, TaskDataFile
 from apps.core.errors import Forbidden, NotFound
 from apps.core.users import AnyUser
@@ -63,9 +63,41 @@ def participation_of(*, challenge: Challenge, user: AnyUser) -> Participation | 
     """The participation through which this user competes in the challenge, if any."""
     if not user.is_authenticated:
         return None
+    # One at most while the challenge runs (registration and joins refuse a second); ordered all the same, so
+    # that a page always shows the same one.
+    participations = Participation.objects.filter(challenge=challenge, team__memberships__user=user)
+    return participations.select_related("team").order_by("created_at", "pk").first()
+
+
+def participations_for_review(*, challenge: Challenge, user: AnyUser) -> QuerySet[Participation]:
+    """The challenge's registrations for its organizers to decide on: pending first, then the newest, each
+    with its team's members. `Forbidden` for anyone else."""
+    if not user_is_organizer(challenge=challenge, user=user):
+        raise Forbidden("Only the challenge's organizers can review registrations.")
+    pending_first = Case(When(status=Participation.Status.PENDING, then=Value(0)), default=Value(1))
     return (
-        Participation.objects.filter(challenge=challenge, team__memberships__user=user).select_related("team").first()
+        Participation.objects.filter(challenge=challenge)
+        .select_related("team", "registered_by", "decided_by")
+        .prefetch_related(Prefetch("team__memberships", TeamMembership.objects.select_related("user")))
+        .order_by(pending_first, "-created_at", "-pk")
     )
+
+
+def registrations_pending_count(*, challenge: Challenge, user: AnyUser) -> int:
+    """How many registrations await a decision, for the challenge's organizers (0 for anyone else)."""
+    if not user_is_organizer(challenge=challenge, user=user):
+        return 0
+    return Participation.objects.filter(challenge=challenge, status=Participation.Status.PENDING).count()
+
+
+def participation_for_review(*, challenge: Challenge, participation_id: int, user: AnyUser) -> Participation:
+    """One registration of the challenge, for its organizers (`Forbidden` otherwise; `NotFound` if it is not
+    one of this challenge's)."""
+    participation = participations_for_review(challenge=challenge, user=user).filter(pk=participation_id).first()
+    if participation is None:
+        raise NotFound("No such registration.")
+    participation.challenge = challenge
+    return participation
 
 
 def competing_team(*, challenge: Challenge, user: AnyUser) -> Team:

@@ -1,4 +1,5 @@
-"""Writes for challenges, participations and task data."""
+"""Writes for challenges, participations (registration, approval, team membership under a challenge's rules)
+and task data."""
 
 from __future__ import annotations
 
@@ -15,36 +16,177 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.accounts.services import team_ensure_personal
-from apps.challenges.models import CONCEALED_DIR, Challenge, Participation, Task, TaskDataFile
+from apps.accounts.models import Team, TeamMembership
+from apps.accounts.selectors import team_invite_by_token, team_role
+from apps.accounts.services import team_ensure_personal, team_member_add
+from apps.challenges.models import (
+    CONCEALED_DIR,
+    Challenge,
+    Participation,
+    Task,
+    TaskDataFile,
+    parse_email_domains,
+)
+from apps.challenges.selectors import participation_of, user_is_organizer
 from apps.core.archives import ArchiveLimits, extract_archive
 from apps.core.errors import Forbidden, InvalidInput
 from evaluators import EvaluatorError, TaskConfigError, get_evaluator
 from evaluators.taskdir import load_task_dir
 
 
-def participation_register(*, challenge: Challenge, user: User, accept_rules: bool) -> Participation:
-    """Register the user's personal team for the challenge. Idempotent: registering twice returns the first.
+def email_domain_refusal(*, challenge: Challenge, email: str) -> str | None:
+    """Why an address may not register for the challenge (its block and allow lists), or None if it may.
 
-    Raises `InvalidInput` if the rules are not accepted, `Forbidden` if the challenge has closed.
+    Domains compare case-insensitively and a subdomain matches its parent (cs.example.edu matches example.edu).
+    The block list wins over the allow list.
+    """
+    domain = email.rpartition("@")[2].strip().lower() if "@" in email else ""
+
+    def matches(rule: str) -> bool:
+        return bool(domain) and (domain == rule or domain.endswith(f".{rule}"))
+
+    blocked = next((rule for rule in parse_email_domains(challenge.blocked_email_domains) if matches(rule)), None)
+    if blocked is not None:
+        return f"Addresses at {blocked} cannot register."
+    allowed = parse_email_domains(challenge.allowed_email_domains)
+    if allowed and not any(matches(rule) for rule in allowed):
+        return f"Registration is limited to addresses at: {', '.join(allowed)}."
+    return None
+
+
+def participation_register(
+    *, challenge: Challenge, user: User, accept_rules: bool, team: Team | None = None
+) -> Participation:
+    """Register a team for the challenge: `team` (one the user owns) or, by default, the user's personal team.
+
+    Idempotent: registering the same team twice returns the first participation, and registering without a
+    team when the user already competes in the challenge returns that participation. Raises `InvalidInput` if
+    the rules are not accepted, if a member's address is refused by the challenge's domain lists, if the team
+    is larger than the challenge allows, or if a member already competes in it through another team;
+    `Forbidden` if the challenge has closed or the user does not own the team. The team's row and its members'
+    rows are locked while the rules are checked, as `team_join` locks them, so that a member joining at the
+    same moment cannot slip past them.
     """
     if not accept_rules:
         raise InvalidInput("You must accept the challenge rules to register.")
     if challenge.phase == Challenge.Phase.CLOSED:
         raise Forbidden("This challenge has ended; registration is closed.")
-    team = team_ensure_personal(user=user)
+    if team is None:
+        current = participation_of(challenge=challenge, user=user)
+        if current is not None:
+            return current
+        team = team_ensure_personal(user=user)
+    elif team_role(team=team, user=user) != TeamMembership.Role.OWNER:
+        raise Forbidden("Only the team's owner can register it.")
+    try:
+        with transaction.atomic():
+            return _register_locked(challenge=challenge, team=team, user=user)
+    except IntegrityError:
+        return Participation.objects.get(challenge=challenge, team=team)
+
+
+def _register_locked(*, challenge: Challenge, team: Team, user: User) -> Participation:
+    # Lock order, everywhere: the team, then its users by id (see team_join); no cycle can form.
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    existing = Participation.objects.filter(challenge=challenge, team=team).first()
+    if existing is not None:
+        return existing
+    members = list(User.objects.select_for_update(of=("self",)).filter(memberships__team=team).order_by("pk"))
+    if challenge.max_team_size is not None and len(members) > challenge.max_team_size:
+        raise InvalidInput(
+            f"Team {team.name} has {len(members)} members; this challenge allows at most {challenge.max_team_size}."
+        )
+    for member in members:
+        refusal = email_domain_refusal(challenge=challenge, email=member.email)
+        if refusal is not None:
+            raise InvalidInput(refusal if member.pk == user.pk else f"{member.get_username()}: {refusal}")
+    clash = (
+        Participation.objects.filter(challenge=challenge, team__memberships__user__in=members)
+        .exclude(team=team)
+        .select_related("team")
+        .first()
+    )
+    if clash is not None:
+        who = clash.team.memberships.filter(user__in=members).select_related("user").first()
+        name = who.user.get_username() if who is not None else "A member"
+        raise InvalidInput(
+            f"{name} already competes in this challenge as team {clash.team.name}: "
+            "nobody may be in two teams of one challenge."
+        )
     status = (
         Participation.Status.PENDING
         if challenge.registration == Challenge.Registration.APPROVAL
         else Participation.Status.APPROVED
     )
-    try:
-        with transaction.atomic():
-            return Participation.objects.create(
-                challenge=challenge, team=team, status=status, registered_by=user, accepted_rules_at=timezone.now()
-            )
-    except IntegrityError:
-        return Participation.objects.get(challenge=challenge, team=team)
+    return Participation.objects.create(
+        challenge=challenge, team=team, status=status, registered_by=user, accepted_rules_at=timezone.now()
+    )
+
+
+def participation_approve(*, participation: Participation, user: User) -> Participation:
+    """An organizer approves a registration (pending or rejected): the team may submit. `Forbidden` for anyone
+    but the challenge's organizers. Idempotent."""
+    return _decide(participation, user, Participation.Status.APPROVED)
+
+
+def participation_reject(*, participation: Participation, user: User) -> Participation:
+    """An organizer rejects a registration (pending or approved): the team may no longer submit or download
+    the task data. `Forbidden` for anyone but the challenge's organizers. Idempotent."""
+    return _decide(participation, user, Participation.Status.REJECTED)
+
+
+def _decide(participation: Participation, user: User, status: str) -> Participation:
+    if not user_is_organizer(challenge=participation.challenge, user=user):
+        raise Forbidden("Only the challenge's organizers can decide on registrations.")
+    Participation.objects.filter(pk=participation.pk).update(status=status, decided_by=user, decided_at=timezone.now())
+    participation.refresh_from_db()
+    return participation
+
+
+@transaction.atomic
+def team_join(*, token: str, user: User) -> Team:
+    """Join the team an invitation link opens, under the rules of every challenge the team is registered in
+    (and that has not ended): its maximum team size, its address lists, and nobody in two teams of one
+    challenge.
+
+    Raises `NotFound` (unknown link) or `InvalidInput` (expired or revoked link, already a member, or a rule
+    broken; the message says which). The team's row is locked first, then the user's (the order
+    `participation_register` follows): parallel joins of one team are serialised, so its size can never pass
+    a limit, and one user joining two teams at once is checked against the other's outcome.
+    """
+    invite = team_invite_by_token(token=token)
+    team = Team.objects.select_for_update().get(pk=invite.team_id)
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    team_invite_by_token(token=token)  # revoked while this request waited for the lock?
+    if TeamMembership.objects.filter(team=team, user=user).exists():
+        raise InvalidInput(f"You are already a member of team {team.name}.")
+    size = TeamMembership.objects.filter(team=team).count()
+    participations = Participation.objects.filter(team=team, challenge__ends_at__gt=timezone.now())
+    for participation in participations.select_related("challenge"):
+        _check_join(challenge=participation.challenge, team=team, user=user, size=size)
+    team_member_add(team=team, user=user, actor=user)
+    return team
+
+
+def _check_join(*, challenge: Challenge, team: Team, user: User, size: int) -> None:
+    if challenge.max_team_size is not None and size + 1 > challenge.max_team_size:
+        raise InvalidInput(
+            f"Team {team.name} is full: {challenge.title} allows at most {challenge.max_team_size} members per team."
+        )
+    refusal = email_domain_refusal(challenge=challenge, email=user.email)
+    if refusal is not None:
+        raise InvalidInput(f"Team {team.name} competes in {challenge.title}. {refusal}")
+    clash = (
+        Participation.objects.filter(challenge=challenge, team__memberships__user=user)
+        .exclude(team=team)
+        .select_related("team")
+        .first()
+    )
+    if clash is not None:
+        raise InvalidInput(
+            f"You already compete in {challenge.title} as team {clash.team.name}, and team {team.name} is "
+            "registered there too: nobody may be in two teams of one challenge."
+        )
 
 
 def task_config_validate(*, evaluator_slug: str, config: Any) -> dict[str, Any]:

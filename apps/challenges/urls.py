@@ -9,6 +9,18 @@ urlpatterns = [
     path("", views.challenge_list, name="list"),
     path("challenges/<slug:slug>/", views.challenge_detail, name="detail"),
     path("challenges/<slug:slug>/register/", views.challenge_register, name="register"),
+    path("challenges/<slug:slug>/registrations/", views.registration_review, name="registrations"),
+    path(
+        "challenges/<slug:slug>/registrations/<int:participation_id>/approve/",
+        views.registration_approve,
+        name="registration_approve",
+    ),
+    path(
+        "challenges/<slug:slug>/registrations/<int:participation_id>/reject/",
+        views.registration_reject,
+        name="registration_reject",
+    ),
+    path("teams/join/<str:token>/", views.team_join_view, name="team_join"),
     path("challenges/<slug:slug>/tasks/<slug:task_slug>/", views.task_detail, name="task"),
     path("challenges/<slug:slug>/tasks/<slug:task_slug>/data.zip", views.task_data_archive, name="task_data_zip"),
     path(

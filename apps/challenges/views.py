@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,14 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.selectors import team_invite_by_token, teams_owned_by
 from apps.challenges import selectors
 from apps.challenges.evaluation import task_evaluator, task_format_notes
-from apps.challenges.models import Task
-from apps.challenges.services import participation_register
+from apps.challenges.forms import RegistrationForm
+from apps.challenges.models import Participation, Task, parse_email_domains
+from apps.challenges.services import participation_approve, participation_register, participation_reject, team_join
 from apps.core.archives import make_zip
 from apps.core.errors import DomainError, NotFound
 from apps.core.markdown import render_markdown
@@ -36,6 +39,8 @@ def challenge_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def challenge_detail(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = selectors.challenge_get(slug=slug, user=request.user)
+    is_organizer = selectors.user_is_organizer(challenge=challenge, user=request.user)
+    teams = list(teams_owned_by(user=request.user))
     context = {
         "challenge": challenge,
         "description_html": render_markdown(challenge.description),
@@ -43,7 +48,11 @@ def challenge_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "tasks": selectors.tasks_visible(challenge=challenge, user=request.user),
         "divisions": challenge.divisions.all(),
         "participation": selectors.participation_of(challenge=challenge, user=request.user),
-        "is_organizer": selectors.user_is_organizer(challenge=challenge, user=request.user),
+        "is_organizer": is_organizer,
+        "registration_form": RegistrationForm(teams=teams),
+        "team_count": len(teams),
+        "allowed_domains": parse_email_domains(challenge.allowed_email_domains),
+        "pending_count": selectors.registrations_pending_count(challenge=challenge, user=request.user),
     }
     return render(request, "challenges/detail.html", context)
 
@@ -52,9 +61,17 @@ def challenge_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def challenge_register(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = selectors.challenge_get(slug=slug, user=request.user)
+    user = signed_in_user(request)
+    form = RegistrationForm(request.POST, teams=list(teams_owned_by(user=user)))
+    if not form.is_valid():
+        messages.error(request, "Choose one of the teams you own.")
+        return redirect("challenges:detail", slug=challenge.slug)
     try:
         participation = participation_register(
-            challenge=challenge, user=signed_in_user(request), accept_rules=request.POST.get("accept_rules") == "on"
+            challenge=challenge,
+            user=user,
+            accept_rules=form.cleaned_data["accept_rules"],
+            team=form.cleaned_data["team"],
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -63,6 +80,65 @@ def challenge_register(request: HttpRequest, slug: str) -> HttpResponse:
             request, f"Registered as team {participation.team.name}: {participation.get_status_display()}."
         )
     return redirect("challenges:detail", slug=challenge.slug)
+
+
+@require_GET
+@login_required
+def registration_review(request: HttpRequest, slug: str) -> HttpResponse:
+    """The challenge's registrations, pending ones first, for its organizers to approve or reject."""
+    challenge = selectors.challenge_get(slug=slug, user=request.user)
+    participations = selectors.participations_for_review(challenge=challenge, user=request.user)
+    return render(request, "challenges/registrations.html", {"challenge": challenge, "participations": participations})
+
+
+@require_POST
+@login_required
+def registration_approve(request: HttpRequest, slug: str, participation_id: int) -> HttpResponse:
+    return _decide(request, slug, participation_id, participation_approve)
+
+
+@require_POST
+@login_required
+def registration_reject(request: HttpRequest, slug: str, participation_id: int) -> HttpResponse:
+    return _decide(request, slug, participation_id, participation_reject)
+
+
+def _decide(
+    request: HttpRequest, slug: str, participation_id: int, decide: Callable[..., Participation]
+) -> HttpResponse:
+    challenge = selectors.challenge_get(slug=slug, user=request.user)
+    participation = selectors.participation_for_review(
+        challenge=challenge, participation_id=participation_id, user=request.user
+    )
+    participation = decide(participation=participation, user=signed_in_user(request))
+    messages.success(request, f"Team {participation.team.name}: {participation.get_status_display().lower()}.")
+    return redirect("challenges:registrations", slug=challenge.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def team_join_view(request: HttpRequest, token: str) -> HttpResponse:
+    """An invitation link: GET shows the team and a button, POST joins it (a link followed by a mail client's
+    preview or a prefetching browser must not make anyone join). Lives here, not in accounts, because joining
+    is checked against the rules of the challenges the team is registered in."""
+    error = ""
+    if request.method == "POST":
+        try:
+            team = team_join(token=token, user=signed_in_user(request))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, f"You joined team {team.name}.")
+            return redirect("accounts:team", team_id=team.pk)
+    try:
+        invite = team_invite_by_token(token=token)
+    except DomainError as exc:
+        invite, error = None, error or exc.message
+    context = {"invite": invite, "error": error, "token": token}
+    response = render(request, "challenges/team_join.html", context, status=400 if error else 200)
+    # The link's token is a credential: keep the page out of caches.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

@@ -94,7 +94,9 @@ def submission_create(
         if not as_baseline:
             # The lock serialises this team's submissions in the challenge; other teams are not blocked.
             Participation.objects.select_for_update().get(challenge_id=task.challenge_id, team=team)
-            quota_consume_check(task=task, team=team, now=now)
+            # The clock is read after the lock is granted: a request that waited for it across midnight must
+            # count the new day, the one its row will be inserted into.
+            quota_consume_check(task=task, team=team, now=timezone.now())
         submission = Submission(
             task=task,
             team=team,
