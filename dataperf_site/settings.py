@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.divisions",
     "apps.submissions",
     "apps.leaderboards",
+    "apps.backoffice",
     "apps.demo",
     "apps.api",
 ]
@@ -199,6 +200,23 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 
+
+# --- Cache ----------------------------------------------------------------------------------------------
+# Leaderboard reads (keyed by each board's version, so a rebuilt board is never served stale) and the API's
+# throttle counters. Local memory per process by default; CACHE_URL=redis://host:6379/1 shares one cache
+# between all web processes (Django's built-in RedisCache); dummy:// turns caching off.
+def _caches(url: str) -> dict[str, dict[str, object]]:
+    if url in {"", "locmem://"}:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dataperf"}}
+    if url == "dummy://":
+        return {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    raise ImproperlyConfigured(f"CACHE_URL={url!r} is not supported (use redis://host:port/db, locmem:// or dummy://)")
+
+
+CACHES = _caches(env_str("CACHE_URL", ""))
+
 # --- The REST API (apps/api, /api/v1/) -------------------------------------------------------------------
 # Throttle rates per client, "<count>/<second|minute|hour|day>"; a user's rate applies to their tokens and
 # session together. DRF keeps the counters in the default cache (per process unless CACHES is shared).
@@ -254,8 +272,25 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- E-mail (notifications of submission outcomes) -----------------------------------------------------
+# The console back end prints messages to the worker's log; set EMAIL_BACKEND to
+# django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST (etc.) to send them.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "dataperf@localhost")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive; set one of them")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+# The address the site is reached at, for links in e-mails (no trailing slash).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} is not an http:// or https:// address")
 
 LOGGING = {
     "version": 1,

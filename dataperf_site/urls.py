@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/", include("apps.api.urls")),
     path("", include("apps.submissions.urls")),
     path("", include("apps.leaderboards.urls")),
+    path("", include("apps.backoffice.urls")),
     path("", include("apps.challenges.urls")),
 ]

@@ -101,7 +101,10 @@ def task_detail_data(
         "quota": {
             "per_day": task.quota_per_day,
             "total": task.quota_total,
+            "window": task.quota_window,
+            "concurrent": task.quota_concurrent,
             "counts_rejected": task.quota_counts_rejected,
+            "counts_failed": task.quota_counts_failed,
         },
         "max_upload_bytes": task.max_upload_bytes,
         "ranking_rule": task.ranking_rule,
@@ -121,6 +124,23 @@ def quota_data(status: QuotaStatus) -> dict[str, Any]:
         "remaining_total": status.remaining_total,
         "remaining": status.remaining,
         "resets_at": status.resets_at,
+        "window": status.window,
+        "time_zone": status.time_zone,
+        "day_resets_at": status.day_resets_at,
+        "concurrent": status.concurrent,
+        "in_flight": status.in_flight,
+        "remaining_concurrent": status.remaining_concurrent,
+        "limits": [
+            {
+                "kind": limit.kind,
+                "name": limit.label,
+                "limit": limit.limit,
+                "used": limit.used,
+                "remaining": limit.remaining,
+                "resets_at": limit.resets_at,
+            }
+            for limit in status.limits
+        ],
     }
 
 

@@ -111,9 +111,15 @@ class DataFileOut(serializers.Serializer[Any]):
 
 
 class QuotaRulesOut(serializers.Serializer[Any]):
-    per_day = serializers.IntegerField(allow_null=True, help_text="Per team, rolling 24 hours.")
+    per_day = serializers.IntegerField(allow_null=True, help_text="Per team and day (see `window`).")
     total = serializers.IntegerField(allow_null=True, help_text="Per team, whole challenge.")
+    window = serializers.ChoiceField(
+        choices=["rolling", "calendar-day"],
+        help_text="The day of `per_day`: the last 24 hours, or the calendar day in the challenge's time zone.",
+    )
+    concurrent = serializers.IntegerField(allow_null=True, help_text="Per team, submissions in progress at once.")
     counts_rejected = serializers.BooleanField()
+    counts_failed = serializers.BooleanField()
 
 
 class TaskDetailOut(TaskSummaryOut):
@@ -136,6 +142,15 @@ class TaskFilesOut(serializers.Serializer[Any]):
     files = DataFileOut(many=True)
 
 
+class QuotaLimitOut(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["day", "total", "concurrent"])
+    name = serializers.CharField(help_text="What the quota is, in words.")
+    limit = serializers.IntegerField()
+    used = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+    resets_at = serializers.DateTimeField(allow_null=True)
+
+
 class QuotaOut(serializers.Serializer[Any]):
     per_day = serializers.IntegerField(allow_null=True)
     used_today = serializers.IntegerField()
@@ -145,6 +160,13 @@ class QuotaOut(serializers.Serializer[Any]):
     remaining_total = serializers.IntegerField(allow_null=True)
     remaining = serializers.IntegerField(allow_null=True, help_text="Submissions possible now; null: no limit.")
     resets_at = serializers.DateTimeField(allow_null=True, help_text="Set when the daily quota is used up.")
+    window = serializers.CharField()
+    time_zone = serializers.CharField()
+    day_resets_at = serializers.DateTimeField(allow_null=True, help_text="When the current quota day ends.")
+    concurrent = serializers.IntegerField(allow_null=True)
+    in_flight = serializers.IntegerField(help_text="The team's submissions in progress now.")
+    remaining_concurrent = serializers.IntegerField(allow_null=True)
+    limits = QuotaLimitOut(many=True, help_text="Every quota that applies, with what remains and when it resets.")
 
 
 # --- Submissions -------------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from django.db import transaction
 
 from apps.challenges.models import Task
 from apps.leaderboards.collective import collective_request, is_collective
-from apps.leaderboards.services import leaderboard_rebuild
-from apps.submissions.models import Score, Submission
+from apps.leaderboards.services import leaderboards_rebuild_for_submission
+from apps.submissions.models import Submission
 from apps.submissions.services.choices import submission_select_final, submission_withdraw
 from apps.submissions.services.evaluation import submission_evaluate
 from apps.submissions.services.leases import worker_name
@@ -18,9 +18,7 @@ from apps.submissions.services.verification import submission_verify
 
 
 def _rebuild_for(submission: Submission) -> None:
-    leaderboard_rebuild(task=submission.task, division=submission.division)
-    if submission.task.has_concealed_task and submission.division.requires_code:
-        leaderboard_rebuild(task=submission.task, division=submission.division, split=Score.Split.CONCEALED)
+    leaderboards_rebuild_for_submission(submission=submission)
     if is_collective(submission.task):
         collective_request(task=submission.task)
 

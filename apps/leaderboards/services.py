@@ -1,31 +1,38 @@
-"""Rebuilding a leaderboard from immutable scores. A leaderboard is a pure function of the scores of current
-evaluations, the submissions' flags and the task's ranking rule; a rebuild recomputes it from scratch."""
+"""Writes of leaderboards: rebuilding the materialised boards from immutable scores, an organizer's early
+reveal of a split, the task weights of the challenge board.
+
+A leaderboard is a pure function of the scores of current evaluations, the submissions' flags and the task's
+ranking rule (`ranking.board_compute`); a rebuild recomputes it from scratch and bumps its version.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import math
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.challenges.evaluation import task_primary_metric
 from apps.challenges.models import Task
+from apps.challenges.selectors import user_is_organizer
+from apps.core.errors import Forbidden, InvalidInput
 from apps.divisions.models import Division
-from apps.leaderboards.models import Leaderboard, LeaderboardEntry
+from apps.leaderboards.models import Leaderboard, LeaderboardEntry, SplitReveal, TaskWeight
+from apps.leaderboards.ranking import Candidate, board_compute, rank_candidates
 from apps.submissions.models import Score, Submission
 
-
-@dataclass
-class _Candidate:
-    submission_id: int
-    team_id: int
-    is_baseline: bool
-    submitted_at: Any
-    primary: float
-    metrics: dict[str, float]
-    is_selected_final: bool = False
+# The ranking moved to `ranking`; these names stay importable from here.
+_Candidate = Candidate
+__all__ = [
+    "_Candidate",
+    "leaderboard_rebuild",
+    "leaderboard_reveal_split",
+    "leaderboards_rebuild_for_submission",
+    "leaderboards_rebuild_for_task",
+    "rank_candidates",
+    "task_weight_set",
+]
 
 
 def _locked_leaderboard(task: Task, division: Division, split: str) -> Leaderboard:
@@ -37,81 +44,14 @@ def _locked_leaderboard(task: Task, division: Division, split: str) -> Leaderboa
     return Leaderboard.objects.select_for_update().get(task=task, division=division, split=split)
 
 
-def _candidates(task: Task, division: Division, split: str, primary_name: str) -> list[_Candidate]:
-    # A rescore can end `rejected` (a rule now catches it): such a submission no longer ranks.
-    submissions = (
-        Submission.objects.filter(
-            task=task, division=division, is_withdrawn=False, is_disqualified=False, current_evaluation__isnull=False
-        )
-        .exclude(status__in=[Submission.Status.REJECTED, Submission.Status.CANCELLED])
-        .values("pk", "team_id", "is_baseline", "created_at", "current_evaluation_id", "is_selected_final")
-    )
-    by_evaluation = {row["current_evaluation_id"]: row for row in submissions}
-    metrics: dict[int, dict[str, float]] = {}
-    scores = Score.objects.filter(evaluation_id__in=list(by_evaluation), split=split)
-    for evaluation_id, metric, value in scores.values_list("evaluation_id", "metric", "value"):
-        metrics.setdefault(evaluation_id, {})[metric] = value
-    return [
-        _Candidate(
-            submission_id=row["pk"],
-            team_id=row["team_id"],
-            is_baseline=row["is_baseline"],
-            submitted_at=row["created_at"],
-            primary=values[primary_name],
-            metrics=values,
-            is_selected_final=row["is_selected_final"],
-        )
-        for evaluation_id, row in by_evaluation.items()
-        if primary_name in (values := metrics.get(evaluation_id, {}))
-    ]
-
-
-def _representatives(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Under the selected-final rule: a team with a ranked selected submission is represented by it alone;
-    a team that selected none (or whose selection has no score on this split yet) competes with all its
-    submissions, so its best one represents it. Baselines are unaffected."""
-    selected_teams = {c.team_id for c in candidates if c.is_selected_final and not c.is_baseline}
-    return [c for c in candidates if c.is_baseline or c.team_id not in selected_teams or c.is_selected_final]
-
-
-def rank_candidates(
-    candidates: list[_Candidate], *, higher_is_better: bool, selected_final: bool = False
-) -> list[tuple[int, _Candidate, int]]:
-    """(rank, candidate, submissions of its team): one row per team (its best; on equal scores its earliest
-    submission; under the `selected_final` rule its selected submission, see `_representatives`), each
-    baseline on its own row; equal scores share a rank (1, 2, 2, 4). The count is every ranked submission of
-    the team, whichever represents it."""
-    sign = -1.0 if higher_is_better else 1.0
-    counts: dict[int, int] = {}
-    for candidate in candidates:
-        if not candidate.is_baseline:
-            counts[candidate.team_id] = counts.get(candidate.team_id, 0) + 1
-    if selected_final:
-        candidates = _representatives(candidates)
-    order = sorted(candidates, key=lambda c: (sign * c.primary, c.submitted_at, c.submission_id))
-    seen: set[int] = set()
-    rows: list[tuple[int, _Candidate, int]] = []
-    for candidate in order:
-        if not candidate.is_baseline:
-            if candidate.team_id in seen:
-                continue
-            seen.add(candidate.team_id)
-        rank = rows[-1][0] if rows and rows[-1][1].primary == candidate.primary else len(rows) + 1
-        rows.append((rank, candidate, 1 if candidate.is_baseline else counts[candidate.team_id]))
-    return rows
-
-
 def leaderboard_rebuild(*, task: Task, division: Division, split: str = Score.Split.PUBLIC) -> Leaderboard:
-    """Recompute the leaderboard's entries from scratch and bump its version. Serialised per leaderboard by a
-    row lock; call it inside the transaction that changed what it depends on."""
-    primary = task_primary_metric(task)
+    """Recompute the leaderboard's entries from scratch (`board_compute`) and bump its version. Serialised per
+    leaderboard by a row lock; call it inside the transaction that changed what it depends on, so that no
+    reader sees the change committed without its board. Idempotent apart from the version."""
     with transaction.atomic():
         leaderboard = _locked_leaderboard(task, division, split)
-        rows = rank_candidates(
-            _candidates(task, division, split, primary.name),
-            higher_is_better=primary.higher_is_better,
-            selected_final=task.ranking_rule == Task.RankingRule.SELECTED_FINAL,
-        )
+        # Computed under the lock: two concurrent rebuilds each see the other's committed changes.
+        rows = board_compute(task=task, division=division, split=split)
         leaderboard.entries.all().delete()
         LeaderboardEntry.objects.bulk_create(
             LeaderboardEntry(
@@ -132,9 +72,70 @@ def leaderboard_rebuild(*, task: Task, division: Division, split: str = Score.Sp
     return leaderboard
 
 
+def board_splits(*, task: Task, division: Division) -> list[str]:
+    """The splits of a task's boards in a division: public always; concealed in a division that reruns code
+    when the task has a concealed task; and any split that has a board already or scores in the division."""
+    splits = [Score.Split.PUBLIC.value]
+    if task.has_concealed_task and division.requires_code:
+        splits.append(Score.Split.CONCEALED.value)
+    existing = set(Leaderboard.objects.filter(task=task, division=division).values_list("split", flat=True))
+    for split in (Score.Split.PRIVATE, Score.Split.CONCEALED):
+        if split in splits:
+            continue
+        scored = Score.objects.filter(
+            split=split, evaluation__submission__task=task, evaluation__submission__division=division
+        )
+        if split in existing or scored.exists():
+            splits.append(split.value)
+    return splits
+
+
+def leaderboards_rebuild_for_submission(*, submission: Submission) -> list[Leaderboard]:
+    """Rebuild every board of the submission's task and division (each split). Call it in the transaction
+    that changed what the boards depend on: a landed score, a withdrawal, a disqualification, a submission
+    marked (or unmarked) as a baseline, a final selection under the selected-final rule."""
+    task, division = submission.task, submission.division
+    return [
+        leaderboard_rebuild(task=task, division=division, split=s) for s in board_splits(task=task, division=division)
+    ]
+
+
 def leaderboards_rebuild_for_task(*, task: Task) -> int:
-    """Rebuild every leaderboard of the task (after a rule, data or flag change). Returns how many."""
-    divisions = Division.objects.filter(challenge_id=task.challenge_id)
-    for division in divisions:
-        leaderboard_rebuild(task=task, division=division)
-    return len(divisions)
+    """Rebuild every board of the task, in every division and split (after a change of its ranking rule, its
+    data or evaluator version, or a flag change of many submissions). Returns how many boards."""
+    rebuilt = 0
+    for division in Division.objects.filter(challenge_id=task.challenge_id):
+        for split in board_splits(task=task, division=division):
+            leaderboard_rebuild(task=task, division=division, split=split)
+            rebuilt += 1
+    return rebuilt
+
+
+def leaderboard_reveal_split(*, task: Task, split: str, user: User) -> SplitReveal:
+    """Reveal the task's boards of a private or concealed split to everyone now (before the challenge ends, or
+    against the concealed visibility policy). Organizers of the task's challenge (and staff) only: raises
+    `Forbidden` for anyone else, `InvalidInput` for the public split, an unknown one, or the concealed split of
+    a task without a concealed task. Idempotent: a second reveal returns the first one unchanged. The boards
+    need no rebuild (their entries do not depend on who may read them)."""
+    if not user_is_organizer(challenge=task.challenge, user=user):
+        raise Forbidden("Only the challenge's organizers can reveal a leaderboard.")
+    if split not in (Score.Split.PRIVATE, Score.Split.CONCEALED):
+        raise InvalidInput(f"Only the private and concealed splits can be revealed, not {split!r}.")
+    if split == Score.Split.CONCEALED and not task.has_concealed_task:
+        raise InvalidInput("This task has no concealed task.")
+    reveal, _ = SplitReveal.objects.get_or_create(
+        task=task, split=split, defaults={"revealed_at": timezone.now(), "revealed_by": user}
+    )
+    return reveal
+
+
+def task_weight_set(*, task: Task, weight: float, user: User) -> TaskWeight:
+    """Set the task's weight on its challenge's leaderboard. Organizers (and staff) only (`Forbidden`);
+    `InvalidInput` for a negative or non-finite weight. The challenge board is computed on read from the
+    materialised task boards and the weights, so it changes at once; nothing needs a rebuild."""
+    if not user_is_organizer(challenge=task.challenge, user=user):
+        raise Forbidden("Only the challenge's organizers can weigh its tasks.")
+    if not math.isfinite(weight) or weight < 0:
+        raise InvalidInput(f"A weight is a number of at least 0, not {weight!r}.")
+    task_weight, _ = TaskWeight.objects.update_or_create(task=task, defaults={"weight": float(weight)})
+    return task_weight

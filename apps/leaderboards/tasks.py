@@ -6,8 +6,15 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.challenges.models import Task
-from apps.core.queues import EVALUATE_TASK, REBUILD_LEADERBOARDS_TASK, RESCORE_COLLECTIVE_TASK, VERIFY_TASK
+from apps.core.queues import (
+    EVALUATE_TASK,
+    EXPORT_SUBMISSIONS_TASK,
+    REBUILD_LEADERBOARDS_TASK,
+    RESCORE_COLLECTIVE_TASK,
+    VERIFY_TASK,
+)
 from apps.leaderboards.collective import task_rescore_collective
+from apps.leaderboards.exports import export_run
 from apps.leaderboards.pipeline import evaluate_and_rank, verify_and_rank
 from apps.leaderboards.services import leaderboards_rebuild_for_task
 
@@ -44,3 +51,10 @@ def rebuild_leaderboards(task_id: int) -> int:
 @shared_task(name=RESCORE_COLLECTIVE_TASK, acks_late=True, soft_time_limit=settings.EVALUATION_SOFT_TIME_LIMIT)
 def rescore_collective(task_id: int) -> int | None:
     return task_rescore_collective(task_id=task_id)
+
+
+# Well under `exports.STALE_AFTER`, after which a redelivered message may claim a lost export again.
+@shared_task(name=EXPORT_SUBMISSIONS_TASK, acks_late=True, reject_on_worker_lost=True, soft_time_limit=540,
+             time_limit=600)  # fmt: skip
+def export_submissions(export_id: int) -> str:
+    return export_run(export_id=export_id)

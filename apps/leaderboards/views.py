@@ -1,17 +1,24 @@
-"""Leaderboard pages and their JSON, cacheable by version (ETag, 304 when unchanged)."""
+"""Leaderboard pages, their JSON and CSV, the challenge board and the organizers' exports. Thin adapters over
+the selectors (access rules included) and services; reads are cacheable by version (ETag, 304)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.challenges import selectors as challenge_selectors
 from apps.challenges.models import Challenge, Task
+from apps.core.users import signed_in_user
+from apps.divisions.models import Division
 from apps.divisions.selectors import division_of_task, divisions_of_task
-from apps.leaderboards import selectors
+from apps.leaderboards import challenge_board, exports, selectors
+from apps.leaderboards.models import Leaderboard
+from apps.submissions.awards import awards_of_challenge, awards_of_task
 from apps.submissions.models import Score
 from evaluators import available_slugs, get_evaluator
 
@@ -21,13 +28,28 @@ def _task(request: HttpRequest, slug: str, task_slug: str) -> tuple[Challenge, T
     return challenge, challenge_selectors.task_get(challenge=challenge, slug=task_slug, user=request.user)
 
 
-@require_GET
-def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
+def _board(request: HttpRequest, slug: str, task_slug: str) -> tuple[Challenge, Task, Division, str]:
     challenge, task = _task(request, slug, task_slug)
     division = division_of_task(task=task, slug=request.GET.get("division"))
     split = selectors.leaderboard_split(task=task, split=request.GET.get("split"), user=request.user)
-    board = selectors.leaderboard_view(task=task, division=division, split=split)
-    history = selectors.score_history(task=task, division=division, split=split)
+    return challenge, task, division, split
+
+
+def _etag(task: Task, division: Division, split: str, state: Leaderboard | None) -> str:
+    return f'"lb-{task.pk}-{division.pk}-{split}-{state.version if state else 0}"'
+
+
+def _csv_response(content: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
+    challenge, task, division, split = _board(request, slug, task_slug)
+    state = selectors.leaderboard_state(task=task, division=division, split=split)
+    payload = selectors.leaderboard_payload(task=task, division=division, split=split, state=state)
     context = {
         "challenge": challenge,
         "task": task,
@@ -35,28 +57,130 @@ def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpRes
         "divisions": divisions_of_task(task=task),
         "split": split,
         "splits": selectors.split_tabs(task=task, division=division, user=request.user),
-        "board": board,
-        "chart_data": {"board": asdict(board), "history": history},
+        "board": payload["board"],
+        "etag": _etag(task, division, split, state),
+        "chart_data": payload,
+        "is_organizer": challenge_selectors.user_is_organizer(challenge=challenge, user=request.user),
+        "awards": selectors.awards_data(awards_of_task(task).filter(submission__division=division)),
     }
     return render(request, "leaderboards/task.html", context)
 
 
 @require_GET
 def task_leaderboard_json(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
-    _, task = _task(request, slug, task_slug)
-    division = division_of_task(task=task, slug=request.GET.get("division"))
-    split = selectors.leaderboard_split(task=task, split=request.GET.get("split"), user=request.user)
-    version = selectors.leaderboard_version(task=task, division=division, split=split)
-    etag = f'"lb-{task.pk}-{division.pk}-{split}-{version}"'
+    _, task, division, split = _board(request, slug, task_slug)
+    state = selectors.leaderboard_state(task=task, division=division, split=split)
+    etag = _etag(task, division, split, state)
     if etag in request.headers.get("If-None-Match", ""):
         return HttpResponseNotModified(headers={"ETag": etag})
-    board = selectors.leaderboard_view(task=task, division=division, split=split)
-    payload = {"board": asdict(board), "history": selectors.score_history(task=task, division=division, split=split)}
-    response = JsonResponse(payload)
+    payload = selectors.leaderboard_payload(task=task, division=division, split=split, state=state)
+    response = JsonResponse({**payload, "tie_break": payload["board"]["tie_break"]})
     response["ETag"] = etag
-    # The concealed board may be visible to some users only: a shared cache must not keep it.
+    # A private or concealed board may be visible to some users only: a shared cache must not keep it.
     response["Cache-Control"] = "no-cache" if split == Score.Split.PUBLIC else "private, no-cache"
     return response
+
+
+@require_GET
+def task_leaderboard_csv(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
+    """The board as CSV, for whoever may see it: values unscaled, every metric of this split."""
+    _, task, division, split = _board(request, slug, task_slug)
+    board = selectors.leaderboard_payload(task=task, division=division, split=split)["board"]
+    primary = board["primary"]["name"]
+    metrics = [c["name"] for c in board["columns"] if c["name"] != primary]
+    header = ["rank", "team", "label", "is_baseline", primary, *metrics, "submissions", "submitted_at"]
+    rows = [
+        [row["rank"], row["team"], row["label"], row["is_baseline"], row["primary"],
+         *(row["metrics"].get(name, "") for name in metrics), row["submissions"], row["submitted_at"]]
+        for row in board["rows"]
+    ]  # fmt: skip
+    filename = f"{slug}-{task_slug}-{division.slug}-{split}-leaderboard.csv"
+    response = _csv_response(exports.csv_text(header, rows), filename)
+    if split != Score.Split.PUBLIC:
+        response["Cache-Control"] = "private, no-cache"  # visible to some users only
+    return response
+
+
+def _challenge_board(request: HttpRequest, slug: str) -> tuple[Challenge, challenge_board.ChallengeBoard]:
+    challenge = challenge_selectors.challenge_get(slug=slug, user=request.user)
+    split = request.GET.get("split") or Score.Split.PUBLIC
+    return challenge, challenge_board.challenge_leaderboard(challenge=challenge, user=request.user, split=split)
+
+
+def _chosen_team(request: HttpRequest, board: challenge_board.ChallengeBoard, division: dict[str, Any]) -> int | None:
+    """The team whose breakdown the page shows: `?team=`, else the viewer's team, else the leader."""
+    raw = request.GET.get("team", "")
+    if raw.isdigit() and any(row["team_id"] == int(raw) for row in division["rows"]):
+        return int(raw)
+    mine = challenge_board.viewer_team_on_board(board=board, user=request.user)
+    if mine is not None and any(row["team_id"] == mine for row in division["rows"]):
+        return mine
+    return division["rows"][0]["team_id"] if division["rows"] else None
+
+
+@require_GET
+def challenge_leaderboard(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge, board = _challenge_board(request, slug)
+    division = board.division(request.GET.get("division"))
+    team_id = _chosen_team(request, board, division)
+    breakdown: dict[str, Any] | None = None
+    if team_id is not None:
+        parts = challenge_board.board_breakdown(board, team_id)
+        breakdown = next((part for part in parts if part["division"] == division["slug"]), None)
+    data = {**challenge_board.board_data(board), "divisions": [division]}
+    tasks = {task["id"]: task for task in board.tasks}
+    context = {
+        "challenge": challenge,
+        "board": board,
+        "division": division,
+        "columns": [tasks[task_id] for task_id in division["columns"]],
+        "teams": [
+            {"id": row["team_id"], "name": row["team"]} for row in sorted(division["rows"], key=lambda r: r["team"])
+        ],
+        "splits": challenge_board.challenge_splits(challenge=challenge, user=request.user),
+        "team_id": team_id,
+        "breakdown": breakdown,
+        "board_data": data,
+        "is_organizer": challenge_selectors.user_is_organizer(challenge=challenge, user=request.user),
+        "awards": selectors.awards_data(awards_of_challenge(challenge)),
+    }
+    return render(request, "leaderboards/challenge.html", context)
+
+
+@require_GET
+def challenge_leaderboard_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The challenge board of one division as CSV, with the organizers' weights."""
+    _, board = _challenge_board(request, slug)
+    division = board.division(request.GET.get("division"))
+    tasks = {task["id"]: task for task in board.tasks}
+    columns = [tasks[task_id]["slug"] for task_id in division["columns"]]
+    header = ["rank", "team", "score", *(f"{name} (normalised)" for name in columns), *columns]
+    rows = [[row["rank"], row["team"], row["score"], *row["normalised"], *row["primary"]] for row in division["rows"]]
+    rows = [["" if value is None else value for value in row] for row in rows]
+    filename = f"{slug}-{division['slug']}-{board.split}-challenge-leaderboard.csv"
+    return _csv_response(exports.csv_text(header, rows), filename)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def challenge_exports(request: HttpRequest, slug: str) -> HttpResponse:
+    """Organizers: request an export of every submission, and download the finished ones."""
+    challenge = challenge_selectors.challenge_get(slug=slug, user=request.user)
+    if request.method == "POST":
+        exports.export_request(challenge=challenge, user=signed_in_user(request))
+        messages.success(request, "Export requested: it appears below when it is ready (reload the page).")
+        return redirect("leaderboards:exports", slug=challenge.slug)
+    found = selectors.exports_of_challenge(challenge=challenge, user=request.user)
+    return render(request, "leaderboards/exports.html", {"challenge": challenge, "exports": found})
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest, slug: str, export_id: int) -> FileResponse:
+    challenge = challenge_selectors.challenge_get(slug=slug, user=request.user)
+    export = selectors.export_get(challenge=challenge, export_id=export_id, user=request.user)
+    name = (export.file.name or "export.csv").rsplit("/", 1)[-1]
+    return FileResponse(export.file.open("rb"), as_attachment=True, filename=name, content_type="text/csv")
 
 
 @require_GET

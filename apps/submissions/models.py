@@ -73,6 +73,9 @@ class Submission(models.Model):
     is_baseline = models.BooleanField(default=False)
     is_withdrawn = models.BooleanField(default=False)
     is_disqualified = models.BooleanField(default=False)
+    disqualified_reason = models.TextField(
+        blank=True, help_text="Why the organizers disqualified it; shown to its team."
+    )
     is_selected_final = models.BooleanField(
         default=False, help_text="Chosen by its team to represent it (tasks ranked by selected submissions)."
     )
@@ -198,3 +201,23 @@ class VerificationStage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.submission_id} {self.stage}: {self.status}"
+
+
+class Award(models.Model):
+    """A distinction the organizers grant to a submission (best in division, most reproducible, ...).
+    Granted and revoked through `apps.submissions.awards`; revoking deletes the row (the audit log keeps it)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="awards")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["submission", "name"], name="award_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (#{self.submission_id})"

@@ -1,10 +1,11 @@
-"""Celery tasks owned by the submissions layer: validation and the reaper."""
+"""Celery tasks owned by the submissions layer: validation, the reaper and e-mail notifications."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from apps.core.queues import REAP_TASK, VALIDATE_TASK
+from apps.core.queues import NOTIFY_TASK, REAP_TASK, VALIDATE_TASK
+from apps.submissions.notifications import submission_notify
 from apps.submissions.services.reaper import submissions_reap
 from apps.submissions.services.validation import submission_validate
 
@@ -23,3 +24,10 @@ def reap_submissions() -> dict[str, list[int]]:
         "resent": report.resent,
         "collective": report.collective,
     }
+
+
+# Acknowledged on receipt (not late): a redelivered message would e-mail everyone a second time, and a lost
+# e-mail costs less (the submission page shows the outcome). SMTP time-outs are bounded by EMAIL_TIMEOUT.
+@shared_task(name=NOTIFY_TASK, acks_late=False, ignore_result=True, soft_time_limit=120, time_limit=150)
+def notify_submission(submission_id: int) -> int:
+    return submission_notify(submission_id=submission_id)

@@ -1,11 +1,17 @@
-// Leaderboard page: renders the ranked table and two plotly charts from JSON, then polls the JSON endpoint
-// (with its ETag, so an unchanged leaderboard costs a 304) and redraws when a new score lands.
+// Leaderboard page: renders the ranked table (sortable by any column, in the browser) and three plotly charts
+// (ranking, best score over time, score distribution) from the JSON the page embeds, then polls the JSON
+// endpoint with its ETag (an unchanged board costs a 304) and redraws when a new score lands.
+// The DOM is built with textContent only: team names and method descriptions are never parsed as HTML.
 (function () {
   "use strict";
   const POLL_MS = 2500;
   const table = document.getElementById("leaderboard");
   const body = document.getElementById("leaderboard-body");
-  let etag = null;
+  const head = document.getElementById("leaderboard-head");
+  let etag = table.dataset.etag || null;
+  let current = null;
+  // The viewer's sort, kept across live updates: a column key and a direction (1 ascending, -1 descending).
+  let sort = {key: null, dir: 1};
 
   function cell(row, text, className) {
     const td = document.createElement("td");
@@ -19,55 +25,118 @@
     return (value * scale).toFixed(scale === 1 ? 4 : 2);
   }
 
-  function renderHead(board, extra) {
-    const head = document.getElementById("leaderboard-head");
-    const labels = ["Rank", "Team", board.primary.label]
-      .concat(extra.map(function (c) { return c.label; }), ["Submissions", "Submitted"]);
-    head.replaceChildren.apply(head, labels.map(function (label) {
+  // The table's columns: how to read a row's value for sorting, and the direction a first click sorts in
+  // (best first for metrics, as their direction says; rank and dates ascending; text alphabetical).
+  function columns(board) {
+    const extra = board.columns.filter(function (c) { return c.column && c.name !== board.primary.name; });
+    const primary = board.primary;
+    return [
+      {key: "rank", label: "Rank", type: "num", first: 1, value: function (r) { return r.rank; }},
+      {key: "team", label: "Team", type: "text", first: 1, value: function (r) { return r.label; }},
+      {key: "primary", label: primary.label, type: "num", first: primary.higher_is_better ? -1 : 1,
+        value: function (r) { return r.primary; }},
+    ].concat(extra.map(function (c) {
+      return {key: "metric:" + c.name, label: c.label, type: "num", first: c.higher_is_better ? -1 : 1, metric: c,
+        value: function (r) { const v = r.metrics[c.name]; return v === undefined ? null : v; }};
+    }), [
+      {key: "submissions", label: "Submissions", type: "num", first: -1,
+        value: function (r) { return r.is_baseline ? null : r.submissions; }},
+      {key: "submitted", label: "Submitted", type: "text", first: 1, value: function (r) { return r.submitted_at; }},
+    ]);
+  }
+
+  function compare(column, dir) {
+    return function (a, b) {
+      const x = column.value(a.row), y = column.value(b.row);
+      if (x === null || y === null) {
+        if (x === y) return a.index - b.index;
+        return x === null ? 1 : -1; // missing values last, whatever the direction
+      }
+      let order = column.type === "num" ? x - y : String(x).localeCompare(String(y));
+      if (order === 0) return a.index - b.index; // stable: the server's order (the stated tie-break)
+      return order * dir;
+    };
+  }
+
+  function sortedRows(board, cols) {
+    const indexed = board.rows.map(function (row, index) { return {row: row, index: index}; });
+    const column = cols.find(function (c) { return c.key === sort.key; });
+    if (column) indexed.sort(compare(column, sort.dir));
+    return indexed.map(function (item) { return item.row; });
+  }
+
+  function onSort(column) {
+    if (sort.key === column.key) {
+      sort = {key: column.key, dir: -sort.dir};
+    } else {
+      sort = {key: column.key, dir: column.first};
+    }
+    if (current) renderTable(current.board);
+  }
+
+  function renderHead(cols) {
+    head.replaceChildren.apply(head, cols.map(function (column) {
       const th = document.createElement("th");
-      th.textContent = label;
+      th.dataset.key = column.key;
+      th.tabIndex = 0;
+      th.className = "sortable-heading";
+      th.textContent = column.label;
+      const active = sort.key === column.key;
+      th.setAttribute("aria-sort", active ? (sort.dir === 1 ? "ascending" : "descending") : "none");
+      if (active) {
+        const arrow = document.createElement("span");
+        arrow.className = "sort-arrow";
+        arrow.textContent = sort.dir === 1 ? " ▲" : " ▼";
+        th.appendChild(arrow);
+      }
+      th.addEventListener("click", function () { onSort(column); });
+      th.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); onSort(column); }
+      });
       return th;
     }));
   }
 
-  function renderTable(board) {
-    const scale = board.primary.scale;
-    const extra = board.columns.filter(function (c) { return c.column; });
-    renderHead(board, extra);
-    const rows = board.rows.map(function (entry) {
-      const tr = document.createElement("tr");
-      tr.dataset.submission = entry.submission_id;
-      if (entry.is_baseline) tr.className = "baseline";
-      cell(tr, entry.rank, "rank");
-      const team = cell(tr, entry.label, "team");
-      if (entry.is_baseline) {
-        const badge = document.createElement("span");
-        badge.className = "badge";
-        badge.textContent = "baseline";
-        team.appendChild(document.createTextNode(" "));
-        team.appendChild(badge);
-      }
-      cell(tr, formatScore(entry.primary, scale), "score");
-      extra.forEach(function (c) {
-        const value = entry.metrics[c.name];
-        cell(tr, value === undefined ? "" : formatScore(value, c.scale), "metric");
-      });
-      cell(tr, entry.is_baseline ? "" : entry.submissions, "count");
-      cell(tr, entry.submitted_at.replace("T", " ").slice(0, 19), "when");
-      return tr;
+  function renderRow(entry, board, cols) {
+    const tr = document.createElement("tr");
+    tr.dataset.submission = entry.submission_id;
+    tr.dataset.team = entry.team_id;
+    if (entry.is_baseline) tr.className = "baseline";
+    cell(tr, entry.rank, "rank");
+    const team = cell(tr, entry.label, "team");
+    if (entry.is_baseline) {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = "baseline";
+      team.appendChild(document.createTextNode(" "));
+      team.appendChild(badge);
+    }
+    cell(tr, formatScore(entry.primary, board.primary.scale), "score");
+    cols.filter(function (c) { return c.metric; }).forEach(function (c) {
+      const value = entry.metrics[c.metric.name];
+      cell(tr, value === undefined ? "" : formatScore(value, c.metric.scale), "metric");
     });
+    cell(tr, entry.is_baseline ? "" : entry.submissions, "count");
+    cell(tr, entry.submitted_at.replace("T", " ").slice(0, 19), "when");
+    return tr;
+  }
+
+  function renderTable(board) {
+    const cols = columns(board);
+    renderHead(cols);
+    const rows = sortedRows(board, cols).map(function (entry) { return renderRow(entry, board, cols); });
     if (rows.length === 0) {
       const tr = document.createElement("tr");
       const td = cell(tr, "No scored submissions yet.");
-      td.colSpan = 5 + extra.length;
+      td.colSpan = cols.length;
       rows.push(tr);
     }
     body.replaceChildren.apply(body, rows);
   }
 
-  function renderCharts(data) {
-    if (typeof Plotly === "undefined") return;
-    const board = data.board;
+  const CONFIG = {displaylogo: false, responsive: true};
+
+  function drawRanking(board) {
     const scale = board.primary.scale;
     const ordered = board.rows.slice().reverse();
     Plotly.react("chart-ranking", [{
@@ -79,30 +148,61 @@
     }], {
       title: {text: "Ranking"}, margin: {l: 200, r: 20, t: 40, b: 40},
       xaxis: {title: {text: board.primary.label}}, height: Math.max(260, 40 + 28 * ordered.length),
-    }, {displaylogo: false, responsive: true});
-    const history = data.history;
-    const participants = history.filter(function (p) { return !p.baseline; });
+    }, CONFIG);
+  }
+
+  function drawHistory(board, history) {
+    const scale = board.primary.scale;
+    const teams = history.filter(function (p) { return !p.baseline; });
     const baselines = history.filter(function (p) { return p.baseline; });
     Plotly.react("chart-history", [
       {type: "scatter", mode: "markers", name: "submissions",
-        x: participants.map(function (p) { return p.t; }), y: participants.map(function (p) { return p.value * scale; }),
-        text: participants.map(function (p) { return p.team; }), hovertemplate: "%{text}: %{y:.3f}<extra></extra>"},
+        x: teams.map(function (p) { return p.t; }), y: teams.map(function (p) { return p.value * scale; }),
+        text: teams.map(function (p) { return p.team; }), hovertemplate: "%{text}: %{y:.3f}<extra></extra>"},
       {type: "scatter", mode: "lines", name: "best so far", line: {shape: "hv"},
-        x: participants.map(function (p) { return p.t; }), y: participants.map(function (p) { return p.best * scale; })},
+        x: teams.map(function (p) { return p.t; }), y: teams.map(function (p) { return p.best * scale; })},
       {type: "scatter", mode: "markers", name: "baselines", marker: {symbol: "diamond", color: "#9aa5b1"},
         x: baselines.map(function (p) { return p.t; }), y: baselines.map(function (p) { return p.value * scale; }),
         text: baselines.map(function (p) { return p.team; }), hovertemplate: "%{text}: %{y:.3f}<extra></extra>"},
-    ], {title: {text: "Scores over time"}, margin: {l: 60, r: 20, t: 40, b: 40},
-      yaxis: {title: {text: board.primary.label}}, height: 320}, {displaylogo: false, responsive: true});
+    ], {title: {text: "Scores over time (the best score so far, among the teams)"}, margin: {l: 60, r: 20, t: 40, b: 40},
+      yaxis: {title: {text: board.primary.label}}, height: 320}, CONFIG);
+  }
+
+  function drawDistribution(board, distribution) {
+    const scale = board.primary.scale;
+    const shapes = distribution.baselines.map(function (b) {
+      return {type: "line", xref: "x", yref: "paper", x0: b.value * scale, x1: b.value * scale, y0: 0, y1: 1,
+        line: {color: "#9aa5b1", dash: "dot"}};
+    });
+    const annotations = distribution.baselines.map(function (b) {
+      return {xref: "x", yref: "paper", x: b.value * scale, y: 1, text: b.label, showarrow: false,
+        textangle: -90, xanchor: "right", yanchor: "top", font: {size: 10, color: "#5f6b7a"}};
+    });
+    Plotly.react("chart-distribution", [{
+      type: "histogram", name: "teams", marker: {color: "#2f6fde"},
+      x: distribution.values.map(function (v) { return v * scale; }),
+      hovertemplate: "%{x}: %{y} team(s)<extra></extra>",
+    }], {title: {text: "Score distribution of the ranked teams (dotted: baselines)"}, margin: {l: 50, r: 20, t: 40, b: 40},
+      xaxis: {title: {text: board.primary.label}}, yaxis: {title: {text: "teams"}}, bargap: 0.05, height: 280,
+      shapes: shapes, annotations: annotations}, CONFIG);
+  }
+
+  function renderCharts(data) {
+    if (typeof Plotly === "undefined") return;
+    drawRanking(data.board);
+    drawHistory(data.board, data.history);
+    drawDistribution(data.board, data.distribution);
   }
 
   function render(data) {
+    current = data;
     renderTable(data.board);
     renderCharts(data);
     table.dataset.version = data.board.version;
   }
 
   function poll() {
+    if (document.hidden) { setTimeout(poll, POLL_MS); return; } // nobody is looking: no request
     const headers = etag ? {"If-None-Match": etag} : {};
     fetch(table.dataset.url, {headers: headers, credentials: "same-origin"})
       .then(function (response) {
@@ -111,7 +211,10 @@
         etag = response.headers.get("ETag");
         return response.json();
       })
-      .then(function (data) { if (data) render(data); })
+      .then(function (data) {
+        document.getElementById("live-state").textContent = "Live: updates by itself.";
+        if (data) render(data);
+      })
       .catch(function () { document.getElementById("live-state").textContent = "Live updates paused (retrying)."; })
       .finally(function () { setTimeout(poll, POLL_MS); });
   }

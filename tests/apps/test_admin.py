@@ -71,6 +71,7 @@ def _task_form(challenge: Challenge, *data_files: dict[str, Any], initial: int =
         "max_upload_bytes": 1_000_000,
         "ranking_rule": Task.RankingRule.BEST,
         "concealed_visibility": "after-end",
+        "quota_window": "rolling",
         "concealed_config": "null",
         "initial-concealed_config": "null",
         "data_files-TOTAL_FORMS": len(data_files),

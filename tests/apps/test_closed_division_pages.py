@@ -309,14 +309,16 @@ def test_a_task_without_a_concealed_task_has_no_concealed_board(
     assert _board(organizer, speech_task, split="nonsense").status_code == 404
 
 
-def test_the_private_split_is_for_organizers_only(
+def test_the_private_split_is_revealed_to_participants_only_when_the_challenge_ends(
     speech_task: Task, participant: User, organizer: User, challenge: Challenge
 ) -> None:
-    _end_challenge(challenge)
-
     assert split_visible(task=speech_task, split="private", user=organizer)
     assert not split_visible(task=speech_task, split="private", user=participant)
     assert _board(participant, speech_task, split="private").status_code == 404
+
+    _end_challenge(challenge)
+
+    assert split_visible(task=Task.objects.get(pk=speech_task.pk), split="private", user=participant)
 
 
 # --- The task page's algorithm card and example package --------------------------------------------------

@@ -16,7 +16,7 @@ from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks, Settings
 from apps.challenges.models import Challenge, Task
 from apps.challenges.services import participation_register
 from apps.core.errors import Forbidden, InvalidInput
-from apps.core.queues import EVALUATE_QUEUE, EVALUATE_TASK, VALIDATE_QUEUE, VALIDATE_TASK
+from apps.core.queues import EVALUATE_QUEUE, EVALUATE_TASK, NOTIFY_TASK, VALIDATE_QUEUE, VALIDATE_TASK
 from apps.divisions.models import Division
 from apps.submissions.models import Submission
 from apps.submissions.services.intake import SubmissionInput, submission_create
@@ -109,7 +109,7 @@ def test_it_sends_nothing_to_the_evaluators_for_a_rejected_selection(
     with django_capture_on_commit_callbacks(execute=True):
         submit(registered, BAD_CLIP)
 
-    assert broker.sent == []
+    assert [message.name for message in broker.sent] == [NOTIFY_TASK]  # the team is told; nothing to evaluate
 
 
 def test_it_names_the_uploaded_file_in_a_rejection_message(submit: Submit, registered: User) -> None:

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
-from apps.core.queues import EVALUATE_TASK, VALIDATE_TASK
+from apps.core.queues import EVALUATE_TASK, NOTIFY_TASK, VALIDATE_TASK
 from apps.submissions.models import Submission
 from apps.submissions.services.reaper import ReapReport, submissions_reap
 from tests.apps.conftest import RecordingBroker
@@ -75,7 +75,7 @@ def test_it_fails_an_expired_submission_that_used_its_last_attempt(
     assert submission.status == Status.FAILED
     assert submission.message == f"The evaluation was interrupted {attempts} times (worker lost); giving up."
     assert submission.finished_at is not None
-    assert broker.sent == []
+    assert [(message.name, message.submission_id) for message in broker.sent] == [(NOTIFY_TASK, submission.pk)]
 
 
 def test_it_leaves_a_running_submission_with_a_live_lease_alone(

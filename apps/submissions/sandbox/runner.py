@@ -112,7 +112,7 @@ def python_mounts() -> list[Path]:
 
 
 def sandbox_python() -> str:
-    return str(Path(sys.prefix) / "bin" / "python")
+    return str(Path(sys.prefix).resolve() / "bin" / "python")
 
 
 def _bwrap_argv(request: SandboxRequest, scratch: Path) -> list[str]:
@@ -135,7 +135,7 @@ def _bwrap_argv(request: SandboxRequest, scratch: Path) -> list[str]:
     argv += ["--remount-ro", "/"]
     argv += ["--chdir", CODE_DIR, "--clearenv"]
     env = {
-        "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "PATH": f"{Path(sys.prefix).resolve() / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "HOME": "/tmp",  # noqa: S108 (inside the sandbox: its private tmpfs)
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
@@ -184,7 +184,8 @@ class _Watchdog(threading.Thread):
         self.join(timeout=5)
 
     def run(self) -> None:
-        while not self._stop_event.wait(_POLL_SECONDS) and self.process.poll() is None:
+        # Never poll() the process here: that would reap it, and the main thread's wait4 would find no child.
+        while not self._stop_event.wait(_POLL_SECONDS):
             reason = self._check()
             if reason is not None:
                 self.reason = reason

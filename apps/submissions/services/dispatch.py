@@ -11,6 +11,7 @@ from kombu.exceptions import KombuError
 from apps.core.queues import (
     EVALUATE_QUEUE,
     EVALUATE_TASK,
+    NOTIFY_TASK,
     RESCORE_COLLECTIVE_TASK,
     SANDBOX_QUEUE,
     VALIDATE_QUEUE,
@@ -36,6 +37,11 @@ def enqueue_evaluation(submission_id: int, *, countdown: float = 0) -> None:
 def enqueue_verification(submission_id: int, *, countdown: float = 0) -> None:
     """Rerun a closed-division submission's code, on the sandbox queue's workers."""
     transaction.on_commit(lambda: _send(VERIFY_TASK, SANDBOX_QUEUE, submission_id, countdown))
+
+
+def enqueue_notification(submission_id: int) -> None:
+    """E-mail the outcome of a submission (a lost message loses only the e-mail: the page shows the outcome)."""
+    transaction.on_commit(lambda: _send(NOTIFY_TASK, VALIDATE_QUEUE, submission_id, 0))
 
 
 def enqueue_validation(submission_id: int) -> None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.challenges.evaluation import task_concealed_loaded, task_loaded
 from apps.submissions.models import Evaluation, Score, Submission
+from apps.submissions.notifications import submission_notify_later
 from apps.submissions.services.artifacts import artifact_path, file_as_artifact
 from apps.submissions.services.dispatch import enqueue_evaluation
 from apps.submissions.services.leases import LeaseKeeper, lease_deadline
@@ -121,6 +122,7 @@ def submission_record(
         )
         locked.refresh_from_db()
         on_recorded(locked)
+        submission_notify_later(locked.pk)
     return True
 
 
@@ -142,6 +144,7 @@ def submission_end_attempt(
             enqueue_evaluation(submission_id, countdown=min(5 * 2**locked.attempts, 300))
         else:
             fields.update(status=status, finished_at=timezone.now())
+            submission_notify_later(submission_id)
         Submission.objects.filter(pk=submission_id).update(**fields)
         if on_finished is not None and status == Status.REJECTED and locked.current_evaluation_id is not None:
             locked.refresh_from_db()

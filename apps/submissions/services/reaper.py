@@ -15,6 +15,7 @@ from apps.submissions.models import Submission
 from apps.submissions.services.dispatch import (
     enqueue_collective_rescore,
     enqueue_evaluation,
+    enqueue_notification,
     enqueue_validation,
     enqueue_verification,
 )
@@ -61,6 +62,7 @@ def _reap_verifications(now: dt.datetime) -> tuple[list[int], list[int]]:
                     status=Status.FAILED, finished_at=now, lease_owner="", lease_expires_at=None,
                     message=f"The verification was interrupted {submission.attempts} times (worker lost); giving up.",
                 )  # fmt: skip
+                enqueue_notification(submission.pk)
                 failed.append(submission.pk)
                 continue
             Submission.objects.filter(pk=submission.pk).update(
@@ -89,6 +91,7 @@ def _reap_expired_leases(now: dt.datetime) -> tuple[list[int], list[int]]:
                     lease_expires_at=None,
                     message=f"The evaluation was interrupted {submission.attempts} times (worker lost); giving up.",
                 )
+                enqueue_notification(submission.pk)
                 failed.append(submission.pk)
             else:
                 Submission.objects.filter(pk=submission.pk).update(

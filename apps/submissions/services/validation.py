@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.challenges.evaluation import task_loaded
 from apps.submissions.models import Submission
+from apps.submissions.notifications import submission_notify_later
 from apps.submissions.services.artifacts import artifact_path
 from apps.submissions.services.dispatch import enqueue_evaluation
 from apps.submissions.services.verification import submission_start_verification, verification_needed
@@ -62,4 +63,5 @@ def _finish(submission: Submission, status: str, message: str) -> Submission:
     Submission.objects.filter(pk=submission.pk, status=Status.VALIDATING).update(
         status=status, message=message, finished_at=timezone.now()
     )
+    submission_notify_later(submission.pk)
     return _load(submission.pk)

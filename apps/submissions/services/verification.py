@@ -25,6 +25,7 @@ from apps.challenges.evaluation import task_concealed_loaded, task_loaded
 from apps.core.archives import make_zip
 from apps.core.errors import InvalidInput
 from apps.submissions.models import Submission, VerificationStage
+from apps.submissions.notifications import submission_notify_later
 from apps.submissions.sandbox.runner import SandboxResult, SandboxUnavailable
 from apps.submissions.services.algorithm import (
     StageFailed,
@@ -265,6 +266,8 @@ def _end(submission_id: int, worker: str, status: str, message: str, on_finished
         ended = Submission.objects.filter(pk=submission_id, status=Status.VERIFYING, lease_owner=worker).update(
             status=status, message=message, finished_at=timezone.now(), lease_owner="", lease_expires_at=None
         )
+        if ended:
+            submission_notify_later(submission_id)
         if ended and on_finished is not None:
             submission = Submission.objects.select_related("task", "division").get(pk=submission_id)
             if submission.current_evaluation_id is not None:

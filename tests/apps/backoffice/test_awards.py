@@ -1,0 +1,93 @@
+"""Awards: granted and revoked by organizers from the submission admin (audited), read per task and per team."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from apps.backoffice.models import AuditAction
+from apps.backoffice.services.submissions import award_grant_audited, submission_disqualify
+from apps.core.errors import InvalidInput
+from apps.submissions.awards import award_grant, award_revoke, awards_of_task, awards_of_team
+from apps.submissions.models import Award
+from tests.apps.backoffice.conftest import Board, entries, run_action
+from tests.apps.conftest import team_of
+
+pytestmark = pytest.mark.django_db
+SUBMISSIONS = "submissions_submission"
+
+
+def test_the_grant_action_asks_for_the_award(staff: Client, board: Board) -> None:
+    response = run_action(staff, SUBMISSIONS, "grant_award", [board.alice.pk])
+
+    assert response.status_code == 200
+    assert 'name="name"' in response.text
+    assert not Award.objects.exists()
+
+
+def test_granting_an_award_from_the_admin_is_audited(staff: Client, board: Board, staff_user: User) -> None:
+    run_action(staff, SUBMISSIONS, "grant_award", [board.alice.pk], apply="1", name="Best in open",
+               description="The highest macro F1.")  # fmt: skip
+
+    award = Award.objects.get()
+    assert (award.submission, award.name, award.description, award.granted_by) == (
+        board.alice, "Best in open", "The highest macro F1.", staff_user,
+    )  # fmt: skip
+    [entry] = entries()
+    assert (entry.action, entry.submission_id, entry.details["award"]) == (
+        AuditAction.AWARD_GRANT, board.alice.pk, "Best in open",
+    )  # fmt: skip
+
+
+def test_the_same_award_is_granted_once(staff: Client, board: Board) -> None:
+    for _ in range(2):
+        response = run_action(staff, SUBMISSIONS, "grant_award", [board.alice.pk], apply="1", name="Best in open")
+
+    assert Award.objects.count() == 1
+    assert len(entries()) == 1
+    assert "already holds the award" in response.text
+
+
+def test_revoking_an_award_from_the_admin_is_audited(staff: Client, board: Board, staff_user: User) -> None:
+    award = award_grant_audited(submission=board.alice, actor=staff_user, name="Best in open")
+    kept = award_grant_audited(submission=board.alice, actor=staff_user, name="Most reproducible")
+
+    page = run_action(staff, SUBMISSIONS, "revoke_awards", [board.alice.pk])
+    run_action(staff, SUBMISSIONS, "revoke_awards", [board.alice.pk], apply="1", awards=[award.pk])
+
+    assert "Most reproducible" in page.text
+    assert list(Award.objects.all()) == [kept]
+    assert [e.action for e in entries()] == [AuditAction.AWARD_GRANT, AuditAction.AWARD_GRANT, AuditAction.AWARD_REVOKE]
+    assert entries()[-1].details["award"] == "Best in open"
+
+
+def test_awards_are_read_per_task_and_per_team(board: Board, staff_user: User) -> None:
+    first = award_grant(submission=board.alice, name="Best in open", granted_by=staff_user)
+    second = award_grant(submission=board.bob, name="Runner-up", granted_by=staff_user)
+
+    assert list(awards_of_task(board.task)) == [first, second]
+    assert list(awards_of_team(team_of(board.bob.submitted_by))) == [second]
+
+
+def test_a_disqualified_submission_s_award_is_not_shown(board: Board, staff_user: User) -> None:
+    award_grant(submission=board.alice, name="Best in open", granted_by=staff_user)
+
+    submission_disqualify(submission=board.alice, actor=staff_user, reason="Used the test labels.")
+
+    assert list(awards_of_task(board.task)) == []
+    assert Award.objects.count() == 1
+
+
+def test_an_award_needs_a_name(board: Board, staff_user: User) -> None:
+    with pytest.raises(InvalidInput, match="name"):
+        award_grant(submission=board.alice, name=" ", granted_by=staff_user)
+
+
+def test_revoking_twice_is_harmless(board: Board, staff_user: User) -> None:
+    award = award_grant(submission=board.alice, name="Best in open", granted_by=staff_user)
+
+    award_revoke(award=award)
+    award_revoke(award=award)
+
+    assert not Award.objects.exists()
