@@ -313,15 +313,17 @@ def task_check_data(*, task: Task) -> list[str]:
     too, when there is one (its problems start with "concealed task:")."""
     paths = list(task.data_files.values_list("relative_path", flat=True))
     main = [path for path in paths if not path.startswith(f"{CONCEALED_DIR}/")]
-    problems = _check_task_dir(task.evaluator_slug, task.data_dir, task.config, main)
+    problems = task_dir_check(task.evaluator_slug, task.data_dir, task.config, main)
     if task.concealed_config is not None:
         concealed = [path.removeprefix(f"{CONCEALED_DIR}/") for path in paths if path not in main]
-        found = _check_task_dir(task.evaluator_slug, task.concealed_dir, task.concealed_config, concealed)
+        found = task_dir_check(task.evaluator_slug, task.concealed_dir, task.concealed_config, concealed)
         problems += [f"concealed task: {problem}" for problem in found]
     return problems
 
 
-def _check_task_dir(slug: str, directory: Path, raw_config: dict[str, Any], present: list[str]) -> list[str]:
+def task_dir_check(slug: str, directory: Path, raw_config: dict[str, Any], present: list[str]) -> list[str]:
+    """Problems of a task directory (`present`: its relative file paths): required files missing, a config the
+    evaluator refuses, data it cannot load or score. Used on stored task data and on an unpacked bundle."""
     evaluator = get_evaluator(slug)
     problems = [
         f"missing {rule.pattern}: {rule.description}"

@@ -1,5 +1,5 @@
-"""The demo's closed division: every task gets a concealed task (the same benchmark on data drawn with another
-seed) and a baseline submitted with its code, the benchmark's example algorithm, which the sandbox reruns."""
+"""The demo's closed division: every task (whose bundle holds a concealed task, see `apps.demo.bundle`) gets a
+baseline submitted with its code, the benchmark's example algorithm, which the sandbox reruns."""
 
 from __future__ import annotations
 
@@ -12,28 +12,12 @@ from pathlib import Path
 from django.contrib.auth.models import User
 from django.core.files import File
 
-from apps.challenges.models import CONCEALED_DIR, ConcealedVisibility, Task
-from apps.challenges.services import task_data_file_put
+from apps.challenges.models import Task
 from apps.core.archives import make_zip
 from apps.divisions.models import Division
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from evaluators import get_evaluator
 from evaluators.algorithm import example_algorithm_dir, parse_manifest, write_public_inputs
-from evaluators.demo import DemoModule, DemoTask
-
-
-def demo_attach_concealed(task: Task, module: DemoModule, spec: DemoTask, work: Path) -> None:
-    """Generate the concealed task and store it under concealed/, visible on its leaderboard at once."""
-    data_dir = work / spec.slug / "concealed"
-    module.generate_task(data_dir, config=spec.config, seed=1)
-    for path in sorted(p for p in data_dir.rglob("*") if p.is_file() and p.name != "task.yaml"):
-        relative = f"{CONCEALED_DIR}/{path.relative_to(data_dir).as_posix()}"
-        with path.open("rb") as handle:
-            task_data_file_put(task=task, relative_path=relative, content=File(handle))
-    Task.objects.filter(pk=task.pk).update(
-        concealed_config=task.config, concealed_visibility=ConcealedVisibility.ALWAYS
-    )
-    task.refresh_from_db()
 
 
 def demo_submit_algorithm(task: Task, division: Division, organizer: User, task_dir: Path, work: Path) -> int | None:

@@ -10,8 +10,10 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import URLPattern
 
 from apps.backoffice.admin.base import acting_user
+from apps.backoffice.admin.bundles import bundle_import_urls, export_bundle
 from apps.backoffice.admin.tasks import TaskAdminForm, bump_data_version_on_config_change, record_task_save
 from apps.backoffice.services.changes import (
     Snapshot,
@@ -70,6 +72,11 @@ class ChallengeAdmin(admin.ModelAdmin[Challenge]):
     filter_horizontal = ["organizers"]
     search_fields = ["title", "slug"]
     inlines = [TaskInline, DivisionInline]
+    actions = [export_bundle]
+    change_list_template = "backoffice/challenge_change_list.html"  # adds the "Import a bundle" link
+
+    def get_urls(self) -> list[URLPattern]:
+        return [*bundle_import_urls(self), *super().get_urls()]
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -1,17 +1,31 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.core.errors import InvalidInput
+from apps.demo.bundle import demo_bundle_path
 from apps.demo.services import DEMO_SLUG, ORGANIZER, PARTICIPANT, demo_create
 
 
 class Command(BaseCommand):
-    help = "Create the demo challenge (speech selection on synthetic data) with scored baselines. Idempotent."
+    help = (
+        "Create the demo challenge (every benchmark on synthetic data) from its bundle, with scored baselines. "
+        "Idempotent. The bundle is kept under var/bundles/ and written when missing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--bundle", type=Path, help=f"Import this bundle instead of {demo_bundle_path()} (see write_demo_bundle)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        info = demo_create()
+        try:
+            info = demo_create(bundle=options["bundle"])
+        except InvalidInput as exc:
+            raise CommandError(exc.message) from exc
         verb = "Created" if info.created else "Found"
         self.stdout.write(f"{verb} the demo challenge: http://127.0.0.1:8000/challenges/{DEMO_SLUG}/")
         self.stdout.write(f"  demo participant: username {PARTICIPANT[0]!r}, password {PARTICIPANT[1]!r}")
