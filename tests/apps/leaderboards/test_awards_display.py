@@ -58,3 +58,15 @@ def test_an_award_name_is_escaped(
 
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_teams_awards_are_listed_in_its_breakdown_on_the_challenge_board(
+    speech_task: Task, open_division: Division, registered: User, organizer: User
+) -> None:
+    submission = _awarded(speech_task, open_division, registered, organizer)
+    url = challenge_url("challenge", speech_task.challenge, team=str(submission.team_id))
+
+    page = client_for(None).get(url).content.decode()
+
+    team_awards = page[page.index('id="team-awards"') :]
+    assert "Innovation prize" in team_awards[: team_awards.index("</ul>")]
