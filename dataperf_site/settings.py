@@ -131,6 +131,15 @@ TASK_DATA_ROOT = env_path("TASK_DATA_ROOT", VAR_DIR / "taskdata")
 # Uploads: bodies above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest upload any request may carry (task data archives in the admin are the largest), refused from its
+# Content-Length before a byte is read, and stopped as it streams in. Submissions are held to their task's
+# `max_upload_bytes` the same way (apps.core.uploads).
+DATA_UPLOAD_MAX_BYTES = env_int("DATA_UPLOAD_MAX_MB", 4096, minimum=1) * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "apps.core.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 SUBMISSION_SYNC_VALIDATION_MAX_BYTES = env_int("SUBMISSION_SYNC_VALIDATION_MAX_BYTES", 5 * 1024 * 1024)
 
 # --- Celery ---------------------------------------------------------------------------------------------
@@ -198,6 +207,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+# Only sent once SECURE_HSTS_SECONDS is set. Turn them off if a subdomain is still served over plain HTTP.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 
 

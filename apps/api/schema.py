@@ -14,6 +14,7 @@ _DESCRIPTIONS = {
     401: "Not authenticated, or an invalid or revoked token.",
     403: "Authenticated, but not allowed (e.g. not registered for the challenge, or it has ended).",
     404: "No such object, or not visible to you (the two are indistinguishable on purpose).",
+    413: "The upload is larger than the task accepts (`max_upload_bytes` per file); nothing was stored.",
     416: "The requested range starts past the end of the file.",
     429: "Throttled (`Retry-After` says when to retry), or a submission quota is used up (`resets_at`).",
 }

@@ -21,6 +21,9 @@ class LeaderboardAdmin(admin.ModelAdmin[Leaderboard]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Leaderboard | None = None) -> bool:
+        return False  # a materialised board: rebuilt from its scores, never emptied by hand
+
     @admin.action(description="Rebuild the selected leaderboards from their scores")
     def rebuild(self, request: HttpRequest, queryset: QuerySet[Leaderboard]) -> None:
         for leaderboard in queryset:

@@ -20,3 +20,6 @@ class ScoreAdmin(admin.ModelAdmin[Score]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Score | None = None) -> bool:
+        return False  # immutable: a score leaves with its submission, never on its own and unaudited

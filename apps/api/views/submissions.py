@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -17,7 +21,10 @@ from apps.api.presenters import submission_data
 from apps.api.schema import errors
 from apps.api.serializers import SelectFinalIn, SubmissionIn, SubmissionListQuery, SubmissionOut, SubmissionPageOut
 from apps.api.views.common import caller, challenge_for, task_for
+from apps.challenges import selectors as challenge_selectors
 from apps.core.errors import InvalidInput, NotFound
+from apps.core.files import human_size
+from apps.core.uploads import UploadTooLarge, limit_uploads
 from apps.divisions.selectors import division_of_task
 from apps.leaderboards.pipeline import submission_select_final_and_rank, submission_withdraw_and_rank
 from apps.submissions import selectors
@@ -25,9 +32,49 @@ from apps.submissions.models import Submission
 from apps.submissions.services.intake import SubmissionInput, submission_create
 
 
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The upload is too large."
+    default_code = "too_large"
+
+
+def _upload_limit(slug: str, task_slug: str) -> int:
+    """The upload limit of the task, looked up before authentication (a session's CSRF check reads the body) as
+    an anonymous visitor sees the task, so that the answer tells nothing of a task the caller may not see;
+    for any other, the platform's cap (the service holds every submission to its task's limit in the end)."""
+    anonymous = AnonymousUser()
+    try:
+        challenge = challenge_selectors.challenge_get(slug=slug, user=anonymous)
+        return challenge_selectors.task_get(challenge=challenge, slug=task_slug, user=anonymous).max_upload_bytes
+    except NotFound:
+        return int(settings.DATA_UPLOAD_MAX_BYTES)
+
+
 class SubmissionCreateView(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before anything reads the body: an upload over the task's limit is refused by its Content-Length,
+        # or stopped as it streams in, instead of being stored whole first.
+        limit_uploads(
+            request._request,
+            max_file_bytes=_upload_limit(kwargs["slug"], kwargs["task_slug"]),
+            max_files=2,
+            what="submission file",
+            accepted_by="this task",
+        )
+        super().initial(request, *args, **kwargs)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, UploadTooLarge):
+            exc = PayloadTooLarge(exc.message)
+        elif isinstance(exc, RequestDataTooBig):  # a body without files, over DATA_UPLOAD_MAX_MEMORY_SIZE
+            limit = human_size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
+            exc = PayloadTooLarge(
+                f"The form's fields are larger than {limit}; send the artifact as a file (multipart)."
+            )
+        return super().handle_exception(exc)
 
     @extend_schema(
         operation_id="submissions_create",
@@ -36,14 +83,15 @@ class SubmissionCreateView(APIView):
         responses={
             201: OpenApiResponse(SubmissionOut, description="Stored; validated (queued) or being validated."),
             422: OpenApiResponse(SubmissionOut, description="Stored but rejected by validation: see `message`."),
-            **errors(400, 403, 404),
+            **errors(400, 403, 404, 413),
         },
     )
     def post(self, request: Request, slug: str, task_slug: str) -> Response:
         """Submit an artifact (multipart upload) to the task, exactly as the web form does: small files are
         validated before the answer (201, or 422 with the evaluator's message when rejected, as the form
         answers); large ones are validated by a worker. Follow the evaluation at the submission's URL.
-        A used-up quota answers 429 with `resets_at`."""
+        A used-up quota answers 429 with `resets_at`; an upload over the task's `max_upload_bytes` answers 413
+        (it is not stored)."""
         task = task_for(request, slug, task_slug)
         form = SubmissionIn(data=request.data)
         form.is_valid(raise_exception=True)

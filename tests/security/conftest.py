@@ -1,0 +1,327 @@
+"""The world the security tests attack: the API tests' world (tests/api/conftest.py) grown with everything a
+participant must never see, each piece carrying a unique marker so that a leak names itself.
+
+- Participant A (alice) and B (bob) compete in the speech challenge, each with scored open-division submissions
+  holding private and concealed scores (values that appear nowhere else); A also has a closed-division
+  submission with verification stages (the concealed run's stderr and the organizers' notes are secret).
+- B's artifact, code archive, method description, disqualification reason, API token name and private named
+  team carry markers; so do the hidden task files, the concealed task's files, A's concealed output, the
+  sealed evaluation details, the audit log, an export, a pending registration's e-mail address, the draft
+  challenge and the unpublished task.
+- A second public challenge has its own organizer (olga, the "other organizer" role), task, audit entry and
+  export: the first challenge's organizer may not act on it, nor olga on the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.files.base import ContentFile
+from django.db.models import Q
+from django.test import Client
+from django.utils import timezone
+
+from apps.accounts.models import ApiToken, Team, TeamInvite
+from apps.accounts.services import api_token_create, team_create, team_invite_create, team_member_add
+from apps.backoffice.models import AuditAction, AuditEntry
+from apps.backoffice.services.audit import audit_record
+from apps.challenges.models import CONCEALED_DIR, Challenge, Participation, Task, TaskDataFile
+from apps.challenges.services import participation_register, task_data_file_put
+from apps.divisions.models import Division
+from apps.leaderboards.models import Export, TaskWeight
+from apps.leaderboards.services import leaderboards_rebuild_for_task
+from apps.submissions.awards import award_grant
+from apps.submissions.models import Award, Evaluation, Score, Submission, VerificationStage
+from tests.api.conftest import World, _fresh_state, _no_broker, world
+from tests.apps.conftest import PRIMARY, make_scored_submission
+from tests.conftest import make_user
+
+# Re-exported: pytest finds fixtures by the conftest's attributes (the API world and its autouse fixtures).
+__all__ = ["_fresh_state", "_no_broker", "world"]
+
+ROLES = ("anonymous", "participant_a", "participant_b", "other_organizer", "organizer", "staff")
+
+
+class Marker:
+    """Strings that must never reach participant A. Each names what leaked."""
+
+    HIDDEN_FILE = "HIDDEN-FILE-MARKER-5b1e0c"
+    CONCEALED_HIDDEN = "CONCEALED-HIDDEN-MARKER-77aa21"
+    CONCEALED_PUBLIC = "CONCEALED-PUBLIC-MARKER-0f9d3e"
+    CONCEALED_OUTPUT = "CONCEALED-OUTPUT-MARKER-c4e8b0"
+    CONCEALED_CONFIG = "CONCEALED-CONFIG-MARKER-3a90d7"
+    CONCEALED_STDERR = "CONCEALED-STDERR-MARKER-61f2aa"
+    ORGANIZER_DETAIL = "ORGANIZER-DETAIL-MARKER-9c3d55"
+    SEALED_DETAIL = "SEALED-DETAIL-MARKER-2e7f19"
+    B_ARTIFACT = "B-ARTIFACT-CONTENT-MARKER-a8d4c2"
+    B_ARTIFACT_NAME = "b-artifact-name-marker-3f6e.json"
+    B_CODE = "B-CODE-ARCHIVE-MARKER-d0b7e4"
+    B_METHOD = "B-METHOD-DESCRIPTION-MARKER-47c1fe"
+    B_REASON = "B-DISQUALIFICATION-MARKER-e5a903"
+    B_TOKEN = "B-TOKEN-NAME-MARKER-1d8c6b"
+    B_TEAM = "B-PRIVATE-TEAM-MARKER-b2f07a"
+    B_EMAIL = "bob@example.org"
+    PENDING_EMAIL = "pending-marker-8e21c4@example.org"
+    AUDIT = "AUDIT-ENTRY-MARKER-f3b6d1"
+    OTHER_AUDIT = "OTHER-AUDIT-MARKER-0ac5e7"
+    EXPORT = "EXPORT-FILE-MARKER-7d2b98"
+    DRAFT = "DRAFT-CHALLENGE-MARKER-c19e4f"
+    UNPUBLISHED = "UNPUBLISHED-TASK-MARKER-58af0d"
+
+    @classmethod
+    def all(cls) -> dict[str, str]:
+        return {name: value for name, value in vars(cls).items() if name.isupper()}
+
+
+class Secret:
+    """Score values that only organizers may see while the challenge runs (private and concealed splits), as
+    they could be printed: repr, 4 and 3 decimals, and x100 with 2 decimals (the macro F1's display scale)."""
+
+    A_PRIVATE = 0.5772156649
+    A_CONCEALED = 0.4142135623
+    B_PRIVATE = 0.6180339887
+    B_CONCEALED = 0.7320508075
+
+    @classmethod
+    def all(cls) -> dict[str, float]:
+        return {name: value for name, value in vars(cls).items() if name.isupper()}
+
+    @staticmethod
+    def printed(value: float) -> list[str]:
+        return [repr(value)[2:], f"{value:.4f}", f"{value * 100:.2f}"]
+
+
+@dataclass
+class SecurityWorld:
+    """Everything the security tests act on. `base` is the API tests' world (the speech challenge, its open
+    division, A's scored submission, the draft challenge, the unpublished task, one API token per role)."""
+
+    base: World
+    closed: Division
+    other_challenge: Challenge
+    other_task: Task
+    submission_a_closed: Submission
+    submission_b: Submission
+    submission_b_disqualified: Submission
+    team_a_named: Team
+    team_b_named: Team
+    member_of_a: User
+    invite_a: TeamInvite
+    invite_b_token: str
+    token_a: ApiToken
+    pending: Participation
+    export: Export
+    other_export: Export
+    audit: AuditEntry
+    award: Award
+    concealed_file: TaskDataFile
+    users: dict[str, User | None] = field(default_factory=dict)
+    hidden_files: list[TaskDataFile] = field(default_factory=list)
+
+    @property
+    def challenge(self) -> Challenge:
+        return self.base.challenge
+
+    @property
+    def task(self) -> Task:
+        return self.base.task
+
+    @property
+    def submission_a(self) -> Submission:
+        return self.base.submission
+
+    def client(self, role: str) -> Client:
+        """A browser session of the role (anonymous: none)."""
+        client = Client()
+        user = self.users[role]
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    def hidden_digests(self) -> dict[str, str]:
+        """sha256 -> path of every file no participant may download: the hidden files and the concealed task's."""
+        return {data_file.sha256: data_file.relative_path for data_file in self.hidden_files}
+
+
+def _put(task: Task, path: str, text: str, role: str = "") -> TaskDataFile:
+    return task_data_file_put(task=task, relative_path=path, content=ContentFile(text.encode(), name="x"), role=role)
+
+
+def _plant_task_secrets(task: Task) -> list[TaskDataFile]:
+    """Marked hidden and concealed files next to the synthetic task's own, and a concealed task."""
+    _put(task, "notes/hidden-answers.txt", f"{Marker.HIDDEN_FILE}\nthe answers\n", role=TaskDataFile.Role.HIDDEN)
+    _put(task, "concealed/eval.yaml", f"# {Marker.CONCEALED_HIDDEN}\n")
+    _put(task, "concealed/allowed_training_set.yaml", f"# {Marker.CONCEALED_PUBLIC}\n")
+    Task.objects.filter(pk=task.pk).update(concealed_config={**task.config, "note": Marker.CONCEALED_CONFIG})
+    task.refresh_from_db()
+    secret = Q(role=TaskDataFile.Role.HIDDEN) | Q(relative_path__startswith=f"{CONCEALED_DIR}/")
+    return list(task.data_files.filter(secret))
+
+
+def _add_scores(submission: Submission, *, private: float, concealed: float) -> None:
+    evaluation = submission.current_evaluation
+    assert evaluation is not None
+    Score.objects.bulk_create(
+        [
+            Score(evaluation=evaluation, split=Score.Split.PRIVATE, metric=PRIMARY, value=private),
+            Score(evaluation=evaluation, split=Score.Split.CONCEALED, metric=PRIMARY, value=concealed),
+        ]
+    )
+
+
+def _closed_submission_of_a(w: World, closed: Division) -> Submission:
+    submission = make_scored_submission(task=w.task, division=closed, user=w.user("participant_a"), primary=0.45)
+    submission.concealed_output.save("out.json", ContentFile(Marker.CONCEALED_OUTPUT.encode()), save=True)
+    now = timezone.now()
+    for stage, message in (("unpack", "Unpacked."), ("reproduce", "Reproduced."), ("concealed", "Ran.")):
+        VerificationStage.objects.create(
+            submission=submission,
+            stage=stage,
+            status=VerificationStage.Status.PASSED,
+            message=message,
+            stderr_tail=Marker.CONCEALED_STDERR if stage == "concealed" else "",
+            organizer_detail=Marker.ORGANIZER_DETAIL,
+            started_at=now,
+            finished_at=now,
+            wall_seconds=1.0,
+        )
+    return submission
+
+
+def _submissions_of_b(w: World) -> tuple[Submission, Submission]:
+    bob = w.user("participant_b")
+    submission = make_scored_submission(task=w.task, division=w.division, user=bob, primary=0.3)
+    submission.artifact.save(Marker.B_ARTIFACT_NAME, ContentFile(Marker.B_ARTIFACT.encode()), save=False)
+    submission.code_archive.save("code.archive", ContentFile(Marker.B_CODE.encode()), save=False)
+    submission.artifact_name = Marker.B_ARTIFACT_NAME
+    submission.method_description = Marker.B_METHOD
+    submission.save()
+    disqualified = make_scored_submission(task=w.task, division=w.division, user=bob, primary=0.9)
+    Submission.objects.filter(pk=disqualified.pk).update(is_disqualified=True, disqualified_reason=Marker.B_REASON)
+    disqualified.refresh_from_db()
+    return submission, disqualified
+
+
+def _other_challenge(w: World) -> tuple[Challenge, Task, User]:
+    olga = make_user("olga")
+    other = Challenge.objects.create(
+        slug="other-challenge",
+        title="Other challenge",
+        visibility=Challenge.Visibility.PUBLIC,
+        starts_at=w.challenge.starts_at,
+        ends_at=w.challenge.ends_at,
+    )
+    other.organizers.add(olga)
+    Division.objects.create(challenge=other, slug="open", kind="open", name="Open")
+    task = Task.objects.create(
+        challenge=other,
+        slug="other-task",
+        title="Other task",
+        evaluator_slug=w.task.evaluator_slug,
+        ml_task=w.task.ml_task,
+        config=w.task.config,
+    )
+    audit_record(challenge=other, actor=olga, action=AuditAction.CHALLENGE_CHANGE, summary=Marker.OTHER_AUDIT)
+    return other, task, olga
+
+
+def _export(challenge: Challenge, user: User, text: str) -> Export:
+    export = Export.objects.create(challenge=challenge, requested_by=user, status=Export.Status.DONE, rows=2)
+    export.file.save("submissions.csv", ContentFile(text.encode()), save=True)
+    return export
+
+
+def _teams(w: World) -> tuple[Team, User, TeamInvite, Team, str]:
+    alice, bob = w.user("participant_a"), w.user("participant_b")
+    team_a = team_create(user=alice, name="Alpha squad")
+    carol = make_user("carol")
+    team_member_add(team=team_a, user=carol, actor=alice)
+    invite_a, _ = team_invite_create(team=team_a, user=alice)
+    team_b = team_create(user=bob, name=Marker.B_TEAM)
+    _, token_b = team_invite_create(team=team_b, user=bob)
+    return team_a, carol, invite_a, team_b, token_b
+
+
+def _pending_registration(challenge: Challenge) -> Participation:
+    pending_user = make_user("penny")
+    User.objects.filter(pk=pending_user.pk).update(email=Marker.PENDING_EMAIL)
+    Challenge.objects.filter(pk=challenge.pk).update(registration=Challenge.Registration.APPROVAL)
+    challenge.refresh_from_db()
+    participation = participation_register(challenge=challenge, user=pending_user, accept_rules=True)
+    Challenge.objects.filter(pk=challenge.pk).update(registration=Challenge.Registration.OPEN)
+    challenge.refresh_from_db()
+    assert participation.status == Participation.Status.PENDING
+    return participation
+
+
+def _mark_drafts(w: World) -> None:
+    Challenge.objects.filter(pk=w.draft.pk).update(description=Marker.DRAFT, summary=Marker.DRAFT)
+    Task.objects.create(
+        challenge=w.draft,
+        slug="draft-task",
+        title=Marker.DRAFT,
+        evaluator_slug=w.task.evaluator_slug,
+        ml_task=w.task.ml_task,
+        config=w.task.config,
+    )
+    Task.objects.filter(pk=w.unpublished.pk).update(title=Marker.UNPUBLISHED, description=Marker.UNPUBLISHED)
+
+
+def _seal_details(submission: Submission) -> None:
+    details = {"sealed": {"labels": Marker.SEALED_DETAIL}, "sealed_charts": [{"title": Marker.SEALED_DETAIL}]}
+    Evaluation.objects.filter(submission=submission).update(details=details)
+
+
+@pytest.fixture
+def security_world(world: World, closed_division: Division) -> SecurityWorld:
+    hidden_files = _plant_task_secrets(world.task)
+    closed_a = _closed_submission_of_a(world, closed_division)
+    submission_b, disqualified_b = _submissions_of_b(world)
+    _add_scores(world.submission, private=Secret.A_PRIVATE, concealed=Secret.A_CONCEALED)
+    _add_scores(submission_b, private=Secret.B_PRIVATE, concealed=Secret.B_CONCEALED)
+    _seal_details(world.submission)
+    other, other_task, olga = _other_challenge(world)
+    team_a, carol, invite_a, team_b, token_b = _teams(world)
+    token_a, _ = api_token_create(user=world.user("participant_a"), name="a laptop")
+    api_token_create(user=world.user("participant_b"), name=Marker.B_TOKEN)
+    organizer = world.user("organizer")
+    audit = audit_record(
+        challenge=world.challenge, actor=organizer, action=AuditAction.CHALLENGE_CHANGE, summary=Marker.AUDIT
+    )
+    _mark_drafts(world)
+    award = award_grant(submission=world.submission, name="Best in show", granted_by=organizer)
+    leaderboards_rebuild_for_task(task=world.task)
+    # One row of every model the admin shows, for its change pages.
+    TaskWeight.objects.create(task=world.task, weight=1.0)
+    Group.objects.create(name="reviewers")
+    users = {**world.users, "other_organizer": olga}
+    return SecurityWorld(
+        base=world,
+        closed=closed_division,
+        other_challenge=other,
+        other_task=other_task,
+        submission_a_closed=closed_a,
+        submission_b=submission_b,
+        submission_b_disqualified=disqualified_b,
+        team_a_named=team_a,
+        team_b_named=team_b,
+        member_of_a=carol,
+        invite_a=invite_a,
+        invite_b_token=token_b,
+        token_a=token_a,
+        pending=_pending_registration(world.challenge),
+        export=_export(world.challenge, organizer, Marker.EXPORT),
+        other_export=_export(other, olga, Marker.OTHER_AUDIT),
+        audit=audit,
+        award=award,
+        concealed_file=world.task.data_files.get(relative_path="concealed/allowed_training_set.yaml"),
+        users=users,
+        hidden_files=hidden_files,
+    )
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
