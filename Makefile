@@ -55,8 +55,12 @@ pytest: setup browser
 
 test: lint typecheck pytest
 
+# The platform's own benchmarks (README, "Benchmarks of the platform itself"): all, or `make bench BENCH=leaderboard`
+# (evaluators, memory, leaderboard, submit). wrk and nginx come from Debian's packages; PostgreSQL and Redis must
+# run locally (BENCH_DATABASE_URL, BENCH_BROKER_URL say where).
 bench: setup
-	$(BIN)/python -m bench
+	bash scripts/ensure_bench_tools.sh
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf var/test .mypy_cache .ruff_cache .pytest_cache

@@ -77,7 +77,7 @@ def bench_debugging_vision() -> float:
     full_seconds = time.perf_counter() - started
 
     steps = len(reference)
-    curve = result.details["datasets"][DATA_ID]["curve"]
+    curve = result.details["sealed"]["curves"][DATA_ID]
     assert curve == reference, "our curve differs from the reference schedule"
     assert score.fraction_fixes == first_reaching(reference)[0] / steps == result.primary
     ratio = reference_seconds / score_seconds
