@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -73,8 +73,8 @@ def task_leaderboard_json(request: HttpRequest, slug: str, task_slug: str) -> Ht
     etag = _etag(task, division, split, state)
     if etag in request.headers.get("If-None-Match", ""):
         return HttpResponseNotModified(headers={"ETag": etag})
-    payload = selectors.leaderboard_payload(task=task, division=division, split=split, state=state)
-    response = JsonResponse({**payload, "tie_break": payload["board"]["tie_break"]})
+    document = selectors.leaderboard_json(task=task, division=division, split=split, state=state)
+    response = HttpResponse(document, content_type="application/json")
     response["ETag"] = etag
     # A private or concealed board may be visible to some users only: a shared cache must not keep it.
     response["Cache-Control"] = "no-cache" if split == Score.Split.PUBLIC else "private, no-cache"
