@@ -14,12 +14,19 @@ from evaluators.base import SubmissionError
 MAX_SHOWN_CHARS = 80
 
 
+def safe_text(text: str) -> str:
+    """`text` made fit for a message that is stored and printed as UTF-8: a lone surrogate (an undecodable
+    byte of a file name, as `os.listdir` gives it, or `"\\ud800"` in JSON) becomes a backslash escape, and
+    so does NUL (PostgreSQL's text columns refuse both: the message could not be stored)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def show(value: object) -> str:
     """A short, safe rendering of a participant's value for an error message (long values are cut)."""
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
     if len(text) > MAX_SHOWN_CHARS:
         text = text[: MAX_SHOWN_CHARS - 3] + "..."
-    return text
+    return safe_text(text)
 
 
 def json_type_name(value: object) -> str:

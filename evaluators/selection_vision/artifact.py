@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from evaluators.base import SubmissionError
-from evaluators.inputs import show
+from evaluators.inputs import safe_text, show
 
 MAX_ENTRIES = 1000
 """More directory entries than this is not a submission of any benchmark here; refused before listing."""
@@ -76,7 +76,7 @@ def submission_files(path: Path, *, label: str = "submission") -> dict[str, Path
     if not files and len(folders) == 1:
         # The participant zipped the folder rather than its content.
         inner = path / folders[0]
-        files, folders = _entries(inner, f"{label}/{folders[0]}")
+        files, folders = _entries(inner, f"{label}/{safe_text(folders[0])}")
     if folders:
         raise SubmissionError(
             f"{label}: unexpected folder {safe_show(folders[0])}; put the files at the top level of the archive"

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evaluators.base import SubmissionError
-from evaluators.inputs import read_text_file, show
+from evaluators.inputs import read_text_file, safe_text, show
 from evaluators.training_set_creation.data import is_image_item
 from evaluators.training_set_creation.features_file import NewFeatures, read_new_features
 from evaluators.training_set_creation.images import FeatureArray, read_features_of_files
@@ -120,10 +120,12 @@ def check_unlisted(task: TrainingTask, files: SubmissionFiles, rows: list[Row], 
     problems = Problems()
     for relative in sorted(files.files):
         if is_image_item(relative) and not is_ignored(relative) and relative not in listed:
+            # The name as the file system gives it: undecodable bytes would make the message unstorable.
+            shown = safe_text(relative)
             if task.config.input == "features":
-                problems.add(f"{relative}: this task takes feature vectors, not images; remove the file")
+                problems.add(f"{shown}: this task takes feature vectors, not images; remove the file")
             else:
-                problems.add(f"{relative}: an image file that {files.labels.name} does not list; list it or remove it")
+                problems.add(f"{shown}: an image file that {files.labels.name} does not list; list it or remove it")
     if new is not None:
         for item, line in new.lines.items():
             if item not in listed:

@@ -11,7 +11,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from apps.submissions.services.artifacts import artifact_path, file_as_artifact
 from apps.submissions.services.dispatch import enqueue_evaluation
 from apps.submissions.services.leases import LeaseKeeper, lease_deadline
 from evaluators import EvaluationResult, Evaluator, EvaluatorError, SubmissionError
+from evaluators.inputs import safe_text
 from evaluators.runtime import environment_fingerprint
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,8 @@ def submission_end_attempt(
         locked = Submission.objects.select_for_update().get(pk=submission_id)
         if locked.status != Status.RUNNING or locked.lease_owner != worker:
             return
-        fields: dict[str, Any] = {"lease_owner": "", "lease_expires_at": None, "message": message}
+        # safe_text: an evaluator's message may hold characters PostgreSQL refuses (see `_finish` of validation).
+        fields: dict[str, Any] = {"lease_owner": "", "lease_expires_at": None, "message": safe_text(message)}
         if retry and locked.attempts < settings.EVALUATION_MAX_ATTEMPTS:
             fields.update(status=Status.QUEUED, queued_at=timezone.now(), progress_message="Waiting to retry")
             enqueue_evaluation(submission_id, countdown=min(5 * 2**locked.attempts, 300))
@@ -209,6 +211,22 @@ def _failure_message(exc: BaseException) -> str:
 
 
 def _run_evaluator(submission: Submission, keeper: LeaseKeeper) -> tuple[EvaluationResult, Evaluator[Any, Any], float]:
+    try:
+        return _evaluated(submission, keeper)
+    finally:
+        _recycle_idle_connection()
+
+
+def _recycle_idle_connection() -> None:
+    """The connection that claimed the submission sat idle while the evaluator ran (minutes, hours): a database
+    restart, a failover or an idle timeout may have closed it. Let Django check it (health check, maximum age)
+    before the outcome is written, so that a dropped connection costs a reconnection, not the evaluation.
+    Inside a caller's transaction the connection is not ours to replace."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+
+
+def _evaluated(submission: Submission, keeper: LeaseKeeper) -> tuple[EvaluationResult, Evaluator[Any, Any], float]:
     started = time.monotonic()
     keeper.report(0.0, "Loading task data")
     evaluator, loaded = task_loaded(submission.task)

@@ -14,6 +14,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from apps.submissions.models import Submission
+from evaluators.inputs import safe_text
 
 
 def worker_name() -> str:
@@ -47,7 +48,8 @@ class LeaseKeeper:
 
     def report(self, fraction: float, message: str) -> None:
         with self._lock:
-            self._progress = (min(max(float(fraction), 0.0), 1.0), message[:200])
+            # safe_text: a plug-in evaluator's text; a NUL would make every heartbeat write fail (lease lost).
+            self._progress = (min(max(float(fraction), 0.0), 1.0), safe_text(message[:200]))
 
     def __enter__(self) -> LeaseKeeper:
         self._thread.start()

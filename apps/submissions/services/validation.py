@@ -14,6 +14,7 @@ from apps.submissions.services.artifacts import artifact_path
 from apps.submissions.services.dispatch import enqueue_evaluation
 from apps.submissions.services.verification import submission_start_verification, verification_needed
 from evaluators import EvaluatorError, SubmissionError
+from evaluators.inputs import safe_text
 
 log = logging.getLogger(__name__)
 Status = Submission.Status
@@ -60,8 +61,10 @@ def submission_validate(*, submission_id: int) -> Submission:
 
 
 def _finish(submission: Submission, status: str, message: str) -> Submission:
+    # An evaluator's message may echo a NUL or a lone surrogate that PostgreSQL refuses: the write would fail
+    # and leave the row `validating` for the reaper to hand out again, forever.
     Submission.objects.filter(pk=submission.pk, status=Status.VALIDATING).update(
-        status=status, message=message, finished_at=timezone.now()
+        status=status, message=safe_text(message), finished_at=timezone.now()
     )
     submission_notify_later(submission.pk)
     return _load(submission.pk)

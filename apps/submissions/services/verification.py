@@ -42,6 +42,7 @@ from apps.submissions.services.evaluation import OnRecorded
 from apps.submissions.services.leases import LeaseKeeper, lease_deadline
 from evaluators import EvaluatorError, SubmissionError
 from evaluators.algorithm import AlgorithmManifest, describe_difference
+from evaluators.inputs import safe_text
 
 log = logging.getLogger(__name__)
 Status = Submission.Status
@@ -165,8 +166,10 @@ def _organizer_detail(exc: StageFailed) -> str:
 
 def _stage_end(submission: Submission, stage: str, status: str, result: SandboxResult | None, **text: str) -> None:
     figures = run_summary(result) if result is not None else {}
+    # The code's stderr may hold NUL bytes, which PostgreSQL refuses: escaped, or the stage could not end.
+    storable = {key: safe_text(value) for key, value in text.items()}
     VerificationStage.objects.filter(submission=submission, stage=stage).update(
-        status=status, finished_at=timezone.now(), **figures, **text
+        status=status, finished_at=timezone.now(), **figures, **storable
     )
 
 
@@ -264,7 +267,7 @@ def _pass(run: _Run, concealed: Path | None) -> bool:
 def _end(submission_id: int, worker: str, status: str, message: str, on_finished: OnRecorded | None = None) -> None:
     with transaction.atomic():
         ended = Submission.objects.filter(pk=submission_id, status=Status.VERIFYING, lease_owner=worker).update(
-            status=status, message=message, finished_at=timezone.now(), lease_owner="", lease_expires_at=None
+            status=status, message=safe_text(message), finished_at=timezone.now(), lease_owner="", lease_expires_at=None
         )
         if ended:
             submission_notify_later(submission_id)
