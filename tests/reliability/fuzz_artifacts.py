@@ -320,16 +320,17 @@ def _directory_edit(data: st.DataObject, root: Path, names: st.SearchStrategy[st
         _write(root / data.draw(names), file_content(data, original))
     elif op == "rename" and chosen is not None:
         target = chosen.with_name(data.draw(names))
-        if not target.exists():
+        if not os.path.lexists(target):
             chosen.rename(target)
     elif op == "nest" and chosen is not None:
+        # lexists: a dangling link made by an earlier edit holds the name although exists() says no.
         folder = chosen.parent / data.draw(names)
-        if not folder.exists():
+        if not os.path.lexists(folder):
             folder.mkdir()
             chosen.rename(folder / chosen.name)
     elif op == "wrap":
         inner = root / data.draw(names)
-        if not inner.exists():
+        if not os.path.lexists(inner):
             entries = list(root.iterdir())
             inner.mkdir()
             for entry in entries:
