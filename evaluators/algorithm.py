@@ -24,7 +24,10 @@ import fnmatch
 import inspect
 import json
 import math
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -364,3 +367,17 @@ def describe_difference(expected: object, actual: object, limit: int = 5) -> str
     if len(found) > limit:
         summary += f"; and {len(found) - limit} more difference(s)"
     return summary
+
+
+def run_locally(code_dir: Path, input_dir: Path, output_dir: Path) -> Path:
+    """Run an algorithm package outside any sandbox, as a participant does at home (and the demo and tests do to
+    make an artifact): the manifest's entry point with the same variables as in the sandbox, this interpreter
+    for a module entry point. Returns the output's path; raises `subprocess.CalledProcessError` if it fails."""
+    manifest = parse_manifest(code_dir / MANIFEST_NAME)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    output = output_dir / manifest.output
+    env = {**os.environ, "DATAPERF_INPUT_DIR": str(input_dir), "DATAPERF_OUTPUT_DIR": str(output_dir),
+           "DATAPERF_OUTPUT": str(output), "DATAPERF_SEED": "0"}  # fmt: skip
+    # The participant's own code on their own machine: the argv is theirs by design.
+    subprocess.run(manifest.argv(sys.executable), cwd=code_dir, env=env, check=True, capture_output=True)  # noqa: S603
+    return output

@@ -3,10 +3,7 @@ baseline submitted with its code, the benchmark's example algorithm, which the s
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from django.contrib.auth.models import User
@@ -17,7 +14,7 @@ from apps.core.archives import make_zip
 from apps.divisions.models import Division
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from evaluators import get_evaluator
-from evaluators.algorithm import example_algorithm_dir, parse_manifest, write_public_inputs
+from evaluators.algorithm import example_algorithm_dir, run_locally, write_public_inputs
 
 
 def demo_submit_algorithm(task: Task, division: Division, organizer: User, task_dir: Path, work: Path) -> int | None:
@@ -28,14 +25,9 @@ def demo_submit_algorithm(task: Task, division: Division, organizer: User, task_
     if code_dir is None:
         return None
     folder = work / task.slug / "algorithm"
-    inputs, out = folder / "inputs", folder / "output"
+    inputs = folder / "inputs"
     write_public_inputs(evaluator, task_dir, inputs)
-    out.mkdir(parents=True)
-    manifest = parse_manifest(code_dir / "dataperf-algorithm.yaml")
-    env = {**os.environ, "DATAPERF_INPUT_DIR": str(inputs), "DATAPERF_OUTPUT_DIR": str(out),
-           "DATAPERF_OUTPUT": str(out / manifest.output), "DATAPERF_SEED": "0"}  # fmt: skip
-    subprocess.run(manifest.argv(sys.executable), cwd=code_dir, env=env, check=True, capture_output=True)  # noqa: S603
-    artifact = out / manifest.output
+    artifact = run_locally(code_dir, inputs, folder / "output")
     if artifact.is_dir():
         artifact = make_zip(artifact, folder / "artifact.zip")
     copy = shutil.copytree(code_dir, folder / "code", ignore=shutil.ignore_patterns("__pycache__"))

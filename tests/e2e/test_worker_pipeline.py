@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,7 @@ from apps.divisions.models import Division
 from apps.leaderboards.models import LeaderboardEntry
 from apps.submissions.models import Evaluation, Score, Submission, VerificationStage
 from evaluators import get_evaluator
-from evaluators.algorithm import MANIFEST_NAME, example_algorithm_dir, parse_manifest, write_public_inputs
+from evaluators.algorithm import example_algorithm_dir, run_locally, write_public_inputs
 from tests.e2e.conftest import Process, wait_until
 
 pytestmark = [pytest.mark.e2e]
@@ -137,11 +134,6 @@ def test_a_closed_division_submission_is_verified_in_the_sandbox_by_a_worker_and
 
 
 def _run_example_offline(code_dir: Path, task_dir: Path, tmp_path: Path) -> Path:
-    inputs, out = tmp_path / "inputs", tmp_path / "out"
+    inputs = tmp_path / "inputs"
     write_public_inputs(get_evaluator("selection-speech"), task_dir, inputs)
-    out.mkdir()
-    manifest = parse_manifest(code_dir / MANIFEST_NAME)
-    env = {**os.environ, "DATAPERF_INPUT_DIR": str(inputs), "DATAPERF_OUTPUT_DIR": str(out),
-           "DATAPERF_OUTPUT": str(out / manifest.output), "DATAPERF_SEED": "0"}  # fmt: skip
-    subprocess.run(manifest.argv(sys.executable), cwd=code_dir, env=env, check=True)
-    return out / manifest.output
+    return run_locally(code_dir, inputs, tmp_path / "out")

@@ -3,10 +3,7 @@ found to reproduce its artifact, run on a concealed task, scored on both."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ from apps.leaderboards.pipeline import evaluate_and_rank, verify_and_rank
 from apps.submissions.models import Score, Submission, VerificationStage
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from evaluators import available_slugs, get_evaluator
-from evaluators.algorithm import MANIFEST_NAME, example_algorithm_dir, parse_manifest, write_public_inputs
+from evaluators.algorithm import example_algorithm_dir, run_locally, write_public_inputs
 from evaluators.demo import demo_module
 from evaluators.taskdir import load_task_dir
 from tests.conftest import put_task_data
@@ -50,14 +47,9 @@ def _task(challenge: Challenge, slug: str, work: Path) -> tuple[Task, Path]:
 
 
 def _artifact(slug: str, code_dir: Path, task_dir: Path, work: Path) -> Path:
-    inputs, out = work / "inputs", work / "out"
+    inputs = work / "inputs"
     write_public_inputs(get_evaluator(slug), task_dir, inputs)
-    out.mkdir()
-    manifest = parse_manifest(code_dir / MANIFEST_NAME)
-    env = {**os.environ, "DATAPERF_INPUT_DIR": str(inputs), "DATAPERF_OUTPUT_DIR": str(out),
-           "DATAPERF_OUTPUT": str(out / manifest.output), "DATAPERF_SEED": "0"}  # fmt: skip
-    subprocess.run(manifest.argv(sys.executable), cwd=code_dir, env=env, check=True)
-    produced = out / manifest.output
+    produced = run_locally(code_dir, inputs, work / "out")
     return make_zip(produced, work / "artifact.zip") if produced.is_dir() else produced
 
 
