@@ -4,13 +4,17 @@ serving the same JSON bytes as a static file, both measured by wrk in the same r
 1. A fresh PostgreSQL database (`bench.stack`) gets the rows directly (bulk inserts: users, teams,
    registrations, scored submissions, their evaluations and scores); the materialised leaderboard is then
    built by the service (`leaderboards_rebuild_for_task`), as a landed score would build it.
-2. gunicorn serves the platform; wrk (64 connections, 10 s, after a 2 s warm-up) reads the page's JSON
-   (`leaderboard.json`: board, score history, distribution; what the live page polls) and the API's
-   (`/api/v1/.../leaderboard/`: the board only) as an anonymous visitor.
+2. gunicorn serves the platform; wrk (64 connections, 10 s, after a 2 s warm-up) reads, as an anonymous
+   visitor, the board's JSON (`leaderboard.json`: what the live page polls; the API's `/api/v1/.../leaderboard/`
+   serves the same document), the same with a current ETag (304), and the score history
+   (`leaderboard-history.json`, which the page fetches apart, once per change of the board).
 3. nginx (its own configuration in a temporary folder, on a free port) serves the bytes each endpoint
    returned, as a static file; wrk measures it the same way. The ratio is gunicorn's requests/s over nginx's.
 
-Goals: ratio >= 0.3 and p99 < 50 ms for the page's JSON. Needs `wrk` and `nginx` (scripts/ensure_bench_tools.sh);
+Goals: ratio >= 0.3 and p99 < 50 ms for the board's JSON, through the page's URL and the API's. The 304 and
+the history are reported without goals: nginx answers a 304 from a stat() (tens of thousands a second here),
+which measures the interpreter's fixed cost per request rather than serving; the history is read once per
+change of the board, not per poll. Needs `wrk` and `nginx` (scripts/ensure_bench_tools.sh);
 without them the figures are reported as not measured.
 """
 
@@ -341,17 +345,21 @@ def _serve_and_measure(task: Task, size: Size, result: Result, tmp: Path) -> Non
     board = f"/challenges/{CHALLENGE}/tasks/{task.slug}/"
     reads = (
         Read("page_json", f"{board}leaderboard.json", "page.json"),
-        Read("page_json_not_modified", f"{board}leaderboard.json", "page.json", conditional=True),
         Read("api_json", f"/api/v1{board}leaderboard/", "api.json"),
+        Read("page_json_not_modified", f"{board}leaderboard.json", "page.json", conditional=True),
+        Read("history_json", f"{board}leaderboard-history.json", "history.json"),
     )
     server, port = stack.start_gunicorn(tmp, workers=2 * cores, threads=2)
     try:
         bodies = {read.static_file: _fetch(f"http://127.0.0.1:{port}{read.path}") for read in reads}
+        if bodies["page.json"] != bodies["api.json"]:
+            result.note("the page's leaderboard.json and the API's leaderboard differ: they should be one document")
         result.figures["page_json_bytes"] = len(bodies["page.json"])
         result.figures["api_json_bytes"] = len(bodies["api.json"])
+        result.figures["history_json_bytes"] = len(bodies["history.json"])
         print(
-            f"  page JSON {len(bodies['page.json']) / 1e6:.2f} MB (rows, score history, distribution), "
-            f"API JSON {len(bodies['api.json']) / 1e6:.2f} MB (rows)"
+            f"  board JSON {len(bodies['page.json']) / 1e6:.2f} MB ({result.figures['leaderboard_rows']} rows; the "
+            f"page's and the API's), history JSON {len(bodies['history.json']) / 1e6:.2f} MB"
         )
         nginx, static_port = start_nginx(tmp / "nginx", bodies, workers=cores)
         try:
@@ -371,11 +379,7 @@ def _serve_and_measure(task: Task, size: Size, result: Result, tmp: Path) -> Non
 
 
 def _goals(result: Result) -> None:
-    for name, label in (
-        ("page_json", "page JSON"),
-        ("page_json_not_modified", "page JSON, 304"),
-        ("api_json", "API JSON"),
-    ):
+    for name, label in (("page_json", "board JSON (page)"), ("api_json", "board JSON (API)")):
         figures: dict[str, Any] = result.figures[name]
         ratio, p99 = figures["ratio"], figures["gunicorn"]["p99_ms"]
         result.goal(f"{label}: requests/s ratio to nginx static", f">= {RATIO_GOAL}", ratio, ratio >= RATIO_GOAL)
@@ -396,8 +400,8 @@ def run(*, quick: bool) -> Result:
     missing = [name for name in ("wrk", "nginx") if tool(name) is None]
     if missing:
         result.note(f"{' and '.join(missing)} missing: run scripts/ensure_bench_tools.sh (needs root and apt-get)")
-        result.goal("page JSON: requests/s ratio to nginx static", f">= {RATIO_GOAL}", None, None)
-        result.goal("page JSON: p99 latency (ms)", f"< {P99_GOAL_MS:g}", None, None)
+        result.goal("board JSON (page): requests/s ratio to nginx static", f">= {RATIO_GOAL}", None, None)
+        result.goal("board JSON (page): p99 latency (ms)", f"< {P99_GOAL_MS:g}", None, None)
         return result
     stack.setup_django()
     task, _ = build(size, result)

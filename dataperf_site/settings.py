@@ -228,6 +228,9 @@ def _caches(url: str) -> dict[str, dict[str, object]]:
 
 
 CACHES = _caches(env_str("CACHE_URL", ""))
+# Each process also keeps the leaderboard documents it served last, encoded, in its own memory (up to this many
+# MB): a read of a large board then costs no decoding out of the cache (apps/leaderboards/documents.py).
+LEADERBOARD_MEMORY_CACHE_MB = env_int("LEADERBOARD_MEMORY_CACHE_MB", 64, minimum=0)
 
 # --- The REST API (apps/api, /api/v1/) -------------------------------------------------------------------
 # Throttle rates per client, "<count>/<second|minute|hour|day>"; a user's rate applies to their tokens and

@@ -283,6 +283,7 @@ class LeaderboardQuery(serializers.Serializer[Any]):
 
 class LeaderboardRowOut(serializers.Serializer[Any]):
     rank = serializers.IntegerField()
+    team_id = serializers.IntegerField()
     team = serializers.CharField()
     label = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.label
         help_text="The team, or a baseline's method."
@@ -304,6 +305,7 @@ class LeaderboardOut(serializers.Serializer[Any]):
     rebuilt_at = serializers.DateTimeField(allow_null=True)
     primary = MetricOut()
     columns = MetricOut(many=True)
+    tie_break = serializers.CharField(help_text="How rows with equal primary scores are ordered.")
     rows = LeaderboardRowOut(many=True)
 
 

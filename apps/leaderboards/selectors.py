@@ -3,25 +3,27 @@ Access rules are built in: a split is readable only where `split_visible` says s
 
 from __future__ import annotations
 
-import json
+import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.db.models import Count, F, QuerySet
 
-from apps.challenges.evaluation import task_evaluator, task_metric_specs, task_primary_metric
+from apps.challenges.evaluation import task_metric_specs, task_primary_metric
 from apps.challenges.models import Challenge, Task
-from apps.challenges.selectors import user_is_organizer
+from apps.challenges.selectors import challenge_get, task_get, user_is_organizer
 from apps.core.errors import Forbidden, NotFound
 from apps.core.users import AnyUser
 from apps.divisions.models import Division
-from apps.leaderboards.caching import cache_key, cached
+from apps.divisions.selectors import division_of_task
 from apps.leaderboards.models import Export, Leaderboard, LeaderboardEntry, SplitReveal
 from apps.leaderboards.ranking import TIE_BREAK, RankedRow, board_compute
 from apps.submissions.models import Award, Score, Submission
 from apps.submissions.selectors import concealed_scores_visible
-from evaluators import MetricSpec
+from evaluators import MetricSpec, get_evaluator
 
 
 @dataclass(frozen=True)
@@ -214,56 +216,142 @@ def score_history(*, task: Task, division: Division, split: str = Score.Split.PU
     return history
 
 
-def score_distribution(board: LeaderboardView) -> dict[str, Any]:
-    """The histogram's data: every ranked team's primary score, and the baselines to mark on it."""
-    return {
-        "values": [row["primary"] for row in board.rows if not row["is_baseline"]],
-        "baselines": [{"label": row["label"], "value": row["primary"]} for row in board.rows if row["is_baseline"]],
-    }
+def leaderboard_document(*, task: Task, division: Division, split: str) -> dict[str, Any]:
+    """The board as its JSON document (what `leaderboard.json` and the API serve, and the page embeds): where
+    it is (challenge, task, division, split), its version and rebuild time, the primary metric and every
+    metric of the split, the tie-break rule, and the ranked rows. The caller checks `split_visible`."""
+    board = leaderboard_view(task=task, division=division, split=split)
+    where = {"challenge": task.challenge.slug, "task": task.slug, "division": division.slug, "split": split}
+    return {**where, **asdict(board)}
 
 
-def leaderboard_payload(
-    *, task: Task, division: Division, split: str, state: Leaderboard | None = None
-) -> dict[str, Any]:
-    """What a board's page and JSON serve: the board, its score history and its score distribution. Cached
-    per board version (`caching`); pass `state` when the caller has read it already (for the ETag)."""
-    state = state if state is not None else leaderboard_state(task=task, division=division, split=split)
+@dataclass(frozen=True)
+class BoardRef:
+    """A built board as a read resolved it: what its ETag and the cache keys of its documents are made of."""
 
-    def compute() -> dict[str, Any]:
-        board = leaderboard_view(task=task, division=division, split=split)
-        return {
-            "board": asdict(board),
-            "history": score_history(task=task, division=division, split=split),
-            "distribution": score_distribution(board),
-        }
+    leaderboard_id: int
+    version: int
+    rebuilt_at: dt.datetime
+    task_id: int
+    data_version: int
+    evaluator_slug: str
+    division_id: int
+    split: str
 
+    def cache_parts(self) -> tuple[object, ...]:
+        """Everything a document of this board depends on (the rebuild time too: ids and versions repeat after
+        a database is recreated, while a shared cache lives on)."""
+        evaluator = get_evaluator(self.evaluator_slug)
+        return (
+            self.leaderboard_id, self.version, self.rebuilt_at.timestamp(), self.task_id, self.data_version,
+            evaluator.slug, evaluator.version, self.division_id, self.split,
+        )  # fmt: skip
+
+
+def board_ref(*, task: Task, division: Division, split: str) -> BoardRef | None:
+    """The board's reference, None while it was never built. The caller has checked access."""
+    state = leaderboard_state(task=task, division=division, split=split)
     if state is None or state.rebuilt_at is None:
-        return compute()  # never built: nothing worth caching
-    return cached(_board_key("board", task, division, split, state), compute)
+        return None
+    return BoardRef(
+        state.pk, state.version, state.rebuilt_at, task.pk, task.data_version, task.evaluator_slug, division.pk, split
+    )
 
 
-def leaderboard_json(*, task: Task, division: Division, split: str, state: Leaderboard | None) -> bytes:
-    """The board's JSON document as served (`leaderboard_payload` plus `tie_break`), encoded once per board
-    version: a cache hit costs no decoding and re-encoding of the whole board (most of a read's time on a large
-    board, measured by bench/leaderboard_reads.py)."""
+@functools.cache
+def _public_board_sql(vendor: str) -> str:
+    """The query of `public_board_ref`, written out once per database vendor (whose quoting it uses): the hot
+    path of every leaderboard read (the live pages poll it) pays for one round trip and no query compilation.
+    Table names come from the models, so a renamed table cannot leave it behind."""
+    quote = connection.ops.quote_name
+    board, task, challenge = Leaderboard._meta.db_table, Task._meta.db_table, Challenge._meta.db_table
+    division = Division._meta.db_table
+    accepts = Division.tasks.through._meta.db_table
+    # Only the models' table names are formatted in; every value is a parameter.
+    return f"""
+        SELECT b.id, b.version, b.rebuilt_at, t.id, t.data_version, t.evaluator_slug, b.division_id
+        FROM {quote(board)} b
+        JOIN {quote(task)} t ON t.id = b.task_id
+        JOIN {quote(challenge)} c ON c.id = t.challenge_id
+        WHERE c.slug = %s AND c.visibility IN (%s, %s) AND t.slug = %s AND t.is_published = %s
+          AND b.split = %s AND b.rebuilt_at IS NOT NULL
+          AND b.division_id = (
+            SELECT d.id FROM {quote(division)} d
+            WHERE d.challenge_id = c.id AND (d.slug = %s OR %s IS NULL)
+              AND (EXISTS (SELECT 1 FROM {quote(accepts)} a WHERE a.division_id = d.id AND a.task_id = t.id)
+                   OR NOT EXISTS (SELECT 1 FROM {quote(accepts)} a WHERE a.division_id = d.id))
+            ORDER BY d.{quote("order")}, d.slug LIMIT 1)
+    """  # noqa: S608
 
-    def encode() -> bytes:
-        payload = leaderboard_payload(task=task, division=division, split=split, state=state)
-        document = {**payload, "tie_break": payload["board"]["tie_break"]}
-        return json.dumps(document, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
-    if state is None or state.rebuilt_at is None:
-        return encode()
-    return cached(_board_key("board-json", task, division, split, state), encode)
+def public_board_ref(*, challenge_slug: str, task_slug: str, division_slug: str | None) -> BoardRef | None:
+    """The built public board that a read names, when everyone may see it: a challenge that is not a draft, a
+    published task, a division that accepts the task (the named one, or the task's first), in one query.
+
+    None whenever any of that fails (unknown names included) or the board was never built: the caller then
+    takes the full path (`challenge_get`, `task_get`, `division_of_task`, `leaderboard_split`), which decides
+    for this user (organizers see drafts) and says why. A board found here is one the full path shows to any
+    user, anonymous included (tests/apps/leaderboards/test_read_path.py checks the two agree)."""
+    sql = _public_board_sql(connection.vendor)
+    params: list[str | bool | None] = [
+        challenge_slug, Challenge.Visibility.PUBLIC, Challenge.Visibility.UNLISTED, task_slug, True,
+        Score.Split.PUBLIC, division_slug, division_slug,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    board_id, version, rebuilt_at, task_id, data_version, evaluator_slug, division_id = row
+    if isinstance(rebuilt_at, str):  # SQLite hands back text
+        rebuilt_at = dt.datetime.fromisoformat(rebuilt_at)
+    if rebuilt_at.tzinfo is None:
+        rebuilt_at = rebuilt_at.replace(tzinfo=dt.UTC)
+    return BoardRef(board_id, version, rebuilt_at, task_id, data_version, evaluator_slug, division_id, "public")
 
 
-def _board_key(prefix: str, task: Task, division: Division, split: str, state: Leaderboard) -> str:
-    assert state.rebuilt_at is not None  # noqa: S101 (callers check it)
-    evaluator = task_evaluator(task)
-    return cache_key(
-        prefix, state.pk, state.version, state.rebuilt_at.timestamp(), task.pk, task.data_version,
-        evaluator.slug, evaluator.version, division.pk, split,
-    )  # fmt: skip
+@dataclass(frozen=True)
+class BoardRead:
+    """The board a read names, as `board_read` resolved it for the reader."""
+
+    ref: BoardRef | None
+    """None while the board was never built (its documents are then an empty board and no history)."""
+    task_id: int
+    division_id: int
+    split: str
+    load: Callable[[], tuple[Task, Division]]
+    """The task (with its challenge) and the division, for building a document the caches do not hold."""
+
+    def etag(self, kind: str) -> str:
+        """The ETag of a document of this board (`kind`: board, history): each rebuild changes it."""
+        version = self.ref.version if self.ref else 0
+        return f'"{kind}-{self.task_id}-{self.division_id}-{self.split}-{version}"'
+
+
+def _board_objects(ref: BoardRef) -> tuple[Task, Division]:
+    task = Task.objects.select_related("challenge").get(pk=ref.task_id)
+    return task, Division.objects.get(pk=ref.division_id)
+
+
+def board_read(
+    *, challenge_slug: str, task_slug: str, division_slug: str | None, split: str | None, user: AnyUser
+) -> BoardRead:
+    """The board that a read of a task's leaderboard names (the division: the named one, else the task's first;
+    the split: public unless named), for this user. Raises `NotFound` as `challenge_get`, `task_get`,
+    `division_of_task` and `leaderboard_split` do.
+
+    A built public board that everyone may see costs one query (`public_board_ref`); anything else takes the
+    full path, which decides for this user."""
+    if not split or split == Score.Split.PUBLIC:
+        ref = public_board_ref(challenge_slug=challenge_slug, task_slug=task_slug, division_slug=division_slug or None)
+        if ref is not None:
+            return BoardRead(ref, ref.task_id, ref.division_id, ref.split, functools.partial(_board_objects, ref))
+    challenge = challenge_get(slug=challenge_slug, user=user)
+    task = task_get(challenge=challenge, slug=task_slug, user=user)
+    division = division_of_task(task=task, slug=division_slug)
+    chosen = leaderboard_split(task=task, split=split, user=user)
+    ref = board_ref(task=task, division=division, split=chosen)
+    return BoardRead(ref, task.pk, division.pk, chosen, lambda: (task, division))
 
 
 @dataclass(frozen=True)

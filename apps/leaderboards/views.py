@@ -7,36 +7,21 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.challenges import selectors as challenge_selectors
-from apps.challenges.models import Challenge, Task
+from apps.challenges.evaluation import task_primary_metric
+from apps.challenges.models import Challenge
+from apps.core.html import embedded_json
 from apps.core.users import signed_in_user
-from apps.divisions.models import Division
-from apps.divisions.selectors import division_of_task, divisions_of_task
-from apps.leaderboards import challenge_board, exports, selectors
-from apps.leaderboards.models import Leaderboard
+from apps.divisions.selectors import divisions_of_task
+from apps.leaderboards import challenge_board, documents, exports, selectors
+from apps.leaderboards.ranking import TIE_BREAK
 from apps.submissions.awards import awards_of_challenge, awards_of_task
 from apps.submissions.models import Score
 from evaluators import available_slugs, get_evaluator
-
-
-def _task(request: HttpRequest, slug: str, task_slug: str) -> tuple[Challenge, Task]:
-    challenge = challenge_selectors.challenge_get(slug=slug, user=request.user)
-    return challenge, challenge_selectors.task_get(challenge=challenge, slug=task_slug, user=request.user)
-
-
-def _board(request: HttpRequest, slug: str, task_slug: str) -> tuple[Challenge, Task, Division, str]:
-    challenge, task = _task(request, slug, task_slug)
-    division = division_of_task(task=task, slug=request.GET.get("division"))
-    split = selectors.leaderboard_split(task=task, split=request.GET.get("split"), user=request.user)
-    return challenge, task, division, split
-
-
-def _etag(task: Task, division: Division, split: str, state: Leaderboard | None) -> str:
-    return f'"lb-{task.pk}-{division.pk}-{split}-{state.version if state else 0}"'
 
 
 def _csv_response(content: str, filename: str) -> HttpResponse:
@@ -45,21 +30,31 @@ def _csv_response(content: str, filename: str) -> HttpResponse:
     return response
 
 
+def _read(request: HttpRequest, slug: str, task_slug: str) -> selectors.BoardRead:
+    return selectors.board_read(
+        challenge_slug=slug, task_slug=task_slug, division_slug=request.GET.get("division"),
+        split=request.GET.get("split"), user=request.user,
+    )  # fmt: skip
+
+
 @require_GET
 def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
-    challenge, task, division, split = _board(request, slug, task_slug)
-    state = selectors.leaderboard_state(task=task, division=division, split=split)
-    payload = selectors.leaderboard_payload(task=task, division=division, split=split, state=state)
+    read = _read(request, slug, task_slug)
+    task, division = read.load()
+    challenge = task.challenge
     context = {
         "challenge": challenge,
         "task": task,
         "division": division,
         "divisions": divisions_of_task(task=task),
-        "split": split,
+        "split": read.split,
         "splits": selectors.split_tabs(task=task, division=division, user=request.user),
-        "board": payload["board"],
-        "etag": _etag(task, division, split, state),
-        "chart_data": payload,
+        "primary": selectors.metric_spec_data(task_primary_metric(task)),
+        "tie_break": TIE_BREAK,
+        # The board's document as the JSON endpoint serves it (not encoded again), for the script to draw.
+        "board_json": embedded_json("leaderboard-data", documents.board_json(read)),
+        "etag": read.etag(documents.BOARD),
+        "history_etag": read.etag(documents.HISTORY),
         "is_organizer": challenge_selectors.user_is_organizer(challenge=challenge, user=request.user),
         "awards": selectors.awards_data(awards_of_task(task).filter(submission__division=division)),
     }
@@ -68,24 +63,27 @@ def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpRes
 
 @require_GET
 def task_leaderboard_json(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
-    _, task, division, split = _board(request, slug, task_slug)
-    state = selectors.leaderboard_state(task=task, division=division, split=split)
-    etag = _etag(task, division, split, state)
-    if etag in request.headers.get("If-None-Match", ""):
-        return HttpResponseNotModified(headers={"ETag": etag})
-    document = selectors.leaderboard_json(task=task, division=division, split=split, state=state)
-    response = HttpResponse(document, content_type="application/json")
-    response["ETag"] = etag
-    # A private or concealed board may be visible to some users only: a shared cache must not keep it.
-    response["Cache-Control"] = "no-cache" if split == Score.Split.PUBLIC else "private, no-cache"
-    return response
+    """The board's JSON document (what the page polls; the API serves the same bytes)."""
+    return documents.document_response(
+        _read(request, slug, task_slug), documents.BOARD, if_none_match=request.headers.get("If-None-Match", "")
+    )
+
+
+@require_GET
+def task_leaderboard_history_json(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
+    """The board's score history (the page's chart of scores over time), fetched apart from the board."""
+    return documents.document_response(
+        _read(request, slug, task_slug), documents.HISTORY, if_none_match=request.headers.get("If-None-Match", "")
+    )
 
 
 @require_GET
 def task_leaderboard_csv(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
     """The board as CSV, for whoever may see it: values unscaled, every metric of this split."""
-    _, task, division, split = _board(request, slug, task_slug)
-    board = selectors.leaderboard_payload(task=task, division=division, split=split)["board"]
+    read = _read(request, slug, task_slug)
+    task, division = read.load()
+    split = read.split
+    board = selectors.leaderboard_document(task=task, division=division, split=split)
     primary = board["primary"]["name"]
     metrics = [c["name"] for c in board["columns"] if c["name"] != primary]
     header = ["rank", "team", "label", "is_baseline", primary, *metrics, "submissions", "submitted_at"]

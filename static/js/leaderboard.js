@@ -1,6 +1,7 @@
 // Leaderboard page: renders the ranked table (sortable by any column, in the browser) and three plotly charts
-// (ranking, best score over time, score distribution) from the JSON the page embeds, then polls the JSON
-// endpoint with its ETag (an unchanged board costs a 304) and redraws when a new score lands.
+// (ranking, score distribution: from the board the page embeds; best score over time: from the history document,
+// fetched apart), then polls the board's JSON with its ETag (an unchanged board costs a 304) and redraws, and
+// fetches the history again, when a new score lands.
 // The DOM is built with textContent only: team names and method descriptions are never parsed as HTML.
 (function () {
   "use strict";
@@ -9,6 +10,7 @@
   const body = document.getElementById("leaderboard-body");
   const head = document.getElementById("leaderboard-head");
   let etag = table.dataset.etag || null;
+  let historyEtag = null;
   let current = null;
   // The viewer's sort, kept across live updates: a column key and a direction (1 ascending, -1 descending).
   let sort = {key: null, dir: 1};
@@ -71,7 +73,7 @@
     } else {
       sort = {key: column.key, dir: column.first};
     }
-    if (current) renderTable(current.board);
+    if (current) renderTable(current);
   }
 
   function renderHead(cols) {
@@ -168,37 +170,64 @@
       yaxis: {title: {text: board.primary.label}}, height: 320}, CONFIG);
   }
 
-  function drawDistribution(board, distribution) {
+  // The histogram's data: every ranked team's primary score, and the baselines to mark on it.
+  function distribution(board) {
+    return {
+      values: board.rows.filter(function (r) { return !r.is_baseline; }).map(function (r) { return r.primary; }),
+      baselines: board.rows.filter(function (r) { return r.is_baseline; })
+        .map(function (r) { return {label: r.label, value: r.primary}; }),
+    };
+  }
+
+  function drawDistribution(board) {
     const scale = board.primary.scale;
-    const shapes = distribution.baselines.map(function (b) {
+    const found = distribution(board);
+    const shapes = found.baselines.map(function (b) {
       return {type: "line", xref: "x", yref: "paper", x0: b.value * scale, x1: b.value * scale, y0: 0, y1: 1,
         line: {color: "#9aa5b1", dash: "dot"}};
     });
-    const annotations = distribution.baselines.map(function (b) {
+    const annotations = found.baselines.map(function (b) {
       return {xref: "x", yref: "paper", x: b.value * scale, y: 1, text: b.label, showarrow: false,
         textangle: -90, xanchor: "right", yanchor: "top", font: {size: 10, color: "#5f6b7a"}};
     });
     Plotly.react("chart-distribution", [{
       type: "histogram", name: "teams", marker: {color: "#2f6fde"},
-      x: distribution.values.map(function (v) { return v * scale; }),
+      x: found.values.map(function (v) { return v * scale; }),
       hovertemplate: "%{x}: %{y} team(s)<extra></extra>",
     }], {title: {text: "Score distribution of the ranked teams (dotted: baselines)"}, margin: {l: 50, r: 20, t: 40, b: 40},
       xaxis: {title: {text: board.primary.label}}, yaxis: {title: {text: "teams"}}, bargap: 0.05, height: 280,
       shapes: shapes, annotations: annotations}, CONFIG);
   }
 
-  function renderCharts(data) {
+  function renderCharts(board) {
     if (typeof Plotly === "undefined") return;
-    drawRanking(data.board);
-    drawHistory(data.board, data.history);
-    drawDistribution(data.board, data.distribution);
+    drawRanking(board);
+    drawDistribution(board);
   }
 
-  function render(data) {
-    current = data;
-    renderTable(data.board);
-    renderCharts(data);
-    table.dataset.version = data.board.version;
+  // The history is fetched apart from the board (it holds every ranked submission, the board one row per team),
+  // once when the page opens and again whenever the board changes.
+  function loadHistory() {
+    const headers = historyEtag ? {"If-None-Match": historyEtag} : {};
+    fetch(table.dataset.historyUrl, {headers: headers, credentials: "same-origin"})
+      .then(function (response) {
+        if (response.status === 304) return null;
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        historyEtag = response.headers.get("ETag");
+        return response.json();
+      })
+      .then(function (history) {
+        if (history && current && typeof Plotly !== "undefined") drawHistory(current, history);
+      })
+      .catch(function () { /* the chart stays as it was; the next change of the board fetches again */ });
+  }
+
+  function render(board) {
+    current = board;
+    renderTable(board);
+    renderCharts(board);
+    table.dataset.version = board.version;
+    loadHistory();
   }
 
   function poll() {

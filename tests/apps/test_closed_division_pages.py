@@ -253,7 +253,7 @@ def test_the_concealed_board_opens_once_the_challenge_has_ended(
     response = _board(participant, concealed_board, json=True)
 
     assert response.status_code == 200
-    assert [row["primary"] for row in response.json()["board"]["rows"]] == [CONCEALED_PRIMARY]
+    assert [row["primary"] for row in response.json()["rows"]] == [CONCEALED_PRIMARY]
     assert "-concealed-" in response["ETag"]
 
 

@@ -54,7 +54,7 @@ def test_a_submission_through_the_web_form_is_scored_by_a_worker_and_ranked(
     wait_until(lambda: _status(submission) == "scored", timeout=90, what="the score", logs=worker.log)
 
     board = client.get(reverse("leaderboards:task_json", args=[speech_task.challenge.slug, speech_task.slug])).json()
-    rows = [row for row in board["board"]["rows"] if row["team"] == registered.username]
+    rows = [row for row in board["rows"] if row["team"] == registered.username]
     assert [row["submission_id"] for row in rows] == [submission.pk]
     assert rows[0]["rank"] == 1
     primary = Score.objects.get(evaluation__submission=submission, metric="macro_f1").value
@@ -130,7 +130,7 @@ def test_a_closed_division_submission_is_verified_in_the_sandbox_by_a_worker_and
         reverse("leaderboards:task_json", args=[speech_task.challenge.slug, speech_task.slug]),
         {"division": closed_division.slug},
     ).json()
-    assert [row["submission_id"] for row in board["board"]["rows"]] == [submission.pk]
+    assert [row["submission_id"] for row in board["rows"]] == [submission.pk]
 
 
 def _run_example_offline(code_dir: Path, task_dir: Path, tmp_path: Path) -> Path:

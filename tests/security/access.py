@@ -250,6 +250,13 @@ ACCESS: dict[str, list[Probe]] = {
         Probe(everyone(200)),
         Probe(PRIVATE_BOARD, query="?split=private", label="private"),
         Probe(PRIVATE_BOARD, query="?split=concealed&division=closed", label="concealed"),
+        Probe(expect(404, 404, 404, 404, 200, 200), kwargs=_unpublished, label="unpublished"),
+    ],
+    "leaderboards:task_history_json": [
+        Probe(everyone(200)),
+        Probe(PRIVATE_BOARD, query="?split=private", label="private"),
+        Probe(PRIVATE_BOARD, query="?split=concealed&division=closed", label="concealed"),
+        Probe(expect(404, 404, 404, 404, 200, 200), kwargs=_unpublished, label="unpublished"),
     ],
     "leaderboards:task_csv": [
         Probe(everyone(200)),

@@ -1,8 +1,9 @@
 """A crawler signed in as participant A: from the home page, the challenge pages, the API's entry points and a
 few URLs of things A must not reach (B's submissions, hidden files, the audit log, an export, the draft
-challenge), it follows every same-site link (a, link, img, script, data-url, GET forms, redirects) and every URL
-in JSON answers, downloads every file (opening zips and reading their members), and checks that nothing it
-got holds a marker of the security world, a private or concealed score, or the bytes of a hidden file.
+challenge), it follows every same-site link (a, link, img, script, data-url and data-history-url, GET forms,
+redirects) and every URL in JSON answers, downloads every file (opening zips and reading their members), and
+checks that nothing it got holds a marker of the security world, a private or concealed score, or the bytes of
+a hidden file.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from tests.security.conftest import Marker, Secret, SecurityWorld, sha256
 pytestmark = pytest.mark.django_db
 
 MAX_PAGES = 500
-LINK_ATTRIBUTES = {"href", "src", "action", "data-url"}
+LINK_ATTRIBUTES = {"href", "src", "action", "data-url", "data-history-url"}
 
 
 class _Links(HTMLParser):
@@ -269,6 +270,7 @@ def test_the_crawl_reached_the_pages_files_and_api_a_participant_uses(
         reverse("submissions:detail", args=[w.submission_a.pk]),
         reverse("submissions:status", args=[w.submission_a_closed.pk]),
         reverse("leaderboards:task_json", args=[slug, task]),
+        reverse("leaderboards:task_history_json", args=[slug, task]),
         f"/api/v1/submissions/{w.submission_a.pk}/",
         reverse("accounts:team", args=[w.team_a_named.pk]),
         "/static/vendor/plotly.min.js",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponseNotModified
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -18,21 +17,20 @@ from apps.api.serializers import (
     LeaderboardQuery,
     MatrixOut,
 )
-from apps.api.views.common import challenge_for, task_for
+from apps.api.views.common import challenge_for
 from apps.challenges import selectors as challenge_selectors
-from apps.challenges.models import Task
-from apps.divisions.models import Division
-from apps.divisions.selectors import division_of_task, divisions_of_task
-from apps.leaderboards import selectors
+from apps.divisions.selectors import divisions_of_task
+from apps.leaderboards import documents, selectors
 from evaluators import available_slugs, get_evaluator
 
 
-def _board(request: Request, slug: str, task_slug: str) -> tuple[Task, Division, str]:
-    task = task_for(request, slug, task_slug)
+def _read(request: Request, slug: str, task_slug: str) -> selectors.BoardRead:
     query = LeaderboardQuery(data=request.query_params)
     query.is_valid(raise_exception=True)
-    division = division_of_task(task=task, slug=query.validated_data.get("division"))
-    return task, division, query.validated_data["split"]
+    return selectors.board_read(
+        challenge_slug=slug, task_slug=task_slug, division_slug=query.validated_data.get("division"),
+        split=query.validated_data["split"], user=request.user,
+    )  # fmt: skip
 
 
 class TaskLeaderboardView(APIView):
@@ -50,32 +48,33 @@ class TaskLeaderboardView(APIView):
         },
     )
     def get(self, request: Request, slug: str, task_slug: str) -> HttpResponseBase:
-        """A task's leaderboard in one division: one ranked row per team, baselines marked. Send the ETag
-        back in If-None-Match to get 304 while nothing changed (each rebuild bumps the version)."""
-        task, division, split = _board(request, slug, task_slug)
-        version = selectors.leaderboard_version(task=task, division=division, split=split)
-        etag = f'"api-lb-{task.pk}-{division.pk}-{split}-{version}"'
-        if etag in request.headers.get("If-None-Match", ""):
-            return HttpResponseNotModified(headers={"ETag": etag})
-        board = selectors.leaderboard_view(task=task, division=division, split=split)
-        response = Response(LeaderboardOut(leaderboard_data(board, task, division, split)).data)
-        response["ETag"] = etag
-        response["Cache-Control"] = "no-cache"
-        return response
+        """A task's leaderboard in one division: one ranked row per team, baselines marked (the same document
+        as the page's `leaderboard.json`). Send the ETag back in If-None-Match to get 304 while nothing
+        changed (each rebuild bumps the version)."""
+        return documents.document_response(
+            _read(request, slug, task_slug), documents.BOARD, if_none_match=request.headers.get("If-None-Match", "")
+        )
 
 
 class TaskLeaderboardHistoryView(APIView):
     @extend_schema(
         operation_id="leaderboard_history",
         tags=["leaderboards"],
-        parameters=[LeaderboardQuery],
-        responses={200: HistoryPointOut(many=True), **errors(400, 404)},
+        parameters=[
+            LeaderboardQuery,
+            OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="A previous ETag."),
+        ],
+        responses={
+            200: HistoryPointOut(many=True),
+            304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
+            **errors(400, 404),
+        },
     )
-    def get(self, request: Request, slug: str, task_slug: str) -> Response:
+    def get(self, request: Request, slug: str, task_slug: str) -> HttpResponseBase:
         """Every ranked submission's primary score over time, with the best so far (the page's chart)."""
-        task, division, split = _board(request, slug, task_slug)
-        history = selectors.score_history(task=task, division=division, split=split)
-        return Response(HistoryPointOut(history, many=True).data)
+        return documents.document_response(
+            _read(request, slug, task_slug), documents.HISTORY, if_none_match=request.headers.get("If-None-Match", "")
+        )
 
 
 class ChallengeLeaderboardView(APIView):

@@ -15,17 +15,24 @@ from django.utils import timezone
 
 from apps.challenges.models import Challenge, Task
 from apps.challenges.services import participation_register
+from apps.leaderboards import documents
 from apps.submissions.models import Score, Submission
 from tests.apps.conftest import PRIMARY
 from tests.conftest import make_user
 
 
+def empty_caches() -> None:
+    """Forget every cached leaderboard document: the shared cache's and this process's own."""
+    cache.clear()
+    documents.LOCAL.clear()
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
-    """Every test starts with an empty leaderboard cache (the cache outlives the rolled-back database)."""
-    cache.clear()
+    """Every test starts with empty leaderboard caches (they outlive the rolled-back database)."""
+    empty_caches()
     yield
-    cache.clear()
+    empty_caches()
 
 
 def client_for(user: User | None) -> Client:
@@ -89,4 +96,4 @@ def second_task(speech_task: Task) -> Task:
 
 
 def rows_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(payload["board"]["rows"])
+    return list(payload["rows"])

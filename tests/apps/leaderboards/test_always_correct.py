@@ -46,7 +46,7 @@ def _scratch(task: Task, division: Division, split: str = "public") -> list[dict
 
 
 def _assert_served_is_scratch(user: User | None, task: Task, division: Division, split: str = "public") -> list[Any]:
-    rows = _served(user, task, split=split)["board"]["rows"]
+    rows = _served(user, task, split=split)["rows"]
     assert rows == _scratch(task, division, split)
     return list(rows)
 

@@ -103,7 +103,7 @@ def test_after_the_end_the_private_split_shows_but_the_concealed_one_stays_hidde
     client = client_for(registered)
 
     private = client.get(task_url("task_json", speech_task, split="private")).json()
-    assert [row["primary"] for row in private["board"]["rows"]] == [PRIVATE_VALUE]
+    assert [row["primary"] for row in private["rows"]] == [PRIVATE_VALUE]
     assert {client.get(url).status_code for url in _hidden_urls(speech_task, challenge, private=False)} == {404}
     assert "0.123456789" not in _body(client, challenge_url("challenge", challenge, split="private"))
 

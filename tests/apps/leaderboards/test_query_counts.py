@@ -8,7 +8,6 @@ from contextlib import AbstractContextManager
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -17,7 +16,7 @@ from apps.challenges.models import Challenge, Task
 from apps.divisions.models import Division
 from apps.leaderboards.services import leaderboards_rebuild_for_task
 from tests.apps.conftest import make_scored_submission
-from tests.apps.leaderboards.conftest import challenge_url, client_for, task_url
+from tests.apps.leaderboards.conftest import challenge_url, client_for, empty_caches, task_url
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +32,7 @@ def _add_submissions(task: Task, division: Division, users: list[User], count: i
 
 def _queries(client: Client, url: str, *, cold: bool) -> int:
     if cold:
-        cache.clear()
+        empty_caches()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200
@@ -75,7 +74,7 @@ def test_the_json_and_pages_cost_the_same_queries_for_5_and_200_submissions(
 
     assert _counts(client, urls, cold=True) == small
     for url, count in zip(urls, small, strict=True):
-        cache.clear()
+        empty_caches()
         with django_assert_max_num_queries(count):
             client.get(url)
 
