@@ -5,9 +5,12 @@ Every fault in a participant's file becomes a `SubmissionError` whose message na
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 from evaluators.base import SubmissionError
 
@@ -68,6 +71,54 @@ def read_text_file(path: Path, *, max_bytes: int, label: str) -> str:
         raise SubmissionError(
             f"{label}: not UTF-8 text (invalid byte {data[exc.start]:#04x} at byte offset {exc.start})"
         ) from exc
+
+
+_CHECK_CHUNK_BYTES = 1 << 20
+
+
+def _utf8_fault(handle: BinaryIO) -> tuple[int, int] | None:
+    """(byte offset, byte) of the first invalid UTF-8 byte of a file, reading it in bounded chunks; None if
+    the whole file is valid. A leading byte-order mark is valid."""
+    offset = 0  # of `pending`'s first byte in the file
+    pending = b""
+    while True:
+        chunk = handle.read(_CHECK_CHUNK_BYTES)
+        data = pending + chunk
+        try:
+            # final=False keeps a sequence cut by the chunk's end for the next round.
+            _, consumed = codecs.utf_8_decode(data, "strict", not chunk)
+        except UnicodeDecodeError as exc:
+            return offset + exc.start, data[exc.start]
+        if not chunk:
+            return None
+        offset, pending = offset + consumed, data[consumed:]
+
+
+@contextlib.contextmanager
+def open_text_file(path: Path, *, max_bytes: int, label: str) -> Iterator[TextIO]:
+    """The file as a text stream for reading line by line, with the checks of `read_text_file` but without
+    holding the file: UTF-8 (a leading byte-order mark dropped), lines split as `newline=""` splits them.
+
+    Refuses a missing path, a directory and a file over `max_bytes` before reading it, and a file that is not
+    UTF-8 text before yielding (one streaming pass), so that a decoding fault is reported as such, whatever
+    the caller would find first; a read error while the caller reads becomes a `SubmissionError` too.
+    """
+    try:
+        if path.is_dir():
+            raise SubmissionError(f"{label}: is a directory; a single file is expected")
+        if not path.is_file():
+            raise SubmissionError(f"{label}: no such file")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SubmissionError(f"{label}: the file has {size} bytes, more than the limit of {max_bytes}")
+        with path.open("rb") as binary:
+            fault = _utf8_fault(binary)
+        if fault is not None:
+            raise SubmissionError(f"{label}: not UTF-8 text (invalid byte {fault[1]:#04x} at byte offset {fault[0]})")
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            yield handle
+    except OSError as exc:
+        raise SubmissionError(f"{label}: cannot be read ({exc.strerror or exc})") from exc
 
 
 class JSONObject(dict[str, Any]):

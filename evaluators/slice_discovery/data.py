@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from evaluators.base import TaskConfigError
+from evaluators.slice_discovery.ids import MARKER, ExampleIds, Keys, encode_ids
 
 PREDICTIONS_FILE = "test_predictions.csv"
 SLICES_FILE = "test_slices.csv"
@@ -34,17 +34,19 @@ MAX_TASK_FILE_BYTES = 2 * 1024**3
 _TRUE_TEXT = frozenset({"1", "1.0", "true", "True", "TRUE"})
 _FALSE_TEXT = frozenset({"0", "0.0", "false", "False", "FALSE"})
 
+_CHUNK_ROWS = 65_536
+
 BoolMatrix = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class Predictions:
-    """The public predictions: example ids in file order and each id's row."""
+    """The public predictions: example ids in file order (with their lookup), labels and probabilities."""
 
-    ids: tuple[str, ...]
-    row_of: dict[str, int]
-    targets: npt.NDArray[np.float64]
-    probs: npt.NDArray[np.float64]
+    ids: ExampleIds
+    targets: FloatArray
+    probs: FloatArray
 
 
 @dataclass(frozen=True)
@@ -110,25 +112,87 @@ def _ids(path: Path, rows: list[list[str]], column: int) -> tuple[tuple[str, ...
     return ids, row_of
 
 
-def _float_column(path: Path, rows: list[list[str]], column: int) -> npt.NDArray[np.float64]:
+def _stream_rows(path: Path) -> Iterator[list[str]]:
+    """The non-blank rows of an organizer's CSV file, read lazily (`_read_rows` without holding the file)."""
     try:
-        values = np.array([row[column] for row in rows[1:]], dtype=np.float64)
-    except ValueError as exc:
-        raise TaskConfigError(f"{path}: column {rows[0][column]!r} must hold numbers: {exc}") from exc
-    return values
+        if path.stat().st_size > MAX_TASK_FILE_BYTES:
+            raise TaskConfigError(f"{path}: larger than {MAX_TASK_FILE_BYTES} bytes")
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            yield from (row for row in csv.reader(handle) if row)
+    except FileNotFoundError as exc:
+        raise TaskConfigError(f"{path}: missing task file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaskConfigError(f"{path}: cannot be read as UTF-8 text: {exc}") from exc
+    except csv.Error as exc:
+        raise TaskConfigError(f"{path}: not a readable CSV file: {exc}") from exc
+
+
+class _PredictionColumns:
+    """Collects ids, targets and probabilities chunk by chunk into compact arrays (never a Python object per
+    row of the whole file). A number fault is kept (the first of each column) and raised after the id rules,
+    in the order in which the whole-file reader checked them."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.columns = (header.index(ID_COLUMN), header.index("target"), header.index("probs"))
+        self.pending: list[list[str]] = []
+        self.keys: list[Keys] = []
+        self.values: tuple[list[FloatArray], list[FloatArray]] = ([], [])
+        self.faults: list[str] = ["", ""]
+
+    def add(self, row: list[str]) -> None:
+        self.pending.append(row)
+        if len(self.pending) == _CHUNK_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.keys.append(encode_ids([row[self.columns[0]] for row in self.pending]))
+        for index, (name, column) in enumerate(zip(("target", "probs"), self.columns[1:], strict=True)):
+            try:
+                values = np.array([row[column] for row in self.pending], dtype=np.float64)
+            except ValueError as exc:
+                self.faults[index] = self.faults[index] or f"column {name!r} must hold numbers: {exc}"
+                values = np.zeros(len(self.pending), dtype=np.float64)
+            self.values[index].append(values)
+        self.pending = []
+
+    def finish(self, path: Path) -> Predictions:
+        """The predictions, or `TaskConfigError` for a repeated or empty id, no example, or a number fault."""
+        self._flush()
+        ids = ExampleIds(np.concatenate(self.keys))
+        ordered = ids.sorted_keys()
+        if bool(np.any(ordered[1:] == ordered[:-1])):
+            raise TaskConfigError(f"{path}: an id appears more than once")
+        if len(ordered) and ordered[0] == MARKER:  # an empty id's key is the marker alone, which sorts first
+            raise TaskConfigError(f"{path}: an id is empty")
+        if not len(ids):
+            raise TaskConfigError(f"{path}: lists no example")
+        fault = next((fault for fault in self.faults if fault), None)
+        if fault:
+            raise TaskConfigError(f"{path}: {fault}")
+        targets, probs = (np.concatenate(chunks) for chunks in self.values)
+        return Predictions(ids=ids, targets=targets, probs=probs)
 
 
 def load_predictions(path: Path) -> Predictions:
-    """Read `test_predictions.csv`; raise `TaskConfigError` unless it has `id,target,probs` and unique ids."""
-    rows = _read_rows(path)
-    header = rows[0]
+    """Read `test_predictions.csv`; raise `TaskConfigError` unless it has `id,target,probs` and unique ids.
+
+    The file is streamed: memory follows the compact result (about 30 bytes per example), not the text.
+    """
+    rows = _stream_rows(path)
+    header = next(rows, None)
+    if header is None:
+        raise TaskConfigError(f"{path}: the file is empty")
     missing = [name for name in PREDICTION_COLUMNS if name not in header]
-    if missing:
+    # Row widths are checked before the header's columns are reported, as when the file was read whole.
+    collector = None if missing else _PredictionColumns(header)
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise TaskConfigError(f"{path}: row {number} has {len(row)} fields, the header has {len(header)}")
+        if collector is not None:
+            collector.add(row)
+    if collector is None:
         raise TaskConfigError(f"{path}: the header must have the columns id, target, probs; missing {missing}")
-    ids, row_of = _ids(path, rows, header.index(ID_COLUMN))
-    targets = _float_column(path, rows, header.index("target"))
-    probs = _float_column(path, rows, header.index("probs"))
-    return Predictions(ids=ids, row_of=row_of, targets=targets, probs=probs)
+    return collector.finish(path)
 
 
 def _membership(path: Path, rows: list[list[str]], names: tuple[str, ...]) -> BoolMatrix:
@@ -162,6 +226,11 @@ def load_ground_truth(path: Path) -> GroundTruth:
 
 def embedding_ids(path: Path) -> list[str]:
     """The `id` column of the optional embeddings file; `TaskConfigError` if it is unreadable."""
+    # Imported here, not at the top, for memory: pyarrow costs about 70 MB, and validating a CSV submission
+    # never needs it (only an organizer's check_task reads this file).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         table = pq.read_table(path, columns=[ID_COLUMN], memory_map=True)
         schema = pq.read_schema(path)

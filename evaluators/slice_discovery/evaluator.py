@@ -20,7 +20,7 @@ from evaluators.base import (
     no_progress,
 )
 from evaluators.slice_discovery.data import EMBEDDINGS_FILE, PREDICTIONS_FILE, SLICES_FILE
-from evaluators.slice_discovery.scoring import PRIMARY_METRIC, score_slices, slice_metric
+from evaluators.slice_discovery.metrics import PRIMARY_METRIC, slice_metric
 from evaluators.slice_discovery.task import SliceConfig, SliceTask, load_slice_task
 from evaluators.slice_discovery.validation import SliceScores, parse_scores
 
@@ -106,6 +106,10 @@ class SliceDiscoveryEvaluator(Evaluator[SliceTask, SliceScores]):
         self, task: SliceTask, parsed: SliceScores, report_progress: ProgressCallback = no_progress
     ) -> EvaluationResult:
         """Match each ground-truth slice; progress is reported after each. `TaskConfigError` on bad hidden data."""
+        # Imported on first use, not at the top: scoring loads scikit-learn and scipy (about 130 MB), which a
+        # process that only validates uploads (the web process, a validate worker) must not pay for.
+        from evaluators.slice_discovery.scoring import score_slices
+
         return score_slices(task, parsed, report_progress)
 
     def canonical(self, task: SliceTask, parsed: SliceScores) -> object:

@@ -130,7 +130,7 @@ def slice_from_submission(
     index = _column_index(parsed.columns, column)
     scores = parsed.scores[:, index]
     selected = scores <= threshold if complement else scores > threshold
-    return {predictions.ids[row] for row in np.flatnonzero(selected)}
+    return {predictions.ids[int(row)] for row in np.flatnonzero(selected)}
 
 
 def _score_column_count(submission_path: Path) -> int:

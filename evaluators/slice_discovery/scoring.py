@@ -19,29 +19,17 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
 
 from evaluators.base import EvaluationResult, ProgressCallback, chart
+from evaluators.slice_discovery.metrics import PER_SLICE_METRICS, PRIMARY_METRIC, slice_metric
 from evaluators.slice_discovery.task import SliceTask
 from evaluators.slice_discovery.validation import SliceScores
 
-PRIMARY_METRIC = "mean_average_precision"
-PER_SLICE_METRICS = (
-    "average_precision",
-    "precision_at_10",
-    "precision_at_25",
-    "precision",
-    "recall",
-    "f1",
-    "pred_slice_idx",
-)
+__all__ = ["PER_SLICE_METRICS", "PRIMARY_METRIC", "score_slices", "slice_metric"]
+
 TOP_K = (10, 25)
 HARD_THRESHOLD = 0.5
 
 FloatMatrix = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-def slice_metric(metric: str, slice_name: str) -> str:
-    """The reported name of a per-slice metric, e.g. `average_precision.A`."""
-    return f"{metric}.{slice_name}"
 
 
 @dataclass(frozen=True)

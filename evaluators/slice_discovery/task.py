@@ -23,6 +23,7 @@ from evaluators.slice_discovery.data import (
     load_predictions,
     slice_name_problem,
 )
+from evaluators.slice_discovery.ids import NOT_FOUND
 
 MAX_PRED_SLICES = 100
 _CONFIG_KEYS = ("n_pred_slices", "slices")
@@ -121,18 +122,17 @@ class SliceTask:
     def _load_truth(self) -> AlignedTruth:
         path = self.task_dir / SLICES_FILE
         truth = load_ground_truth(path)
-        row_of = self.predictions.row_of
-        unknown = [example_id for example_id in truth.ids if example_id not in row_of]
-        if unknown or len(truth.ids) != len(row_of):
+        found = self.predictions.ids.rows_of(truth.ids)
+        unknown = [truth.ids[index] for index in np.flatnonzero(found == NOT_FOUND)]
+        if unknown or len(truth.ids) != self.n_examples:
             raise TaskConfigError(
-                f"{path}: must list exactly the ids of {PREDICTIONS_FILE} ({len(row_of)} ids; "
+                f"{path}: must list exactly the ids of {PREDICTIONS_FILE} ({self.n_examples} ids; "
                 f"{len(truth.ids)} listed, {len(unknown)} of them unknown, e.g. {unknown[:3]})"
             )
         empty = [name for name, count in zip(truth.names, truth.members.sum(axis=0), strict=True) if count == 0]
         if empty:
             raise TaskConfigError(f"{path}: slice(s) {', '.join(empty)} have no member: average precision is undefined")
-        rows = np.fromiter((row_of[example_id] for example_id in truth.ids), dtype=np.intp, count=len(truth.ids))
-        return AlignedTruth(truth=truth, prediction_rows=rows)
+        return AlignedTruth(truth=truth, prediction_rows=found.astype(np.intp))
 
     def problems(self) -> list[str]:
         """Organizer problems: unusable hidden slices, config.slices missing or not matching the file, and an
@@ -152,7 +152,7 @@ class SliceTask:
         embeddings = self.task_dir / EMBEDDINGS_FILE
         if embeddings.is_file():
             try:
-                if set(embedding_ids(embeddings)) != set(self.predictions.row_of):
+                if set(embedding_ids(embeddings)) != set(self.predictions.ids):
                     problems.append(f"{EMBEDDINGS_FILE}: its ids differ from those of {PREDICTIONS_FILE}")
             except TaskConfigError as exc:
                 problems.append(str(exc))
