@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from django.urls import reverse
@@ -12,7 +11,7 @@ from apps.accounts.models import Team
 from apps.challenges.evaluation import task_evaluator, task_format_notes, task_metric_specs, task_primary_metric
 from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
 from apps.divisions.models import Division
-from apps.leaderboards.selectors import BenchmarkMatrix, LeaderboardView, metric_spec_data
+from apps.leaderboards.selectors import BenchmarkMatrix, metric_spec_data
 from apps.submissions.models import Submission
 from apps.submissions.selectors import submission_status
 from apps.submissions.services.quotas import QuotaStatus
@@ -167,16 +166,6 @@ def submission_data(submission: Submission, request: Request) -> dict[str, Any]:
         "is_disqualified": submission.is_disqualified,
         "is_selected_final": submission.is_selected_final,
         "web_url": request.build_absolute_uri(reverse("submissions:detail", args=[submission.pk])),
-    }
-
-
-def leaderboard_data(board: LeaderboardView, task: Task, division: Division, split: str) -> dict[str, Any]:
-    return {
-        "challenge": task.challenge.slug,
-        "task": task.slug,
-        "division": division.slug,
-        "split": split,
-        **asdict(board),
     }
 
 

@@ -113,6 +113,13 @@ def history_json(read: BoardRead) -> bytes:
     return _document(HISTORY, read.ref, build)
 
 
+def challenge_boards_json(challenge_slug: str, reads: list[BoardRead]) -> bytes:
+    """The public boards of a challenge in one document, `{"challenge": slug, "boards": [board, ...]}`, made of
+    the boards' own documents (each encoded once per version, as `board_json` serves it)."""
+    boards = b",".join(board_json(read) for read in reads)
+    return b'{"challenge":' + encode(challenge_slug) + b',"boards":[' + boards + b"]}"
+
+
 def document_response(read: BoardRead, kind: str, *, if_none_match: str) -> HttpResponse:
     """A board's document (`kind`: BOARD or HISTORY) as a response: 304 when the reader's ETag (its
     If-None-Match header) is current (the document is not even looked up), else its bytes. Public boards may

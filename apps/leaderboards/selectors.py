@@ -14,11 +14,11 @@ from django.db.models import Count, F, QuerySet
 
 from apps.challenges.evaluation import task_metric_specs, task_primary_metric
 from apps.challenges.models import Challenge, Task
-from apps.challenges.selectors import challenge_get, task_get, user_is_organizer
+from apps.challenges.selectors import challenge_get, task_get, tasks_visible, user_is_organizer
 from apps.core.errors import Forbidden, NotFound
 from apps.core.users import AnyUser
 from apps.divisions.models import Division
-from apps.divisions.selectors import division_of_task
+from apps.divisions.selectors import division_of_task, divisions_of_task
 from apps.leaderboards.models import Export, Leaderboard, LeaderboardEntry, SplitReveal
 from apps.leaderboards.ranking import TIE_BREAK, RankedRow, board_compute
 from apps.submissions.models import Award, Score, Submission
@@ -248,14 +248,18 @@ class BoardRef:
         )  # fmt: skip
 
 
-def board_ref(*, task: Task, division: Division, split: str) -> BoardRef | None:
-    """The board's reference, None while it was never built. The caller has checked access."""
-    state = leaderboard_state(task=task, division=division, split=split)
+def _ref_of(state: Leaderboard | None, task: Task) -> BoardRef | None:
     if state is None or state.rebuilt_at is None:
         return None
     return BoardRef(
-        state.pk, state.version, state.rebuilt_at, task.pk, task.data_version, task.evaluator_slug, division.pk, split
-    )
+        state.pk, state.version, state.rebuilt_at, task.pk, task.data_version, task.evaluator_slug,
+        state.division_id, state.split,
+    )  # fmt: skip
+
+
+def board_ref(*, task: Task, division: Division, split: str) -> BoardRef | None:
+    """The board's reference, None while it was never built. The caller has checked access."""
+    return _ref_of(leaderboard_state(task=task, division=division, split=split), task)
 
 
 @functools.cache
@@ -352,6 +356,31 @@ def board_read(
     chosen = leaderboard_split(task=task, split=split, user=user)
     ref = board_ref(task=task, division=division, split=chosen)
     return BoardRead(ref, task.pk, division.pk, chosen, lambda: (task, division))
+
+
+def public_board_reads(*, challenge: Challenge, user: AnyUser) -> list[BoardRead]:
+    """The public board of every task of the challenge the user may see, in each division that accepts it (tasks
+    in their order, divisions in theirs), with one query for all their states. The caller has checked that the
+    user may see the challenge (`challenge_get`)."""
+    pairs = [
+        (task, division)
+        for task in tasks_visible(challenge=challenge, user=user)
+        for division in divisions_of_task(task=task)
+    ]
+    states = {
+        (state.task_id, state.division_id): state
+        for state in Leaderboard.objects.filter(task__challenge=challenge, split=Score.Split.PUBLIC)
+    }
+    reads = []
+    for task, division in pairs:
+        task.challenge = challenge
+        ref = _ref_of(states.get((task.pk, division.pk)), task)
+        reads.append(BoardRead(ref, task.pk, division.pk, Score.Split.PUBLIC, functools.partial(_pair, task, division)))
+    return reads
+
+
+def _pair(task: Task, division: Division) -> tuple[Task, Division]:
+    return task, division
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.presenters import leaderboard_data, matrix_data
+from apps.api.presenters import matrix_data
 from apps.api.schema import errors
 from apps.api.serializers import (
     ChallengeLeaderboardOut,
@@ -19,7 +20,6 @@ from apps.api.serializers import (
 )
 from apps.api.views.common import challenge_for
 from apps.challenges import selectors as challenge_selectors
-from apps.divisions.selectors import divisions_of_task
 from apps.leaderboards import documents, selectors
 from evaluators import available_slugs, get_evaluator
 
@@ -83,15 +83,12 @@ class ChallengeLeaderboardView(APIView):
         tags=["leaderboards"],
         responses={200: ChallengeLeaderboardOut, **errors(404)},
     )
-    def get(self, request: Request, slug: str) -> Response:
-        """The challenge at a glance: the public leaderboard of every visible task in each of its divisions."""
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        """The challenge at a glance: the public leaderboard of every visible task in each of its divisions
+        (each board the document `.../leaderboard/` serves)."""
         challenge = challenge_for(request, slug)
-        boards = [
-            leaderboard_data(selectors.leaderboard_view(task=task, division=division), task, division, "public")
-            for task in challenge_selectors.tasks_visible(challenge=challenge, user=request.user)
-            for division in divisions_of_task(task=task)
-        ]
-        return Response(ChallengeLeaderboardOut({"challenge": challenge.slug, "boards": boards}).data)
+        reads = selectors.public_board_reads(challenge=challenge, user=request.user)
+        return HttpResponse(documents.challenge_boards_json(challenge.slug, reads), content_type="application/json")
 
 
 class BenchmarkMatrixView(APIView):

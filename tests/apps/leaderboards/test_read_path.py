@@ -175,3 +175,17 @@ class TestLocalDocuments:
         kept.put(("a",), b"12")
         kept.put(("big",), b"12345")
         assert kept.get(("big",)) is None and kept.get(("a",)) == b"12"
+
+
+def test_the_api_challenge_board_is_made_of_the_boards_documents(
+    challenge: Challenge, speech_task: Task, second_task: Task, open_division: Division, registered: User
+) -> None:
+    make_scored_submission(task=speech_task, division=open_division, user=registered, primary=0.75)
+    leaderboards_rebuild_for_task(task=speech_task)  # the second task's board is never built
+    client = client_for(None)
+
+    combined = client.get(f"/api/v1/challenges/{challenge.slug}/leaderboard/").json()
+    each = [client.get(task_url("task_json", task)).json() for task in (speech_task, second_task)]
+
+    assert combined == {"challenge": challenge.slug, "boards": each}
+    assert [len(board["rows"]) for board in combined["boards"]] == [1, 0]
