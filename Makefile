@@ -36,7 +36,7 @@ browser:
 run: setup
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py setup_demo
-	DEBUG=1 $(BIN)/python scripts/run_all.py
+	DEBUG=1 $(BIN)/python -m scripts.run_all
 
 demo: setup
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input

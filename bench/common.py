@@ -1,5 +1,6 @@
 """What every benchmark shares: the machine's description, timing and percentile helpers, goals that are
-reported (never enforced), child processes, and the result file `bench/results/<name>.json`."""
+reported (never enforced), child processes (from `scripts.processes`), and the result file
+`bench/results/<name>.json`."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ import json
 import math
 import os
 import platform
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+# The process helpers are shared with the end-to-end tests (which bench may not import): re-exported here for
+# the benchmarks that import them from this module.
+from scripts.processes import ROOT as ROOT
+from scripts.processes import Child as Child
+from scripts.processes import free_port as free_port
+from scripts.processes import wait_for_port as wait_for_port
+
 RESULTS_DIR = ROOT / "bench" / "results"
 
 
@@ -119,61 +123,3 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(fraction * len(ordered)))
     return ordered[rank - 1]
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now (the server that takes it binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
-    """Wait until something accepts connections on 127.0.0.1:`port`; raise if `process` dies first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode} before listening on {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
-
-
-class Child:
-    """A child process in its own process group (so that stopping it stops its workers too), logging to a file."""
-
-    def __init__(self, name: str, argv: list[str], *, env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log: IO[bytes] = self.log_path.open("wb")
-        self.popen = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for_log(self, text: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log():
-                return
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log()[-3000:]}")
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not log {text!r} within {timeout} s:\n{self.log()[-3000:]}")
-
-    def stop(self) -> None:
-        """SIGTERM the group (a warm shutdown for Celery and gunicorn), SIGKILL it if it lingers."""
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(timeout=10)
-        self._log.close()

@@ -23,8 +23,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 
-from bench.common import ROOT, Child, free_port, wait_for_port
 from dataperf_site.celery import app as celery_app
+from scripts.processes import ROOT, WORKER_QUEUES, Child, celery_worker_argv, free_port, wait_for_port
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dataperf_bench")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/11")
@@ -119,11 +119,13 @@ def start_gunicorn(log_dir: Path, *, workers: int, threads: int) -> tuple[Child,
     return server, port
 
 
+def worker_argv(name: str) -> list[str]:
+    """The command line of one benchmark worker: a pool of one, on every queue (as each worker the platform
+    starts), without the cluster chatter (gossip, mingle, heartbeats) that one host does not need."""
+    extra = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return celery_worker_argv(name, queues=WORKER_QUEUES, concurrency=1, extra=extra)
+
+
 def start_worker(log_dir: Path, name: str) -> Child:
-    """One Celery worker process (pool of one) on the validate and evaluate queues, starting: wait for its log's
-    "ready." before counting on it."""
-    argv = [
-        str(BIN / "celery"), "-A", "dataperf_site", "worker", "-Q", "validate,evaluate", "--concurrency", "1",
-        "--loglevel", "INFO", "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
-    return Child(name, argv, env=child_environment(), log_dir=log_dir)
+    """One Celery worker process (`worker_argv`), starting: wait for its log's "ready." before counting on it."""
+    return Child(name, worker_argv(name), env=child_environment(), log_dir=log_dir)

@@ -169,8 +169,20 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "evaluate"
 # `sandbox` runs closed-division code: its workers may live on separate hosts (they need bubblewrap, the
 # database, the broker and the storage, never the web settings' secrets beyond those).
-CELERY_TASK_QUEUES = (Queue("validate"), Queue("evaluate"), Queue("sandbox"))
+# `maintenance` carries beat's reaper and nothing else, and every worker the platform starts consumes it (a test
+# checks the command lines): on `validate` a reap message waited behind every validation queued before it, and
+# under load most runs expired there while dead leases piled up. On a queue of its own it waits only for a pool
+# slot to free, not behind a backlog: a worker takes its queues in turn (kombu rotates them after each message).
+MAINTENANCE_QUEUE = "maintenance"
+CELERY_TASK_QUEUES = (Queue("validate"), Queue("evaluate"), Queue("sandbox"), Queue(MAINTENANCE_QUEUE))
+CELERY_TASK_ROUTES = {"dataperf.reap_submissions": {"queue": MAINTENANCE_QUEUE}}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Unless this is set, Celery's Django fix-up closes every database connection before and after each task: each
+# submission paid for a new PostgreSQL connection (a new server process, its catalog caches cold), a third of
+# the throughput of the submit-to-ranked benchmark. Connections are now kept across tasks and closed as Django
+# closes them between requests, past DATABASE_CONN_MAX_AGE or when broken (dataperf_site/celery.py); the
+# fix-up still closes them every this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- The evaluation pipeline ----------------------------------------------------------------------------
@@ -315,10 +327,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+# A reap message expires after two intervals: while every pool slot is busy the runs do not pile up (a worker
+# that frees a slot discards the expired ones unrun), yet the newest message, never older than one interval, is
+# always still valid, so no stretch of load can drop every run. Two runs back to back are harmless: each claims
+# its rows with skip_locked and conditional updates.
 CELERY_BEAT_SCHEDULE = {
     "reap-submissions": {
         "task": "dataperf.reap_submissions",
         "schedule": float(REAPER_INTERVAL_SECONDS),
-        "options": {"queue": "validate", "expires": float(REAPER_INTERVAL_SECONDS)},
+        "options": {"queue": MAINTENANCE_QUEUE, "expires": 2.0 * REAPER_INTERVAL_SECONDS},
     },
 }

@@ -13,6 +13,7 @@ environment, CI script); `blas_problems()` tells whether the loaded kernel is th
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import sys
@@ -94,14 +95,23 @@ def blas_problems() -> list[str]:
     return problems
 
 
-def environment_fingerprint() -> dict[str, str]:
-    """Versions of Python, the pinned numerical libraries and the BLAS kernel, to store with every score."""
-    fingerprint = {"python": platform.python_version()}
+@functools.cache
+def _library_versions() -> tuple[tuple[str, str], ...]:
+    """Python's and the pinned libraries' versions: fixed for the life of a process (an upgrade takes a restart),
+    while reading the packages' metadata costs about 5 ms, on every evaluation."""
+    versions = [("python", platform.python_version())]
     for name in _PINNED_LIBRARIES:
         try:
-            fingerprint[name] = metadata.version(name)
+            versions.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
-            fingerprint[name] = "not installed"
+            versions.append((name, "not installed"))
+    return tuple(versions)
+
+
+def environment_fingerprint() -> dict[str, str]:
+    """Versions of Python, the pinned numerical libraries and the BLAS kernel, to store with every score. The
+    BLAS is looked up each time: which one is loaded can change after the first import of numpy."""
+    fingerprint = dict(_library_versions())
     fingerprint["blas"] = ", ".join(
         f"{lib['internal_api']} {lib['version']} {lib['architecture']}" for lib in loaded_blas()
     )

@@ -1,49 +1,41 @@
 """Run the platform's processes together (web, worker, beat) and stop them together.
 
-Used by `make run`. Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too and
-the exit code is non-zero.
+Used by `make run` (`python -m scripts.run_all`). Ctrl-C (or SIGTERM) stops all three. A worker or beat that
+exits unexpectedly is restarted after a back-off (scripts/supervise.py), so the demo keeps evaluating; if the
+web server dies, the others are stopped too and the exit code is non-zero.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from scripts.processes import BIN, ROOT, WORKER_QUEUES, celery_worker_argv
+from scripts.supervise import Supervised, supervise
+
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "8000")
 
+# The one demo worker consumes every queue, `maintenance` (beat's reaper) included.
 PROCESSES = {
     "web": [str(BIN / "gunicorn"), "dataperf_site.wsgi", "--bind", f"{HOST}:{PORT}", "--workers", "2",
             "--threads", "4", "--access-logfile", "-"],
-    "worker": [str(BIN / "celery"), "-A", "dataperf_site", "worker", "-Q", "validate,evaluate,sandbox",
-               "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2"), "--loglevel", "INFO", "-n", "worker@%h"],
-    "beat": [str(BIN / "celery"), "-A", "dataperf_site", "beat", "--loglevel", "INFO",
-             "--schedule", str(ROOT / "var" / "celerybeat-schedule")],
+    "worker": celery_worker_argv("worker", queues=WORKER_QUEUES,
+                                 concurrency=int(os.environ.get("WORKER_CONCURRENCY", "2"))),
+    # Its schedule file is settings.CELERY_BEAT_SCHEDULE_FILENAME, under DATAPERF_VAR_DIR.
+    "beat": [str(BIN / "celery"), "-A", "dataperf_site", "beat", "--loglevel", "INFO"],
 }  # fmt: skip
-
-
-def stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for child in children.values():
-        try:
-            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            child.kill()
+RESTARTED = {"worker", "beat"}
+"""Restarted when they exit. The web server is not: gunicorn restarts its own workers, and its arbiter exits only
+on a fault a restart would repeat (the port is taken, the settings are wrong)."""
 
 
 def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     (ROOT / "var").mkdir(exist_ok=True)
-    children = {name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in PROCESSES.items()}
-    print(f"DataPerf is running at http://{HOST}:{PORT}/ (web, worker and beat; Ctrl-C stops all)", flush=True)
+    children = [Supervised(name, argv, restart=name in RESTARTED, cwd=ROOT) for name, argv in PROCESSES.items()]
     stopping = False
 
     def on_signal(signum: int, frame: object) -> None:
@@ -52,15 +44,8 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    while not stopping:
-        dead = [name for name, child in children.items() if child.poll() is not None]
-        if dead:
-            print(f"{', '.join(dead)} stopped unexpectedly; stopping the others", file=sys.stderr, flush=True)
-            stop(children)
-            return 1
-        time.sleep(0.5)
-    stop(children)
-    return 0
+    print(f"DataPerf is running at http://{HOST}:{PORT}/ (web, worker and beat; Ctrl-C stops all)", flush=True)
+    return supervise(children, stopping=lambda: stopping)
 
 
 if __name__ == "__main__":

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
 
 import pytest
 from celery import current_app
 from django.db import connection
 
 from apps.challenges.models import Task
+from scripts.processes import BIN, ROOT, WORKER_QUEUES, Child, celery_worker_argv
 from tests.conftest import put_task_data
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 
 
 def test_database_url() -> str:
@@ -32,45 +26,21 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{params['NAME']}"
 
 
-class Process:
-    """A child process in its own process group, with its output in a log file."""
+class Process(Child):
+    """A child process (scripts/processes.py's `Child`) on the test database, in its own process group, with its
+    output in `<log_dir>/<name>.log`."""
 
     def __init__(self, name: str, argv: list[str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log: IO[bytes] = self.log_path.open("wb")
         env = {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONPATH": str(ROOT)}
-        self.popen = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        super().__init__(name, argv, env=env, log_dir=log_dir, stop_timeout=5)
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
-    def wait_for_log(self, text: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log():
-                return
-            if self.popen.poll() is not None:
-                raise AssertionError(f"{self.name} exited early:\n{self.log()[-3000:]}")
-            time.sleep(0.2)
-        raise AssertionError(f"{self.name} did not log {text!r} within {timeout} s:\n{self.log()[-3000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL the whole group: the worker's parent and the pool child evaluating, without warning."""
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._log.close()
+def worker_argv(name: str, *, concurrency: int = 1) -> list[str]:
+    """The command line of a test worker: every queue, as each worker the platform starts (`maintenance`, beat's
+    reaper, included), a unique node name, no start-up chatter with the other workers."""
+    node = f"{name}-{uuid.uuid4().hex[:6]}"
+    return celery_worker_argv(node, queues=WORKER_QUEUES, concurrency=concurrency,
+                              extra=["--without-gossip", "--without-mingle"])  # fmt: skip
 
 
 def _purge_broker() -> None:
@@ -86,12 +56,7 @@ def start_worker(tmp_path: Path, transactional_db: None) -> Iterator[Callable[[]
 
     def _start() -> Process:
         name = f"worker-{len(started)}"
-        argv = [
-            str(BIN / "celery"), "-A", "dataperf_site", "worker", "-Q", "validate,evaluate,sandbox",
-            "--concurrency", "1",
-            "--loglevel", "INFO", "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
-        ]  # fmt: skip
-        process = Process(name, argv, tmp_path)
+        process = Process(name, worker_argv(name), tmp_path)
         started.append(process)
         process.wait_for_log("ready.")
         return process

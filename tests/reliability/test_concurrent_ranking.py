@@ -16,6 +16,7 @@ import json
 import random
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ from apps.submissions.services import dispatch
 from apps.submissions.services.admin_actions import submission_rescore
 from apps.submissions.services.evaluation import submission_claim, submission_record
 from apps.submissions.services.leases import lease_deadline
-from evaluators import EvaluationResult, get_evaluator
+from evaluators import EvaluationResult, Evaluator, get_evaluator
 from evaluators.selection_speech.evaluator import SelectionSpeechEvaluator
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
@@ -124,66 +125,87 @@ def _run_threads(workers: dict[str, Callable[[random.Random], None]]) -> list[st
     return failures
 
 
+@dataclasses.dataclass(frozen=True)
+class Board:
+    """The one leaderboard every thread works on: its task and division, the teams that submit, the evaluator."""
+
+    task: Task
+    division: Division
+    teams: list[User]
+    evaluator: Evaluator[Any, Any]
+
+
+def _on_recorded(submission: Submission) -> None:
+    leaderboards_rebuild_for_submission(submission=submission)
+
+
+def _record(board: Board, rng: random.Random) -> None:
+    """A recorder: RECORDS new submissions of random teams, each recorded (and ranked) as a worker does."""
+    for index in range(RECORDS):
+        worker = f"{threading.current_thread().name}:{index}"
+        submission = _running_submission(board.task, board.division, rng.choice(board.teams), worker)
+        assert submission_record(submission=submission, worker=worker, evaluator=board.evaluator,
+                                 result=_result(rng), duration=0.0, on_recorded=_on_recorded)  # fmt: skip
+
+
+def _rescore(board: Board, rng: random.Random) -> None:
+    """A rescorer: up to RESCORES scored submissions queued again, claimed and recorded under a new evaluator
+    version (skipping the ones another rescorer took first)."""
+    for index in range(RESCORES):
+        scored = list(Submission.objects.filter(task=board.task, status=Status.SCORED).values_list("pk", flat=True))
+        if not scored:
+            continue
+        submission = Submission.objects.get(pk=rng.choice(scored))
+        if not submission_rescore(submission=submission):
+            continue  # another rescorer took it first
+        worker = f"{threading.current_thread().name}:{index}"
+        claimed = submission_claim(submission_id=submission.pk, worker=worker)
+        if claimed is None:
+            continue
+        version = f"rescore-{threading.current_thread().name}-{index}"
+        assert submission_record(submission=claimed, worker=worker, evaluator=_evaluator_version(version),
+                                 result=_result(rng), duration=0.0, on_recorded=_on_recorded)  # fmt: skip
+
+
+def _withdraw(board: Board, rng: random.Random) -> None:
+    """The withdrawer: WITHDRAWALS times, a ranked submission withdrawn by its submitter."""
+    for _ in range(WITHDRAWALS):
+        ranked = list(LeaderboardEntry.objects.filter(leaderboard__task=board.task).select_related("submission"))
+        if ranked:
+            submission = rng.choice(ranked).submission
+            withdrawn = submission_withdraw_and_rank(submission=submission, user=submission.submitted_by)
+            assert withdrawn.is_withdrawn
+
+
+def _rebuild(board: Board, rng: random.Random) -> None:
+    """A rebuilder: the task's boards rebuilt REBUILDS times."""
+    for _ in range(REBUILDS):
+        assert leaderboards_rebuild_for_task(task=board.task) >= 1
+
+
+def _read_until(done: threading.Event, board: Board, reads: list[tuple[int, list[int]]]) -> None:
+    """The reader: the board's version and team order, read again and again until `done` is set."""
+    try:
+        while not done.is_set():
+            view = leaderboard_view(task=board.task, division=board.division)
+            reads.append((view.version, [row["team_id"] for row in view.rows]))
+    finally:
+        connection.close()
+
+
 def test_concurrent_scores_rescores_and_rebuilds_leave_the_board_equal_to_the_one_from_scratch(
     open_task: Task, open_division: Division, teams: list[User], versions: Versions
 ) -> None:
-    evaluator = get_evaluator("selection-speech")
+    board = Board(open_task, open_division, teams, get_evaluator("selection-speech"))
+    workers: dict[str, Callable[[random.Random], None]] = {
+        **{f"recorder-{n}": partial(_record, board) for n in range(RECORDERS)},
+        **{f"rescorer-{n}": partial(_rescore, board) for n in range(RESCORERS)},
+        **{f"rebuilder-{n}": partial(_rebuild, board) for n in range(REBUILDERS)},
+        "withdrawer": partial(_withdraw, board),
+    }
     reads: list[tuple[int, list[int]]] = []
     done = threading.Event()
-
-    def on_recorded(submission: Submission) -> None:
-        leaderboards_rebuild_for_submission(submission=submission)
-
-    def record(rng: random.Random) -> None:
-        for index in range(RECORDS):
-            worker = f"{threading.current_thread().name}:{index}"
-            submission = _running_submission(open_task, open_division, rng.choice(teams), worker)
-            assert submission_record(submission=submission, worker=worker, evaluator=evaluator,
-                                     result=_result(rng), duration=0.0, on_recorded=on_recorded)  # fmt: skip
-
-    def rescore(rng: random.Random) -> None:
-        for index in range(RESCORES):
-            scored = list(Submission.objects.filter(task=open_task, status=Status.SCORED).values_list("pk", flat=True))
-            if not scored:
-                continue
-            submission = Submission.objects.get(pk=rng.choice(scored))
-            if not submission_rescore(submission=submission):
-                continue  # another rescorer took it first
-            worker = f"{threading.current_thread().name}:{index}"
-            claimed = submission_claim(submission_id=submission.pk, worker=worker)
-            if claimed is None:
-                continue
-            version = f"rescore-{threading.current_thread().name}-{index}"
-            assert submission_record(submission=claimed, worker=worker, evaluator=_evaluator_version(version),
-                                     result=_result(rng), duration=0.0, on_recorded=on_recorded)  # fmt: skip
-
-    def withdraw(rng: random.Random) -> None:
-        for _ in range(WITHDRAWALS):
-            ranked = list(LeaderboardEntry.objects.filter(leaderboard__task=open_task).select_related("submission"))
-            if ranked:
-                submission = rng.choice(ranked).submission
-                withdrawn = submission_withdraw_and_rank(submission=submission, user=submission.submitted_by)
-                assert withdrawn.is_withdrawn
-
-    def rebuild(rng: random.Random) -> None:
-        for _ in range(REBUILDS):
-            assert leaderboards_rebuild_for_task(task=open_task) >= 1
-
-    def read() -> None:
-        try:
-            while not done.is_set():
-                view = leaderboard_view(task=open_task, division=open_division)
-                reads.append((view.version, [row["team_id"] for row in view.rows]))
-        finally:
-            connection.close()
-
-    workers: dict[str, Callable[[random.Random], None]] = {
-        **{f"recorder-{n}": record for n in range(RECORDERS)},
-        **{f"rescorer-{n}": rescore for n in range(RESCORERS)},
-        **{f"rebuilder-{n}": rebuild for n in range(REBUILDERS)},
-        "withdrawer": withdraw,
-    }
-    reader = threading.Thread(target=read, name="reader")
+    reader = threading.Thread(target=_read_until, args=(done, board, reads), name="reader")
     reader.start()
     try:
         failures = _run_threads(workers)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -35,6 +34,7 @@ from apps.leaderboards.pipeline import evaluate_and_rank
 from apps.submissions.models import Submission
 from apps.submissions.services import dispatch
 from evaluators import EvaluationResult, get_evaluator
+from scripts.processes import free_port
 from tests.e2e.conftest import wait_until
 from tests.reliability.conftest import (
     Pipeline,
@@ -84,12 +84,6 @@ class RedisServer:
         self._log.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def private_broker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pipeline_env: dict[str, str]
@@ -97,7 +91,7 @@ def private_broker(
     """A private redis-server, the broker of the processes started afterwards and of this test's messages."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     required("redis-server", None if Path(binary).exists() else f"{binary} does not exist")
-    server = RedisServer(binary, _free_port(), tmp_path)
+    server = RedisServer(binary, free_port(), tmp_path)
     server.start()
     monkeypatch.setenv("CELERY_BROKER_URL", server.url)
     # This process sends through its own Celery app (`dispatch._send`): point that one at the server too.
