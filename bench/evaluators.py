@@ -13,7 +13,7 @@ most 1.2x). Evaluators whose per-submission work has no model (the model is fitt
 or there is none) say so instead of reporting a ratio.
 
 The full run also times the debugging evaluator against the reference's one-retrain-per-step schedule
-(`bench/debugging_vision.py`, goal at least 20x; 3 to 6 minutes).
+(`bench/debugging_vision.py`, goal at least 20x in CPU time, the wall-clock ratio beside it; 3 to 6 minutes).
 """
 
 from __future__ import annotations
@@ -66,7 +66,11 @@ def _speech(task: Any, parsed: Any) -> Work:
 
 
 def _vision(task: Any, parsed: Any) -> Work:
-    parts = [(task.pool[part.rows], part.labels, task.test_set(part.concept).features) for part in parsed.concepts]
+    # The selected rows gathered and widened to the float64 the model fits, beforehand.
+    parts = [
+        (np.asarray(task.pool[part.rows], dtype=np.float64), part.labels, task.test_set(part.concept).features)
+        for part in parsed.concepts
+    ]
 
     def work() -> None:
         with warnings.catch_warnings():
@@ -96,10 +100,11 @@ def _acquisition(task: Any, parsed: Any) -> Work:
 def _budget_cleaning(task: Any, parsed: Any) -> Work:
     """The fixed pipeline: DCBench's preprocessing of the training table, then the logistic regression."""
     models = task.reference()  # the dirty and clean reference models: once per task, not per submission
-    table = solution_table(models, task, parsed)
+    # The arrays the preprocessor takes of the original's masked table, assembled beforehand.
+    inputs = models.preprocessor.inputs(solution_table(models, task, parsed))
 
     def work() -> None:
-        model = fit_model(models.preprocessor.features(table), models.train_labels)
+        model = fit_model(models.preprocessor.transform(inputs), models.train_labels)
         for split in models.splits:
             models.accuracy(model, split)
 
@@ -157,13 +162,14 @@ BARE: dict[str, Callable[[Any, Any], Work]] = {
 
 WHY_OVER = {
     "selection-vision": (
-        "the demo selects 40 images per concept, so each logistic regression fits in about a millisecond, and the "
-        "evaluator's four scikit-learn metric calls per concept (f1, accuracy, precision, recall), each validating "
-        "its inputs, cost more than the fit; one confusion matrix per concept would give the same four values"
+        "the demo selects 40 images per concept, so each logistic regression fits in about a millisecond; the "
+        "metrics come from one confusion matrix per concept and the ImageIDs are looked up in one vectorised "
+        "search per file, which leaves validation (listing the directory, reading and parsing three CSV files: "
+        "about 0.4 ms) as the main addition to the fits"
     ),
     "budget-cleaning": (
-        "building the submission's training table (the dirty table with the selected rows taken from the clean "
-        "one, a pandas mask) and parsing the selection cost about 2 ms beside a 4 ms fit"
+        "the submission's training arrays are taken row by row from arrays prepared once per task (no pandas "
+        "mask), which leaves parsing the selection (about 0.2 ms) beside a 4 ms fit"
     ),
 }
 """Why an evaluator's ratio exceeds the goal, as found by profiling it (printed when it does)."""
@@ -276,9 +282,11 @@ def run(*, quick: bool) -> Result:
     if quick:
         result.note("the debugging evaluator against the reference schedule runs in the full mode only")
     else:
-        speedup = bench_debugging_vision()
-        result.figures["debugging_vision_vs_reference"] = {"speedup": round(speedup, 2)}
+        figures = bench_debugging_vision()
+        result.figures["debugging_vision_vs_reference"] = {name: round(value, 2) for name, value in figures.items()}
+        speedup = figures["speedup"]
         met = speedup >= DEBUGGING_GOAL
-        result.goal("debugging-vision: reference schedule / ours", f">= {DEBUGGING_GOAL:g}", speedup, met)
+        goal = "debugging-vision: reference schedule / ours (CPU time)"
+        result.goal(goal, f">= {DEBUGGING_GOAL:g}", speedup, met)
     result.settings["load_average_at_end"] = os.getloadavg()
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +26,33 @@ from evaluators.budget_cleaning.data import HiddenTables, PublicTables
 
 FloatMatrix = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class ColumnArrays:
+    """A table as the preprocessor's two pipelines take it: the numeric columns' values and the others' values
+    as objects (None when the table has no such column)."""
+
+    numeric: npt.NDArray[Any] | None
+    other: npt.NDArray[Any] | None
+
+    def where(self, rows: npt.NDArray[np.bool_], replacement: ColumnArrays) -> ColumnArrays:
+        """These arrays with the `rows` taken from `replacement` (an array of the same shapes): row by row,
+        the values `DataFrame.mask` gives, since both tables have the same index and columns."""
+        chosen = rows[:, np.newaxis]
+        return ColumnArrays(
+            numeric=_pick(chosen, replacement.numeric, self.numeric),
+            other=_pick(chosen, replacement.other, self.other),
+        )
+
+
+def _pick(
+    chosen: npt.NDArray[np.bool_], replacement: npt.NDArray[Any] | None, current: npt.NDArray[Any] | None
+) -> npt.NDArray[Any] | None:
+    if current is None or replacement is None:
+        return current
+    picked: npt.NDArray[Any] = np.where(chosen, replacement, current)
+    return picked
 
 
 class Preprocessor:
@@ -47,15 +75,25 @@ class Preprocessor:
             self.other_pipeline.fit(dirty[self.other].values)
         self.label_encoder = LabelEncoder().fit(y_train.values.ravel())
 
-    def features(self, frame: pd.DataFrame) -> FloatMatrix:
-        """The model's input matrix for a table with the training columns."""
+    def inputs(self, frame: pd.DataFrame) -> ColumnArrays:
+        """The arrays the two pipelines receive for a table with the training columns."""
+        numeric = frame[self.numeric].values if self.numeric else None
+        other = frame[self.other].values.astype(object) if self.other else None
+        return ColumnArrays(numeric=numeric, other=other)
+
+    def transform(self, inputs: ColumnArrays) -> FloatMatrix:
+        """The model's input matrix from the arrays of `inputs`."""
         parts: list[FloatMatrix] = []
-        if self.numeric:
-            parts.append(self.numeric_pipeline.transform(frame[self.numeric].values))
-        if self.other:
-            parts.append(self.other_pipeline.transform(frame[self.other].values.astype(object)))
+        if inputs.numeric is not None:
+            parts.append(self.numeric_pipeline.transform(inputs.numeric))
+        if inputs.other is not None:
+            parts.append(self.other_pipeline.transform(inputs.other))
         matrix: FloatMatrix = np.hstack(parts)
         return matrix
+
+    def features(self, frame: pd.DataFrame) -> FloatMatrix:
+        """The model's input matrix for a table with the training columns."""
+        return self.transform(self.inputs(frame))
 
     def labels(self, frame: pd.DataFrame) -> IntArray:
         """Encoded labels; `ValueError` for a label the training labels do not have."""
@@ -87,6 +125,9 @@ class ReferenceModels:
     cleared: pd.DataFrame
     clean: pd.DataFrame
     preprocessor: Preprocessor
+    cleared_inputs: ColumnArrays
+    """`preprocessor.inputs(cleared)`, prepared once: a submission's table takes some rows from `clean_inputs`."""
+    clean_inputs: ColumnArrays
     train_labels: IntArray
     splits: tuple[Split, ...]
     dirty_accuracy: dict[str, float]
@@ -118,14 +159,17 @@ def fit_references(public: PublicTables, hidden: HiddenTables) -> ReferenceModel
             Split("validation", preprocessor.features(public.x_val), preprocessor.labels(public.y_val)),
             Split("test", preprocessor.features(hidden.x_test), preprocessor.labels(hidden.y_test)),
         )
-        dirty_model = fit_model(preprocessor.features(public.cleared), train_labels)
-        clean_model = fit_model(preprocessor.features(hidden.clean), train_labels)
+        cleared_inputs, clean_inputs = preprocessor.inputs(public.cleared), preprocessor.inputs(hidden.clean)
+        dirty_model = fit_model(preprocessor.transform(cleared_inputs), train_labels)
+        clean_model = fit_model(preprocessor.transform(clean_inputs), train_labels)
     except (ValueError, TypeError) as exc:
         raise TaskConfigError(f"the task's tables cannot go through the fixed pipeline: {exc}") from exc
     models = ReferenceModels(
         cleared=public.cleared,
         clean=hidden.clean,
         preprocessor=preprocessor,
+        cleared_inputs=cleared_inputs,
+        clean_inputs=clean_inputs,
         train_labels=train_labels,
         splits=splits,
         dirty_accuracy={},

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from evaluators.base import EvaluationResult, ProgressCallback, chart
-from evaluators.budget_cleaning.model import ReferenceModels, fit_model
+from evaluators.budget_cleaning.model import ColumnArrays, ReferenceModels, fit_model
 from evaluators.budget_cleaning.task import CleaningTask
 from evaluators.budget_cleaning.validation import CleaningSelection
 
@@ -34,19 +35,30 @@ def accuracy_metric(split: str, kind: str) -> str:
 
 
 def solution_table(models: ReferenceModels, task: CleaningTask, selection: CleaningSelection) -> pd.DataFrame:
-    """The training table of a submission: the dirty table with the selected rows taken from the clean one."""
+    """The training table of a submission: the dirty table with the selected rows taken from the clean one.
+
+    The original's operation, kept as the yardstick of `solution_inputs` (the tests check they agree)."""
+    mask = pd.Series(_selected(task, selection), index=models.cleared.index)
+    return models.cleared.mask(mask, models.clean)
+
+
+def solution_inputs(models: ReferenceModels, task: CleaningTask, selection: CleaningSelection) -> ColumnArrays:
+    """What the preprocessor takes of `solution_table(...)`, from arrays prepared once per task: the same
+    values (both tables have one index and one column order), without a pandas mask per submission."""
+    return models.cleared_inputs.where(_selected(task, selection), models.clean_inputs)
+
+
+def _selected(task: CleaningTask, selection: CleaningSelection) -> npt.NDArray[np.bool_]:
     selected = np.zeros(task.n_train, dtype=np.bool_)
     selected[list(selection.rows)] = True
-    mask = pd.Series(selected, index=models.cleared.index)
-    return models.cleared.mask(mask, models.clean)
+    return selected
 
 
 def _accuracies(task: CleaningTask, selection: CleaningSelection, report_progress: ProgressCallback) -> dict[str, Any]:
     report_progress(0.0, "preparing the dirty and clean reference models")
     models = task.reference()
     report_progress(0.4, f"training on the table with {len(selection.rows)} cleaned rows")
-    table = solution_table(models, task, selection)
-    model = fit_model(models.preprocessor.features(table), models.train_labels)
+    model = fit_model(models.preprocessor.transform(solution_inputs(models, task, selection)), models.train_labels)
     report_progress(0.9, "scoring the validation and test splits")
     values: dict[str, Any] = {}
     for (short, name), split in zip(SPLITS, models.splits, strict=True):

@@ -94,13 +94,18 @@ class DatasetTensors:
 
 
 class _AdamW:
-    """The single-tensor AdamW step of torch.optim (decoupled weight decay, no amsgrad), with reused buffers."""
+    """The single-tensor AdamW step of torch.optim (decoupled weight decay, no amsgrad).
+
+    Each operation is issued once for the four parameters through torch's `_foreach_*` functions: on the CPU
+    they apply the same per-tensor kernel to each tensor in turn (the same bits as one call per tensor, which
+    the training tests check) and save three Python-to-C++ calls of four, most of what the three small
+    parameters cost (about 5% of a training).
+    """
 
     def __init__(self, params: Parameters) -> None:
-        self.params = params
+        self.params = list(params)
         self.exp_avg = [torch.zeros_like(p) for p in params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in params]
-        self.denom = [torch.empty_like(p) for p in params]
         self.steps = 0
 
     def step(self, grads: Parameters) -> None:
@@ -111,15 +116,15 @@ class _AdamW:
         bias_correction2 = 1 - BETA2**step
         step_size = LEARNING_RATE / bias_correction1
         bias_correction2_sqrt = bias_correction2**0.5
-        for param, grad, exp_avg, exp_avg_sq, denom in zip(
-            self.params, grads, self.exp_avg, self.exp_avg_sq, self.denom, strict=True
-        ):
-            param.mul_(1 - LEARNING_RATE * WEIGHT_DECAY)
-            exp_avg.lerp_(grad, 1 - BETA1)
-            exp_avg_sq.mul_(BETA2).addcmul_(grad, grad, value=1 - BETA2)
-            torch.sqrt(exp_avg_sq, out=denom)
-            denom.div_(bias_correction2_sqrt).add_(EPSILON)
-            param.addcdiv_(exp_avg, denom, value=-step_size)
+        gradients = list(grads)
+        torch._foreach_mul_(self.params, 1 - LEARNING_RATE * WEIGHT_DECAY)
+        torch._foreach_lerp_(self.exp_avg, gradients, 1 - BETA1)
+        torch._foreach_mul_(self.exp_avg_sq, BETA2)
+        torch._foreach_addcmul_(self.exp_avg_sq, gradients, gradients, value=1 - BETA2)
+        denom = torch._foreach_sqrt(self.exp_avg_sq)
+        torch._foreach_div_(denom, bias_correction2_sqrt)
+        torch._foreach_add_(denom, EPSILON)
+        torch._foreach_addcdiv_(self.params, self.exp_avg, denom, value=-step_size)
 
 
 def _gradients(params: Parameters, x: torch.Tensor, y: torch.Tensor, grad_w1: torch.Tensor) -> Parameters:

@@ -5,16 +5,17 @@ string) and `embedding` (list of doubles); `test_sets/alpha_test_set_<Concept>_2
 `Confidence`, the strings "0"/"1"; `examples/alpha_example_set_<Concept>.csv` lists 20 positive ImageIDs
 (header `LabelName,ImageID,Confidence,OriginalURL,DisplayName`).
 
-The real pool holds millions of rows, so it is read in record batches into one contiguous float64 array
-(optionally a memory-mapped cache file, see `cache.py`) and its ImageIDs become a sorted key array that is
-searched with `searchsorted`: no dict of millions of strings, no scan per submission.
+The real pool holds millions of rows, so it is read in record batches into one contiguous array (optionally
+a memory-mapped cache file, see `cache.py`) of the file's own precision (float32 stays float32: the rows a
+fit needs are widened to float64 when gathered, which is exact) and its ImageIDs become a sorted key array
+that is searched with `searchsorted`: no dict of millions of strings, no scan per submission.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,16 @@ ID_COLUMN = "ImageID"
 EMBEDDING_COLUMN = "embedding"
 LABEL_COLUMN = "Confidence"
 HEX_ID_PATTERN = "^[0-9a-f]{16}$"
-_BATCH_ROWS = 65_536
+# Rows decoded at a time while reading the pool: 1 to 4 MB for 256 to 1024 values per row (larger batches
+# only add to the peak: pyarrow keeps several alive).
+_BATCH_ROWS = 1024
+_KEY_CHUNK_ROWS = 65_536
+# Column chunks are read in pieces of this size rather than whole (a row group may hold millions of rows).
+_READ_BUFFER_BYTES = 4 * 1024 * 1024
 
 FloatMatrix = npt.NDArray[np.float64]
+PoolMatrix = npt.NDArray[np.floating[Any]]
+"""The pool's vectors: float32 when the file holds float32 values, float64 otherwise (see `pool_dtype`)."""
 IntArray = npt.NDArray[np.int64]
 
 
@@ -80,9 +88,47 @@ class ImageIndex:
             return int(self.rows[position])
         return None
 
+    def rows_of(self, image_ids: Sequence[str]) -> IntArray:
+        """The pool rows of many ids at once, -1 for an id the pool has not: `row_of` for each, vectorised.
+
+        One binary search over the keys for all of them instead of numpy's per-call overhead for each: a
+        submission names up to `max_per_concept` ids per concept.
+        """
+        if not self.hex_keys or not len(self.keys):
+            found_rows = [self.row_of(image_id) for image_id in image_ids]
+            return np.array([-1 if row is None else row for row in found_rows], dtype=np.int64)
+        keys, valid = _hex_query_keys(image_ids)
+        positions = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = valid & (self.keys[positions] == keys)
+        rows: IntArray = np.where(found, self.rows[positions], -1)
+        return rows
+
 
 def _is_lower_hex(text: str) -> bool:
     return all(char in "0123456789abcdef" for char in text)
+
+
+_HEX_DIGIT = np.full(256, -1, dtype=np.int64)
+_HEX_DIGIT[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16)
+_NIBBLE_SHIFTS = np.arange(60, -1, -4, dtype=np.uint64)
+
+
+def _hex_query_keys(image_ids: Sequence[str]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+    """(64-bit key, is 16 lower-case hex digits) of each id; the key of an invalid id is meaningless.
+
+    Only ids of 16 characters enter the fixed-width array (a longer one would widen every row), and the
+    length is checked on the Python strings: numpy drops trailing NUL characters, `"...\0"` must not match.
+    """
+    sized = [image_id if len(image_id) == 16 else "" for image_id in image_ids]
+    codes = np.array(sized, dtype="<U16").view(np.uint32).reshape(len(sized), 16)
+    # Clipped to 255 (not a digit), so that a code point above it, U+0130 say, cannot pass for one.
+    digits = _HEX_DIGIT[np.minimum(codes, 255)]
+    lengths = np.fromiter(map(len, image_ids), dtype=np.int64, count=len(sized))
+    valid = (lengths == 16) & (digits >= 0).all(axis=1)
+    keys: npt.NDArray[np.uint64] = np.bitwise_or.reduce(
+        np.maximum(digits, 0).astype(np.uint64) << _NIBBLE_SHIFTS, axis=1
+    )
+    return keys, valid
 
 
 def _string_bytes(column: pa.Array, width: int) -> npt.NDArray[np.uint8]:
@@ -99,8 +145,11 @@ def _hex_keys(column: pa.Array) -> npt.NDArray[np.uint64]:
     table = np.zeros(256, dtype=np.uint64)
     table[np.frombuffer(b"0123456789", dtype=np.uint8)] = np.arange(10, dtype=np.uint64)
     table[np.frombuffer(b"abcdef", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint64)
-    shifts = np.arange(60, -1, -4, dtype=np.uint64)
-    keys: npt.NDArray[np.uint64] = np.bitwise_or.reduce(table[chars] << shifts, axis=1)
+    keys = np.empty(len(chars), dtype=np.uint64)
+    # In chunks: the (rows, 16) uint64 intermediates would be 256 bytes per id, 1.3 GB for 5 million ids.
+    for start in range(0, len(chars), _KEY_CHUNK_ROWS):
+        block = chars[start : start + _KEY_CHUNK_ROWS]
+        keys[start : start + len(block)] = np.bitwise_or.reduce(table[block] << _NIBBLE_SHIFTS, axis=1)
     return keys
 
 
@@ -119,11 +168,11 @@ def build_index(ids: pa.ChunkedArray | pa.Array, source: Path) -> ImageIndex:
     return ImageIndex(keys=sorted_keys, rows=order.astype(np.int64), hex_keys=hex_keys)
 
 
-def _open_parquet(path: Path, columns: Sequence[str]) -> pq.ParquetFile:
+def _open_parquet(path: Path, columns: Sequence[str], *, memory_map: bool = True) -> pq.ParquetFile:
     if not path.is_file():
         raise TaskConfigError(f"{path}: missing task file")
     try:
-        parquet = pq.ParquetFile(path, memory_map=True)
+        parquet = pq.ParquetFile(path, memory_map=memory_map, buffer_size=0 if memory_map else _READ_BUFFER_BYTES)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise TaskConfigError(f"{path}: cannot be read as parquet: {exc}") from exc
     missing = [name for name in columns if name not in parquet.schema_arrow.names]
@@ -132,55 +181,87 @@ def _open_parquet(path: Path, columns: Sequence[str]) -> pq.ParquetFile:
     return parquet
 
 
-def _batch_vectors(column: pa.Array, path: Path) -> FloatMatrix:
-    """One batch of the embedding column as an (n, d) float64 array (the reference fits float64)."""
-    column_type = column.type
+def _check_embedding_type(column_type: pa.DataType, path: Path) -> None:
     is_list = pa.types.is_list(column_type) or pa.types.is_large_list(column_type)
     if not (is_list or pa.types.is_fixed_size_list(column_type)) or not pa.types.is_floating(column_type.value_type):
         raise TaskConfigError(f"{path}: column {EMBEDDING_COLUMN!r} must be a list of floats, not {column_type}")
+
+
+def pool_dtype(column_type: pa.DataType) -> np.dtype[Any]:
+    """How the pool holds an embedding column of this type: float32 values as float32 (half the memory of the
+    float64 the reference fits, and widening them is exact), any other float type as float64."""
+    return np.dtype(np.float32) if pa.types.is_float32(column_type.value_type) else np.dtype(np.float64)
+
+
+def _batch_vectors(column: pa.Array, path: Path, dtype: npt.DTypeLike = np.float64) -> PoolMatrix:
+    """One batch of the embedding column as an (n, d) array of `dtype` (float64 by default: the reference fits
+    float64); a view of the batch's buffer when it already has that type, else a converted copy."""
+    _check_embedding_type(column.type, path)
     if len(column) == 0:
-        return np.empty((0, 0), dtype=np.float64)
+        return np.empty((0, 0), dtype=dtype)
     lengths = pc.min_max(pc.list_value_length(column)).as_py()
     values = pc.list_flatten(column)
     if column.null_count or values.null_count or lengths["min"] != lengths["max"] or not lengths["min"]:
         raise TaskConfigError(f"{path}: every {EMBEDDING_COLUMN!r} must be a non-empty vector of one length")
-    flat: FloatMatrix = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    flat: PoolMatrix = np.asarray(values.to_numpy(zero_copy_only=False), dtype=dtype)
     if not np.isfinite(flat).all():
         raise TaskConfigError(f"{path}: an {EMBEDDING_COLUMN!r} holds NaN or infinity")
     return flat.reshape(len(column), int(lengths["max"]))
 
 
-def embedding_batches(path: Path) -> tuple[int, Iterator[FloatMatrix]]:
-    """(row count, the embedding column as float64 record batches in row order)."""
-    parquet = _open_parquet(path, [ID_COLUMN, EMBEDDING_COLUMN])
-    batches = parquet.iter_batches(batch_size=_BATCH_ROWS, columns=[EMBEDDING_COLUMN])
-    return parquet.metadata.num_rows, (_batch_vectors(batch.column(0), path) for batch in batches)
+def _embedding_batches(parquet: pq.ParquetFile) -> Iterator[pa.Array]:
+    """The embedding column in batches of `_BATCH_ROWS` rows, one row group at a time: over the whole file
+    pyarrow reads row groups ahead (about 1 GB more for a 200,000 x 1024 pool), within one it does not."""
+    for group in range(parquet.num_row_groups):
+        for batch in parquet.iter_batches(
+            batch_size=_BATCH_ROWS, row_groups=[group], columns=[EMBEDDING_COLUMN], use_threads=False
+        ):
+            yield batch.column(0)
 
 
-Allocate = Callable[[int, int], FloatMatrix]
-"""`allocate(rows, dim)`: the (rows, dim) float64 array to fill (in memory, or a memory-mapped file)."""
+def embedding_batches(path: Path) -> tuple[int, np.dtype[Any], Iterator[PoolMatrix]]:
+    """(row count, `pool_dtype`, the pool's vectors as (n, dim) arrays of that type, in row order).
 
-
-def _in_memory(n_rows: int, dim: int) -> FloatMatrix:
-    return np.empty((n_rows, dim), dtype=np.float64)
-
-
-def read_embeddings(path: Path, allocate: Allocate = _in_memory) -> FloatMatrix:
-    """The pool's vectors as one (rows, dim) float64 array, filled batch by batch.
-
-    Peak memory stays at the output plus one batch, which matters for a pool of millions of rows.
+    The batches are checked as they come (`TaskConfigError`: not a list of floats, NaN, vectors of different
+    lengths, fewer vectors than rows). The file is read in buffered pieces, not memory-mapped: mapped pages
+    would count as the reading process's memory until the end of the read.
     """
-    n_rows, batches = embedding_batches(path)
-    out: FloatMatrix | None = None
+    parquet = _open_parquet(path, [ID_COLUMN, EMBEDDING_COLUMN], memory_map=False)
+    column_type = parquet.schema_arrow.field(EMBEDDING_COLUMN).type
+    _check_embedding_type(column_type, path)
+    n_rows, dtype = parquet.metadata.num_rows, pool_dtype(column_type)
+
+    def batches() -> Iterator[PoolMatrix]:
+        dim, position = 0, 0
+        for column in _embedding_batches(parquet):
+            vectors = _batch_vectors(column, path, dtype)
+            if dim and vectors.shape[1] != dim:
+                raise TaskConfigError(f"{path}: embeddings of different lengths ({dim} and {vectors.shape[1]})")
+            dim, position = int(vectors.shape[1]), position + len(vectors)
+            yield vectors
+        # pyarrow's allocator keeps freed batches for reuse; the pool is read once, so give them back.
+        pa.default_memory_pool().release_unused()
+        if position == 0 or position != n_rows:
+            raise TaskConfigError(f"{path}: the pool holds no embedding")
+
+    return n_rows, dtype, batches()
+
+
+def read_embeddings(path: Path) -> PoolMatrix:
+    """The pool's vectors as one (rows, dim) array of `pool_dtype` (float32 or float64), filled batch by batch.
+
+    Peak memory stays at the output plus a few batches, which matters for a pool of millions of rows; float32
+    values are neither widened nor copied on the way.
+    """
+    n_rows, dtype, batches = embedding_batches(path)
+    out: PoolMatrix | None = None
     position = 0
     for vectors in batches:
         if out is None:
-            out = allocate(n_rows, int(vectors.shape[1]))
-        if vectors.shape[1] != out.shape[1]:
-            raise TaskConfigError(f"{path}: embeddings of different lengths ({out.shape[1]} and {vectors.shape[1]})")
+            out = np.empty((n_rows, vectors.shape[1]), dtype=dtype)
         out[position : position + len(vectors)] = vectors
         position += len(vectors)
-    if out is None or position != n_rows:
+    if out is None:  # unreachable: the batches raise for a pool without embeddings
         raise TaskConfigError(f"{path}: the pool holds no embedding")
     return out
 
@@ -216,16 +297,30 @@ def _labels(column: pa.ChunkedArray, path: Path) -> IntArray:
 
 
 def read_test_set(path: Path) -> HeldOutSet:
-    """Read a hidden test set; raise `TaskConfigError` if it is missing or malformed."""
-    parquet = _open_parquet(path, [ID_COLUMN, EMBEDDING_COLUMN, LABEL_COLUMN])
+    """Read a hidden test set; raise `TaskConfigError` if it is missing or malformed.
+
+    The features are float64 (the model predicts in float64), converted batch by batch from a file that is
+    read, not mapped, so that scoring beside a large pool adds little more than them.
+    """
+    parquet = _open_parquet(path, [ID_COLUMN, EMBEDDING_COLUMN, LABEL_COLUMN], memory_map=False)
+    parts: list[FloatMatrix] = []
+    labels: list[pa.Array] = []
     try:
-        table = parquet.read(columns=[EMBEDDING_COLUMN, LABEL_COLUMN])
+        for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=[EMBEDDING_COLUMN, LABEL_COLUMN]):
+            if not batch.num_rows:
+                continue
+            parts.append(np.asarray(_batch_vectors(batch.column(0), path, np.float64), dtype=np.float64))
+            labels.append(batch.column(1))
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise TaskConfigError(f"{path}: cannot be read as parquet: {exc}") from exc
-    if table.num_rows == 0:
+    finally:
+        pa.default_memory_pool().release_unused()
+    if not parts:
         raise TaskConfigError(f"{path}: the test set is empty")
-    features = _batch_vectors(table.column(EMBEDDING_COLUMN).combine_chunks(), path)
-    return HeldOutSet(features=features, labels=_labels(table.column(LABEL_COLUMN), path))
+    if len({part.shape[1] for part in parts}) != 1:
+        raise TaskConfigError(f"{path}: every {EMBEDDING_COLUMN!r} must be a non-empty vector of one length")
+    features: FloatMatrix = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return HeldOutSet(features=features, labels=_labels(pa.chunked_array(labels), path))
 
 
 def read_example_ids(path: Path) -> list[str]:

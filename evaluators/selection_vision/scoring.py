@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from evaluators.base import EvaluationResult, ProgressCallback, chart
 from evaluators.selection_vision.data import HeldOutSet, IntArray
@@ -33,7 +32,9 @@ class ConceptScore:
 
 def fit_and_predict(task: VisionTask, selection: ConceptSelection, test: HeldOutSet) -> IntArray:
     """`LogisticRegression(random_state=0)` fitted on the selected pool rows, in order; test predictions."""
-    features = task.pool[selection.rows]  # a copy, float64, rows in the submission's order
+    # A copy of the selected rows only, in the submission's order, widened to the float64 the reference fits
+    # (exact: the pool holds the file's own precision, see `data.read_embeddings`).
+    features = np.asarray(task.pool[selection.rows], dtype=np.float64)
     with warnings.catch_warnings():
         # lbfgs may stop at max_iter on raw embeddings; the reference ran with the same defaults.
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -42,13 +43,38 @@ def fit_and_predict(task: VisionTask, selection: ConceptSelection, test: HeldOut
     return predicted
 
 
+def _ratio(numerator: float, denominator: float) -> float:
+    """scikit-learn's `_prf_divide` with `zero_division=0.0`: 0 when the denominator is 0.
+
+    The operands are whole numbers below 2**53, exact as floats, and a float division is IEEE float64
+    division, as numpy's."""
+    return numerator / denominator if denominator else 0.0
+
+
 def binary_metrics(truth: IntArray, predicted: IntArray) -> dict[str, float]:
-    """F1, accuracy, precision and recall with positive class 1 (0 where undefined, as the reference)."""
+    """F1, accuracy, precision and recall with positive class 1 (0 where undefined, as the reference).
+
+    Equal bit for bit to scikit-learn's `f1_score`, `accuracy_score`, `precision_score` and `recall_score`
+    (`pos_label=1`, `average="binary"`, `zero_division=0.0`), computed from one confusion matrix: those four
+    calls validate their inputs again and again, which costs more than the small fits they follow. `truth`
+    and `predicted` are integer arrays of 0 and 1 of one non-zero length; `ValueError` otherwise (as
+    scikit-learn raises on empty input).
+    """
+    if truth.ndim != 1 or truth.shape != predicted.shape or not len(truth):
+        raise ValueError(f"need two 1-d arrays of one non-zero length, got shapes {truth.shape}, {predicted.shape}")
+    if ((truth | predicted) & ~1).any():  # catches any value but 0 and 1, negative ones too
+        raise ValueError("need labels 0 and 1 only")
+    # 2 * truth + predicted numbers the cells of the confusion matrix: 0 = TN, 1 = FP, 2 = FN, 3 = TP.
+    counts = np.bincount(2 * truth + predicted, minlength=4).tolist()
+    true_negative, false_positive, false_negative, true_positive = counts
+    true_sum, predicted_sum = true_positive + false_negative, true_positive + false_positive
     return {
-        "f1": float(f1_score(truth, predicted, pos_label=1, zero_division=0.0)),
-        "accuracy": float(accuracy_score(truth, predicted)),
-        "precision": float(precision_score(truth, predicted, pos_label=1, zero_division=0.0)),
-        "recall": float(recall_score(truth, predicted, pos_label=1, zero_division=0.0)),
+        # scikit-learn: (1 + beta**2) * tp / (beta**2 * true_sum + pred_sum) with beta = 1, in float64.
+        "f1": _ratio(2.0 * true_positive, 1.0 * true_sum + predicted_sum),
+        # scikit-learn: the mean of the boolean vector truth == predicted, a float64 count over the length.
+        "accuracy": _ratio(float(true_positive + true_negative), float(len(truth))),
+        "precision": _ratio(float(true_positive), float(predicted_sum)),
+        "recall": _ratio(float(true_positive), float(true_sum)),
     }
 
 

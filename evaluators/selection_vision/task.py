@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from evaluators.base import TaskConfigError
-from evaluators.selection_vision.cache import load_pool_vectors
+from evaluators.selection_vision.cache import PoolVectors, load_pool_vectors
 from evaluators.selection_vision.data import (
     POOL_FILE,
-    FloatMatrix,
     HeldOutSet,
     ImageIndex,
     example_set_path,
@@ -82,12 +81,14 @@ class VisionConfig:
 class VisionTask:
     """Everything `validate` and `evaluate` need, loaded once and shared read-only by many submissions.
 
-    `pool` is the (rows, dim) float64 matrix of the candidate pool (possibly a read-only memory map) and
+    `pool` is the (rows, dim) matrix of the candidate pool, float32 when the file holds float32 values and
+    float64 otherwise, in memory or read from the cache file (`cache.CachedPool`): gather rows with
+    `pool[rows]` and widen them to float64 to fit; and
     `index` maps an ImageID to its row. The test sets (hidden) are read on first use by `test_set()`, so
     that validation works on a copy of the task holding only the public files.
     """
 
-    def __init__(self, *, task_dir: Path, config: VisionConfig, pool: FloatMatrix, index: ImageIndex) -> None:
+    def __init__(self, *, task_dir: Path, config: VisionConfig, pool: PoolVectors, index: ImageIndex) -> None:
         self.task_dir = task_dir
         self.config = config
         self.pool = pool

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 FORMATS = ("csv", "json")
 _BASE_FILE_BYTES = 1_000_000
 _BYTES_PER_ROW = 256
+_LOOKUP_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -60,19 +63,66 @@ def max_file_bytes(task: VisionTask) -> int:
     return _BASE_FILE_BYTES + _BYTES_PER_ROW * task.config.max_per_concept
 
 
-def _pool_row(task: VisionTask, image_id: str, where: str) -> int:
-    row = task.index.row_of(image_id)
-    if row is None:
-        raise SubmissionError(f"{where}: ImageID {safe_show(image_id)} is not in the candidate pool")
-    return row
+class _PoolRows:
+    """The pool rows of a file's ImageIDs, in file order, looked up a chunk at a time with one vectorised search
+    (`ImageIndex.rows_of`): a per-id search costs more than the rest of the validation, and chunks keep the
+    memory bounded on a file of a million rows. An unknown id raises `SubmissionError` naming its place.
+    """
+
+    def __init__(self, task: VisionTask, name: str) -> None:
+        self.task, self.name = task, name
+        self.done: list[IntArray] = []
+        self.ids: list[str] = []
+        self.lines: list[int | None] = []
+
+    def add(self, image_id: str, line: int | None) -> None:
+        """Queue an id (`line` None: the message names the file only)."""
+        self.ids.append(image_id)
+        self.lines.append(line)
+        if len(self.ids) == _LOOKUP_CHUNK:
+            self.resolve()
+
+    def resolve(self) -> None:
+        """Look the queued ids up; raise for the first unknown one."""
+        found = self.task.index.rows_of(self.ids)
+        missing = np.flatnonzero(found < 0)
+        if len(missing):
+            first = int(missing[0])
+            line = self.lines[first]
+            where = self.name if line is None else f"{self.name}: line {line}"
+            raise SubmissionError(f"{where}: ImageID {safe_show(self.ids[first])} is not in the candidate pool")
+        self.done.append(found)
+        self.ids.clear()
+        self.lines.clear()
+
+    @contextmanager
+    def in_file_order(self) -> Iterator[None]:
+        """Let an unknown id queued before a broken rule found later be the error raised: the first wins."""
+        try:
+            yield
+        except (SubmissionError, csv.Error):
+            self.resolve()
+            raise
+
+    def rows(self) -> IntArray:
+        """Every row, in file order (after resolving what is queued)."""
+        self.resolve()
+        return np.concatenate(self.done)
 
 
-def _label(value: str, where: str) -> int:
-    if value == "0":
-        return 0
-    if value == "1":
-        return 1
-    raise SubmissionError(f"{where}: {LABEL_COLUMN} {safe_show(value)} is not a label; only 0 and 1 are allowed")
+_LABELS = {"0": 0, "1": 1}
+
+
+def _label_error(name: str, line: int, value: str) -> str:
+    return f"{name}: line {line}: {LABEL_COLUMN} {safe_show(value)} is not a label; only 0 and 1 are allowed"
+
+
+def _csv_row_error(name: str, line: int, n_fields: int, width: int, limit: int) -> str:
+    """The message for a line with the wrong number of fields or beyond `max_per_concept` (checked in this
+    order)."""
+    if n_fields != width:
+        return f"{name}: line {line}: {n_fields} fields, the header has {width}"
+    return f"{name}: line {line}: more than max_per_concept = {limit} rows (every row counts, repeated rows too)"
 
 
 def _csv_header(reader: CsvReader, name: str) -> tuple[int, int, int]:
@@ -90,31 +140,31 @@ def _csv_header(reader: CsvReader, name: str) -> tuple[int, int, int]:
     raise SubmissionError(f"{name}: the file is empty; expected the header {ID_COLUMN},{LABEL_COLUMN} and rows")
 
 
-def _parse_csv(task: VisionTask, name: str, text: str) -> tuple[list[int], list[int]]:
+def _parse_csv(task: VisionTask, name: str, text: str) -> tuple[IntArray, list[int]]:
     reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[int] = []
+    rows = _PoolRows(task, name)
     labels: list[int] = []
     limit = task.config.max_per_concept
     try:
-        id_column, label_column, width = _csv_header(reader, name)
-        for fields in reader:
-            if not fields:
-                continue  # a blank line (Spark's CSV reader skips them too)
-            where = f"{name}: line {reader.line_num}"
-            if len(fields) != width:
-                raise SubmissionError(f"{where}: {len(fields)} fields, the header has {width}")
-            if len(rows) == limit:
-                raise SubmissionError(
-                    f"{where}: more than max_per_concept = {limit} rows (every row counts, repeated rows too)"
-                )
-            rows.append(_pool_row(task, fields[id_column], where))
-            labels.append(_label(fields[label_column], where))
+        with rows.in_file_order():
+            id_column, label_column, width = _csv_header(reader, name)
+            for fields in reader:
+                if not fields:
+                    continue  # a blank line (Spark's CSV reader skips them too)
+                if len(fields) != width or len(labels) == limit:
+                    raise SubmissionError(_csv_row_error(name, reader.line_num, len(fields), width, limit))
+                # The id first: on one line an unknown id is reported before a bad label.
+                rows.add(fields[id_column], reader.line_num)
+                label = _LABELS.get(fields[label_column])
+                if label is None:
+                    raise SubmissionError(_label_error(name, reader.line_num, fields[label_column]))
+                labels.append(label)
     except csv.Error as exc:
         raise SubmissionError(f"{name}: line {reader.line_num}: not valid CSV: {exc}") from exc
-    return rows, labels
+    return rows.rows(), labels
 
 
-def _parse_json(task: VisionTask, name: str, text: str) -> tuple[list[int], list[int]]:
+def _parse_json(task: VisionTask, name: str, text: str) -> tuple[IntArray, list[int]]:
     document = parse_json(text, label=name)
     if not isinstance(document, JSONObject):
         raise SubmissionError(
@@ -125,18 +175,19 @@ def _parse_json(task: VisionTask, name: str, text: str) -> tuple[list[int], list
         raise SubmissionError(
             f"{name}: {len(document)} ImageIDs, more than max_per_concept = {limit} (a repeated key counts once)"
         )
-    rows: list[int] = []
+    rows = _PoolRows(task, name)
     labels: list[int] = []
-    # json.loads semantics: a repeated key keeps its first position and takes its last value.
-    for image_id, value in document.items():
-        where = f"{name}: key {safe_show(image_id)}"
-        if isinstance(value, bool) or not isinstance(value, int) or value not in (0, 1):
-            raise SubmissionError(
-                f"{where}: the label must be the number 0 or 1, got {json_type_name(value)} {safe_show(value)}"
-            )
-        rows.append(_pool_row(task, image_id, name))
-        labels.append(int(value))
-    return rows, labels
+    with rows.in_file_order():
+        # json.loads semantics: a repeated key keeps its first position and takes its last value.
+        for image_id, value in document.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value not in (0, 1):
+                raise SubmissionError(
+                    f"{name}: key {safe_show(image_id)}: the label must be the number 0 or 1, got "
+                    f"{json_type_name(value)} {safe_show(value)}"
+                )
+            rows.add(image_id, None)
+            labels.append(int(value))
+    return rows.rows(), labels
 
 
 def parse_concept_file(task: VisionTask, concept: str, path: Path) -> ConceptSelection:
@@ -154,7 +205,7 @@ def parse_concept_file(task: VisionTask, concept: str, path: Path) -> ConceptSel
     return ConceptSelection(
         concept=concept,
         file_name=name,
-        rows=np.asarray(rows, dtype=np.int64),
+        rows=rows,
         labels=np.asarray(labels, dtype=np.int64),
     )
 

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from evaluators import Evaluator, TaskConfigError
-from evaluators.selection_vision.cache import CACHE_DIR_VARIABLE, cache_file
-from evaluators.selection_vision.data import POOL_FILE, build_index, held_out_path
+from evaluators.selection_vision.cache import CACHE_DIR_VARIABLE, CachedPool, cache_file
+from evaluators.selection_vision.data import POOL_FILE, build_index, held_out_path, read_embeddings
 from evaluators.selection_vision.task import VisionTask
 from evaluators.selection_vision.validation import parse_selection
 from tests.evaluators.selection_vision.helpers import CONFIG, WriteDir
@@ -175,13 +175,13 @@ def test_the_cache_maps_the_pool_from_a_file_it_writes_once(
     before = sorted(p.name for p in task_copy.rglob("*"))
     first = _load(vision_evaluator, task_copy)
     written = cache_file(task_copy / POOL_FILE, cache_dir)
-    assert isinstance(first.pool, np.memmap)
+    assert isinstance(first.pool, CachedPool)
     assert [p.name for p in cache_dir.iterdir()] == [written.name]
     stamp = written.stat().st_mtime_ns
     second = _load(vision_evaluator, task_copy)
     assert written.stat().st_mtime_ns == stamp
     assert np.array_equal(second.pool, first.pool)
-    assert not second.pool.flags.writeable
+    assert np.array_equal(second.pool, read_embeddings(task_copy / POOL_FILE))
     assert sorted(p.name for p in task_copy.rglob("*")) == before  # the task directory is never written
 
 
@@ -193,7 +193,7 @@ def test_the_cache_follows_a_changed_pool(
     pool = task_copy / POOL_FILE
     _write_pool(pool, ["00000000000000aa", "00000000000000bb"], [[0.0, 1.0], [1.0, 0.0]])
     os.utime(pool, ns=(1, 1))
-    assert _load(vision_evaluator, task_copy).pool.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    assert np.asarray(_load(vision_evaluator, task_copy).pool).tolist() == [[0.0, 1.0], [1.0, 0.0]]
 
 
 def test_an_unwritable_cache_falls_back_to_memory(
@@ -203,5 +203,5 @@ def test_an_unwritable_cache_falls_back_to_memory(
     blocker.write_text("not a directory", encoding="utf-8")
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(blocker / "cache"))
     task = _load(vision_evaluator, task_copy)
-    assert not isinstance(task.pool, np.memmap)
+    assert isinstance(task.pool, np.ndarray)
     assert task.pool.shape == (1500, 256)
