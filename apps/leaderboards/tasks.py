@@ -48,7 +48,12 @@ def rebuild_leaderboards(task_id: int) -> int:
     return 0 if task is None else leaderboards_rebuild_for_task(task=task)
 
 
-@shared_task(name=RESCORE_COLLECTIVE_TASK, acks_late=True, soft_time_limit=settings.EVALUATION_SOFT_TIME_LIMIT)
+@shared_task(
+    name=RESCORE_COLLECTIVE_TASK,
+    acks_late=True,
+    soft_time_limit=settings.EVALUATION_SOFT_TIME_LIMIT,
+    time_limit=settings.EVALUATION_SOFT_TIME_LIMIT + 60,
+)
 def rescore_collective(task_id: int) -> int | None:
     return task_rescore_collective(task_id=task_id)
 

@@ -15,7 +15,9 @@ def validate_submission(submission_id: int) -> str:
     return str(submission_validate(submission_id=submission_id).status)
 
 
-@shared_task(name=REAP_TASK, ignore_result=True)
+# Bounded like every task: a run cut short loses nothing (each of its passes is one transaction over rows it
+# locks with skip_locked, rolled back if cut), and the next run, one interval later, does the pass again.
+@shared_task(name=REAP_TASK, ignore_result=True, soft_time_limit=120, time_limit=150)
 def reap_submissions() -> dict[str, list[int]]:
     report = submissions_reap()
     return {
