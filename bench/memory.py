@@ -9,7 +9,9 @@
 2. 100 MB uploads validated by the evaluators that accept files that large: a slice-discovery CSV and the
    same table as parquet (one row per example of a task of that many examples), and a selection-vision
    directory of five concept files of 1,000,000 rows each. The platform streams uploads to disk in chunks
-   (`submission_create`) and the validation is the evaluator's. Goal: peak RSS under 200 MB.
+   (`submission_create`) and its validation step calls the evaluator's `check` (the verdict, no parsed form
+   kept). Goal: peak RSS under 200 MB. `validate` (the parsed form kept, as the evaluation step parses before
+   scoring) is measured beside it, for the record.
 
 Quick mode shrinks everything (a 20,000 x 64 pool, 2 MB uploads) to check the machinery, not the goals.
 `DATAPERF_BENCH_MEMORY_PARTS=uploads` (or `pool`) runs one of the two parts (both by default).
@@ -241,25 +243,34 @@ def validate_uploads(tmp: Path, size: Size, result: Result) -> None:
     for name, task_dir, path in cases:
         files = [path] if path.is_file() else sorted(path.iterdir())
         upload = sum(file.stat().st_size for file in files)
-        measured = measure("validate", task_dir, path)
+        measured = measure("check", task_dir, path)
         measured.update(upload_bytes=upload, validation_increment=measured["peak"] - measured["rss_after_load"])
+        measured["validate"] = _validate_figures(task_dir, path)
         figures[name] = measured
         print(
             f"  validating a {upload / MB:.0f} MB {name}: peak RSS {measured['peak'] / MB:.0f} MB (after imports "
             f"{measured['rss_after_imports'] / MB:.0f} MB, after load_task {measured['rss_after_load'] / MB:.0f} MB; "
-            f"validation adds {measured['validation_increment'] / MB:.0f} MB; {measured['validate_seconds']:.1f} s)"
+            f"validation adds {measured['validation_increment'] / MB:.0f} MB; {measured['validate_seconds']:.1f} s; "
+            f"validate keeping the parsed form: peak {measured['validate']['peak'] / MB:.0f} MB)"
         )
         goal = f"validating a {upload / MB:.0f} MB {name}: peak RSS (MB)"
         result.goal(goal, f"< {UPLOAD_GOAL_BYTES // MB}", measured["peak"] / MB, measured["peak"] < UPLOAD_GOAL_BYTES)
     result.figures["uploads"] = figures
-    imports = min(measured["rss_after_imports"] for measured in figures.values())
-    if any(measured["peak"] >= UPLOAD_GOAL_BYTES for measured in figures.values()):
-        result.note(
-            f"uploads: importing the evaluators' libraries (numpy, pyarrow, scipy, pandas, scikit-learn) takes "
-            f"{imports / MB:.0f} MB before a byte is read; the CSV validators then read the whole file as text and "
-            "keep every row as Python objects (a list of fields per row, a dict of seen ids) before building arrays, "
-            "and the parquet one reads the whole table and converts its ids to a Python list"
-        )
+    for name, measured in figures.items():
+        if measured["peak"] >= UPLOAD_GOAL_BYTES:
+            # Where the memory goes, from the figures: the libraries, the task, then the check itself.
+            result.note(
+                f"uploads, {name}: {measured['rss_after_imports'] / MB:.0f} MB after imports, "
+                f"{measured['rss_after_load'] / MB:.0f} MB after load_task, then the check adds "
+                f"{measured['validation_increment'] / MB:.0f} MB"
+            )
+
+
+def _validate_figures(task_dir: Path, path: Path) -> dict[str, Any]:
+    """The figures of `validate` (parsed form kept) on the same upload: not the goal, the cost `check` avoids."""
+    measured = measure("validate", task_dir, path)
+    keys = ("peak", "rss_after_imports", "rss_after_load", "rss_after_validate", "validate_seconds")
+    return {key: measured[key] for key in keys}
 
 
 def _parts() -> tuple[str, ...]:

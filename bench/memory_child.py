@@ -1,7 +1,10 @@
-"""The measured process of the memory benchmark: loads a task, validates (and scores) one submission, as a
-worker does, then prints its memory figures as JSON on stdout.
+"""The measured process of the memory benchmark: loads a task, checks, validates or scores one submission, as
+a worker does, then prints its memory figures as JSON on stdout.
 
-    python -m bench.memory_child {validate,score} TASK_DIR SUBMISSION
+    python -m bench.memory_child {check,validate,score} TASK_DIR SUBMISSION
+
+`check` is the platform's validation step (`Evaluator.check`: the verdict, no parsed form kept); `validate`
+parses and keeps the parsed form, as the evaluation step does before scoring; `score` validates and evaluates.
 
 Peak memory is read twice: `resource.getrusage(RUSAGE_SELF).ru_maxrss` and the kernel's VmHWM. The first
 carries over the parent's peak when a large process starts us directly (Linux keeps it across exec), so
@@ -47,7 +50,12 @@ def main(argv: list[str]) -> int:
     task = evaluator.load_task(task_dir, evaluator.validate_config(loaded.config))
     figures.update(load_seconds=time.perf_counter() - started, rss_after_load=_rss_bytes())
     started = time.perf_counter()
-    parsed = evaluator.validate(task, submission)
+    parsed = None
+    if mode == "check":
+        evaluator.check(task, submission)
+    else:
+        # Kept alive until the figures are read, as the evaluation step keeps it to score.
+        parsed = evaluator.validate(task, submission)
     figures.update(validate_seconds=time.perf_counter() - started, rss_after_validate=_rss_bytes())
     if mode == "score":
         started = time.perf_counter()

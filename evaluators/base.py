@@ -12,6 +12,9 @@ Life cycle, as the platform drives it:
 3. `validate(task, submission_path)` parses the artifact fully and checks every rule, raising
    `SubmissionError` with a message a participant can act on. It may only read the task's *public* files,
    because the web process and participants (offline) run it too.
+   `check(task, submission_path)` applies the same rules with the same messages without keeping the parsed
+   form: the platform's validation step calls it (it only needs the verdict), and the evaluation step parses
+   again with `validate`.
 4. `evaluate(task, parsed, report_progress)` computes the metrics. It may read hidden files.
 
 `canonical(task, parsed)` gives a validated artifact's substance as plain JSON data; the closed division
@@ -194,6 +197,20 @@ class Evaluator(abc.ABC, Generic[TaskT, ParsedT]):
         Reads only public task files. Never raises anything else on bad input (malformed, wrong types,
         unknown ids, oversized): every input fault becomes a `SubmissionError`.
         """
+
+    def check(self, task: TaskT, submission_path: Path) -> None:
+        """The same rules and the same messages as `validate`, without keeping the parsed form.
+
+        Returns exactly when `validate` would return and raises the `SubmissionError` `validate` would raise
+        (the same first fault, the same message); like it, reads only public task files. The platform's
+        validation step calls this, since it only needs the verdict (the evaluation step runs `validate`).
+
+        The default calls `validate` and drops the result. An evaluator whose parsed form is large (a score
+        per example, a million rows per file) overrides it to check values as it reads them and store none,
+        through the same reading code as `validate`, so that the two cannot diverge: the parsed form would
+        otherwise be most of the memory a validation of a large upload takes.
+        """
+        self.validate(task, submission_path)
 
     @abc.abstractmethod
     def evaluate(

@@ -22,9 +22,9 @@ from evaluators.base import (
     no_progress,
 )
 from evaluators.selection_vision.data import EXAMPLES_DIR, POOL_FILE, TEST_DIR
-from evaluators.selection_vision.scoring import METRICS, PRIMARY_METRIC, concept_metric, score_selection
+from evaluators.selection_vision.metrics import METRICS, PRIMARY_METRIC, concept_metric
 from evaluators.selection_vision.task import VisionConfig, VisionTask, load_vision_task
-from evaluators.selection_vision.validation import VisionSelection, parse_selection
+from evaluators.selection_vision.validation import VisionSelection, check_selection, parse_selection
 
 _LABELS = {"f1": "F1", "accuracy": "Accuracy", "precision": "Precision", "recall": "Recall"}
 
@@ -90,10 +90,18 @@ class SelectionVisionEvaluator(Evaluator[VisionTask, VisionSelection]):
         """List the directory and check every concept file (see `validation.py`)."""
         return parse_selection(task, Path(submission_path))
 
+    def check(self, task: VisionTask, submission_path: Path) -> None:
+        """`validate` through the same readers, keeping no pool row: a concept file may hold a million rows."""
+        check_selection(task, Path(submission_path))
+
     def evaluate(
         self, task: VisionTask, parsed: VisionSelection, report_progress: ProgressCallback = no_progress
     ) -> EvaluationResult:
         """One fit per concept; progress is reported after each."""
+        # Imported on first use, not at the top: scoring loads scikit-learn and scipy (over 100 MB), which a
+        # process that only validates uploads (the web process, a validate worker) must not pay for.
+        from evaluators.selection_vision.scoring import score_selection
+
         return score_selection(task, parsed, report_progress)
 
     def canonical(self, task: VisionTask, parsed: VisionSelection) -> object:

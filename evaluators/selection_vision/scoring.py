@@ -12,16 +12,9 @@ from sklearn.linear_model import LogisticRegression
 
 from evaluators.base import EvaluationResult, ProgressCallback, chart
 from evaluators.selection_vision.data import HeldOutSet, IntArray
+from evaluators.selection_vision.metrics import METRICS, concept_metric
 from evaluators.selection_vision.task import VisionTask
 from evaluators.selection_vision.validation import ConceptSelection, VisionSelection
-
-PRIMARY_METRIC = "mean_f1"
-METRICS = ("f1", "accuracy", "precision", "recall")
-
-
-def concept_metric(metric: str, concept: str) -> str:
-    """The name of one concept's metric, e.g. `f1.Cupcake`."""
-    return f"{metric}.{concept}"
 
 
 @dataclass(frozen=True)

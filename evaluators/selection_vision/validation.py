@@ -7,13 +7,17 @@ the original (a label other than 0/1, more than `max_per_concept` rows or keys, 
 two) plus platform rules: an ImageID outside the pool (the originals drop it silently), a concept without
 both labels (the model cannot be trained), unexpected files (a misnamed concept file would otherwise be
 silently ignored).
+
+A CSV file is read as a stream, a line at a time, and its ImageIDs are looked up a chunk at a time: memory
+follows the result (a byte per label, 8 bytes per pool row), not the file, and `check_selection` (the
+evaluator's `check`) runs the same reading code keeping no pool row at all. A JSON file is parsed whole
+(`json.loads` semantics are the rule).
 """
 
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from evaluators.base import SubmissionError
-from evaluators.inputs import JSONObject, json_type_name, parse_json, read_text_file
+from evaluators.inputs import JSONObject, json_type_name, open_text_file, parse_json, read_text_file
 from evaluators.selection_vision.artifact import reject_unexpected, safe_show, submission_files
 from evaluators.selection_vision.data import ID_COLUMN, LABEL_COLUMN, IntArray
 from evaluators.selection_vision.task import VisionTask
@@ -67,10 +71,11 @@ class _PoolRows:
     """The pool rows of a file's ImageIDs, in file order, looked up a chunk at a time with one vectorised search
     (`ImageIndex.rows_of`): a per-id search costs more than the rest of the validation, and chunks keep the
     memory bounded on a file of a million rows. An unknown id raises `SubmissionError` naming its place.
+    With `keep=False` every id is still looked up, and no row is kept (`rows` gives an empty array).
     """
 
-    def __init__(self, task: VisionTask, name: str) -> None:
-        self.task, self.name = task, name
+    def __init__(self, task: VisionTask, name: str, *, keep: bool) -> None:
+        self.task, self.name, self.keep = task, name, keep
         self.done: list[IntArray] = []
         self.ids: list[str] = []
         self.lines: list[int | None] = []
@@ -91,7 +96,8 @@ class _PoolRows:
             line = self.lines[first]
             where = self.name if line is None else f"{self.name}: line {line}"
             raise SubmissionError(f"{where}: ImageID {safe_show(self.ids[first])} is not in the candidate pool")
-        self.done.append(found)
+        if self.keep:
+            self.done.append(found)
         self.ids.clear()
         self.lines.clear()
 
@@ -105,9 +111,9 @@ class _PoolRows:
             raise
 
     def rows(self) -> IntArray:
-        """Every row, in file order (after resolving what is queued)."""
+        """Every row, in file order (after resolving what is queued); empty when not kept."""
         self.resolve()
-        return np.concatenate(self.done)
+        return np.concatenate(self.done) if self.done else np.empty(0, dtype=np.int64)
 
 
 _LABELS = {"0": 0, "1": 1}
@@ -140,10 +146,11 @@ def _csv_header(reader: CsvReader, name: str) -> tuple[int, int, int]:
     raise SubmissionError(f"{name}: the file is empty; expected the header {ID_COLUMN},{LABEL_COLUMN} and rows")
 
 
-def _parse_csv(task: VisionTask, name: str, text: str) -> tuple[IntArray, list[int]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows = _PoolRows(task, name)
-    labels: list[int] = []
+def _parse_csv(task: VisionTask, name: str, lines: Iterable[str], *, keep_rows: bool) -> tuple[IntArray, bytearray]:
+    """(pool rows, labels: one byte each) of a CSV file's lines (a text stream opened with `newline=""`)."""
+    reader = csv.reader(lines)
+    rows = _PoolRows(task, name, keep=keep_rows)
+    labels = bytearray()
     limit = task.config.max_per_concept
     try:
         with rows.in_file_order():
@@ -164,7 +171,7 @@ def _parse_csv(task: VisionTask, name: str, text: str) -> tuple[IntArray, list[i
     return rows.rows(), labels
 
 
-def _parse_json(task: VisionTask, name: str, text: str) -> tuple[IntArray, list[int]]:
+def _parse_json(task: VisionTask, name: str, text: str, *, keep_rows: bool) -> tuple[IntArray, bytearray]:
     document = parse_json(text, label=name)
     if not isinstance(document, JSONObject):
         raise SubmissionError(
@@ -175,8 +182,8 @@ def _parse_json(task: VisionTask, name: str, text: str) -> tuple[IntArray, list[
         raise SubmissionError(
             f"{name}: {len(document)} ImageIDs, more than max_per_concept = {limit} (a repeated key counts once)"
         )
-    rows = _PoolRows(task, name)
-    labels: list[int] = []
+    rows = _PoolRows(task, name, keep=keep_rows)
+    labels = bytearray()
     with rows.in_file_order():
         # json.loads semantics: a repeated key keeps its first position and takes its last value.
         for image_id, value in document.items():
@@ -190,23 +197,35 @@ def _parse_json(task: VisionTask, name: str, text: str) -> tuple[IntArray, list[
     return rows.rows(), labels
 
 
-def parse_concept_file(task: VisionTask, concept: str, path: Path) -> ConceptSelection:
-    """Read and check one concept file (CSV or JSON, by its extension); raise `SubmissionError`."""
+def _read_concept(task: VisionTask, path: Path, *, keep_rows: bool) -> tuple[IntArray, bytearray]:
+    """(pool rows in file order, empty unless `keep_rows`; labels, one byte each) of a concept file (CSV or
+    JSON, by its extension); raise `SubmissionError` for the first broken rule."""
     name = path.name
-    text = read_text_file(path, max_bytes=max_file_bytes(task), label=name)
-    rows, labels = _parse_json(task, name, text) if name.endswith(".json") else _parse_csv(task, name, text)
-    present = set(labels)
-    if present != {0, 1}:
-        missing = "1 (positive)" if 1 not in present else "0 (negative)"
+    if name.endswith(".json"):
+        text = read_text_file(path, max_bytes=max_file_bytes(task), label=name)
+        rows, labels = _parse_json(task, name, text, keep_rows=keep_rows)
+    else:
+        # Streamed: the whole text of a million-row file, in the reader's 4-byte characters, is 76 MB.
+        with open_text_file(path, max_bytes=max_file_bytes(task), label=name) as handle:
+            rows, labels = _parse_csv(task, name, handle, keep_rows=keep_rows)
+    positives = labels.count(1)
+    if positives in (0, len(labels)):
+        missing = "1 (positive)" if positives == 0 else "0 (negative)"
         raise SubmissionError(
             f"{name}: no row labelled {missing}; the fixed model needs both labels to be trained "
             f"({len(labels)} rows in the file)"
         )
+    return rows, labels
+
+
+def parse_concept_file(task: VisionTask, concept: str, path: Path) -> ConceptSelection:
+    """Read and check one concept file (CSV or JSON, by its extension); raise `SubmissionError`."""
+    rows, labels = _read_concept(task, path, keep_rows=True)
     return ConceptSelection(
         concept=concept,
-        file_name=name,
+        file_name=path.name,
         rows=rows,
-        labels=np.asarray(labels, dtype=np.int64),
+        labels=np.frombuffer(labels, dtype=np.uint8).astype(np.int64),
     )
 
 
@@ -224,14 +243,26 @@ def _concept_file(task: VisionTask, files: dict[str, Path], concept: str) -> Pat
     return found[0]
 
 
+def _chosen_files(task: VisionTask, path: Path) -> list[tuple[str, Path]]:
+    """(concept, its file) in the config's order, after the directory-level rules."""
+    files = submission_files(path, label=path.name or "submission")
+    concepts = task.config.concepts
+    expected = [f"{concept}.{ext}" for concept in concepts for ext in FORMATS]
+    reject_unexpected(files, expected, f"one <Concept>.csv or <Concept>.json per concept ({', '.join(concepts)})")
+    return [(concept, _concept_file(task, files, concept)) for concept in concepts]
+
+
 def parse_selection(task: VisionTask, path: Path) -> VisionSelection:
     """Read and check a submission directory; raise `SubmissionError` with the first broken rule.
 
     Reads only the submission and the task's public data (the pool, already loaded in `task`).
     """
-    files = submission_files(path, label=path.name or "submission")
-    concepts = task.config.concepts
-    expected = [f"{concept}.{ext}" for concept in concepts for ext in FORMATS]
-    reject_unexpected(files, expected, f"one <Concept>.csv or <Concept>.json per concept ({', '.join(concepts)})")
-    chosen = [(concept, _concept_file(task, files, concept)) for concept in concepts]
+    chosen = _chosen_files(task, path)
     return VisionSelection(concepts=tuple(parse_concept_file(task, concept, file) for concept, file in chosen))
+
+
+def check_selection(task: VisionTask, path: Path) -> None:
+    """`parse_selection` without its result: the same rules, in the same order, with the same messages, through
+    the same readers; no pool row is kept (memory: a byte per label of one file, and one chunk of it)."""
+    for _, file in _chosen_files(task, path):
+        _read_concept(task, file, keep_rows=False)

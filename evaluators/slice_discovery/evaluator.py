@@ -22,7 +22,7 @@ from evaluators.base import (
 from evaluators.slice_discovery.data import EMBEDDINGS_FILE, PREDICTIONS_FILE, SLICES_FILE
 from evaluators.slice_discovery.metrics import PRIMARY_METRIC, slice_metric
 from evaluators.slice_discovery.task import SliceConfig, SliceTask, load_slice_task
-from evaluators.slice_discovery.validation import SliceScores, parse_scores
+from evaluators.slice_discovery.validation import SliceScores, check_scores, parse_scores
 
 _PER_SLICE_LABELS = (
     ("average_precision", "Average precision", 100.0),
@@ -101,6 +101,11 @@ class SliceDiscoveryEvaluator(Evaluator[SliceTask, SliceScores]):
     def validate(self, task: SliceTask, submission_path: Path) -> SliceScores:
         """Parse the CSV or parquet file and check every rule (see `validation.py`)."""
         return parse_scores(task, Path(submission_path))
+
+    def check(self, task: SliceTask, submission_path: Path) -> None:
+        """`validate` through the same readers, keeping no score: the n x m float64 table it would return
+        (80 MiB for 500,000 examples and 20 slices) is most of what validating a large upload costs."""
+        check_scores(task, Path(submission_path))
 
     def evaluate(
         self, task: SliceTask, parsed: SliceScores, report_progress: ProgressCallback = no_progress

@@ -22,7 +22,7 @@ from evaluators.base import SubmissionError
 from evaluators.inputs import show
 from evaluators.slice_discovery.data import ID_COLUMN, PREDICTIONS_FILE
 from evaluators.slice_discovery.ids import encode_ids, keys_from_binary
-from evaluators.slice_discovery.score_table import FloatMatrix, ScoreTable, check_header
+from evaluators.slice_discovery.score_table import ScoreTable, check_header
 from evaluators.slice_discovery.task import SliceTask
 
 BATCH_ROWS = 16_384
@@ -65,11 +65,11 @@ def _values(column: pa.Array) -> npt.NDArray[Any]:
 class _ParquetScores:
     """The state of one read: the table, every file row's example row, and the first fault of each kind."""
 
-    def __init__(self, task: SliceTask, parquet: pq.ParquetFile, columns: tuple[str, ...], label: str) -> None:
+    def __init__(self, parquet: pq.ParquetFile, columns: tuple[str, ...], table: ScoreTable) -> None:
         self.parquet = parquet
         self.columns = columns
-        self.label = label
-        self.table = ScoreTable(task, len(columns), label, "row")
+        self.label = table.label
+        self.table = table
         # Each file row's example row (32 bits: the file has no more rows than the task has examples).
         self.rows = np.zeros(parquet.metadata.num_rows, dtype=np.int32)
         self.id_null = self.column_fault = self.id_fault = ""
@@ -133,27 +133,30 @@ class _ParquetScores:
                         "(NaN and infinity are not scores)"
                     )
                 if not (null_fault or number_fault or self.id_null or self.id_fault):
-                    self.table.scores[self.rows[start : start + len(column)], index - 1] = values
+                    self.table.put_column(self.rows[start : start + len(column)], index - 1, values)
             # A whole-column reader checked a column's nulls before its values.
             self.column_fault = self.column_fault or null_fault or number_fault
 
-    def finish(self) -> FloatMatrix:
+    def finish(self) -> None:
         for fault in (self.id_null, self.column_fault, self.id_fault):
             if fault:
                 raise SubmissionError(fault)
         self.table.check_complete()
-        return self.table.scores
 
 
-def read_parquet_scores(task: SliceTask, path: Path, label: str) -> tuple[tuple[str, ...], FloatMatrix]:
-    """(score column names, scores in the predictions' order) of a parquet submission; `SubmissionError` with
-    the first broken rule, or when the file starts like parquet but cannot be read as parquet."""
+def read_parquet_scores(
+    task: SliceTask, path: Path, label: str, *, keep_scores: bool = True
+) -> tuple[tuple[str, ...], ScoreTable]:
+    """(score column names, the filled table: `ScoreTable.kept_scores` in the predictions' order) of a parquet
+    submission; `SubmissionError` with the first broken rule, or when the file starts like parquet but cannot
+    be read as parquet. With `keep_scores=False` every check runs and no score is stored."""
     try:
         parquet = pq.ParquetFile(path, memory_map=False, pre_buffer=False, buffer_size=_READ_BUFFER_BYTES)
         columns = _schema(task, parquet, label)
-        reader = _ParquetScores(task, parquet, columns, label)
+        reader = _ParquetScores(parquet, columns, ScoreTable(task, len(columns), label, "row", keep_scores=keep_scores))
         reader.read_ids()
         reader.read_scores()
     except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
         raise SubmissionError(f"{label}: starts like a parquet file but cannot be read as one ({exc})") from exc
-    return columns, reader.finish()
+    reader.finish()
+    return columns, reader.table

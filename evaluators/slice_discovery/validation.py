@@ -10,6 +10,9 @@ Both are read in bounded chunks (see `score_table.py`): memory follows the resul
 not the file. Faults are reported in the order of a whole-file reader: the file's encoding first, then the
 first line that breaks a shape or id rule, then the first score that is not a finite number, then the ids
 that have no row. This module needs numpy only; the parquet reader (pyarrow) is imported for parquet files.
+
+`check_scores` (the evaluator's `check`) reads and checks exactly as `parse_scores` does, through the same
+readers, and stores no score (see `ScoreTable`).
 """
 
 from __future__ import annotations
@@ -97,10 +100,10 @@ class _CsvScores:
     fault is raised); the first score fault is kept and raised once every line has passed those rules.
     """
 
-    def __init__(self, task: SliceTask, columns: tuple[str, ...], label: str) -> None:
+    def __init__(self, task: SliceTask, columns: tuple[str, ...], label: str, *, keep_scores: bool) -> None:
         self.columns = columns
         self.label = label
-        self.table = ScoreTable(task, len(columns), label, "line")
+        self.table = ScoreTable(task, len(columns), label, "line", keep_scores=keep_scores)
         self.pending: list[tuple[int, list[str]]] = []
         self.score_fault = ""
         self.unexplained = False  # numpy refused a cell that float() accepts (no message can name it)
@@ -128,7 +131,7 @@ class _CsvScores:
             raise SubmissionError(self.table.id_fault(ids[fault], int(rows[fault]), int(places[fault])))
         scores = self._scores(pending)
         if scores is not None:
-            self.table.scores[rows] = scores
+            self.table.put(rows, scores)
 
     def _scores(self, pending: list[tuple[int, list[str]]]) -> FloatMatrix | None:
         cells = [fields[1:] for _, fields in pending]
@@ -152,39 +155,36 @@ class _CsvScores:
                     return f"{self.label}: line {line}, column {show(column)}: {show(text)} {problem}"
         return ""
 
-    def finish(self) -> FloatMatrix:
-        """The scores in the predictions' order, or the first score fault, or the ids without a row."""
+    def finish(self) -> None:
+        """Raise the first score fault, or name the ids without a row; return when the file is valid."""
         self.flush()
         if self.score_fault:
             raise SubmissionError(self.score_fault)
         if self.unexplained:
             raise SubmissionError(f"{self.label}: a score is not a finite number")
         self.table.check_complete()
-        return self.table.scores
 
 
-def _read_csv(task: SliceTask, path: Path, label: str) -> tuple[tuple[str, ...], FloatMatrix]:
+def _read_csv(task: SliceTask, path: Path, label: str, *, keep_scores: bool) -> tuple[tuple[str, ...], ScoreTable]:
     with open_text_file(path, max_bytes=MAX_SUBMISSION_BYTES, label=label) as handle:
         lines = csv_lines(handle, label)
         header = next(lines, None)
         if header is None:
             raise SubmissionError(f"{label}: the file is empty; a header line '{ID_COLUMN},<score>,...' is expected")
         columns = check_header(task, header[1], label)
-        reader = _CsvScores(task, columns, label)
+        reader = _CsvScores(task, columns, label, keep_scores=keep_scores)
         try:
             for line, fields in lines:
                 reader.add(line, fields)
         except SubmissionError:
             reader.flush()  # a fault on an earlier line of the pending chunk comes first
             raise
-        return columns, reader.finish()
+        reader.finish()
+        return columns, reader.table
 
 
-def parse_scores(task: SliceTask, path: Path) -> SliceScores:
-    """Read and check a submission (CSV or parquet); raise `SubmissionError` with the first broken rule.
-
-    Reads only the submission and the task's public predictions (already loaded in `task`).
-    """
+def _read(task: SliceTask, path: Path, *, keep_scores: bool) -> tuple[str, tuple[str, ...], ScoreTable]:
+    """(file format, score column names, the filled table) of a valid submission; `SubmissionError` otherwise."""
     label = path.name
     kind = _file_kind(path, label)
     if kind == "parquet":
@@ -192,7 +192,22 @@ def parse_scores(task: SliceTask, path: Path) -> SliceScores:
         # submission must not pay for (the goal is a 100 MB upload validated under 200 MB).
         from evaluators.slice_discovery.parquet_scores import read_parquet_scores
 
-        columns, scores = read_parquet_scores(task, path, label)
+        columns, table = read_parquet_scores(task, path, label, keep_scores=keep_scores)
     else:
-        columns, scores = _read_csv(task, path, label)
-    return SliceScores(columns=columns, scores=scores, file_format=kind)
+        columns, table = _read_csv(task, path, label, keep_scores=keep_scores)
+    return kind, columns, table
+
+
+def parse_scores(task: SliceTask, path: Path) -> SliceScores:
+    """Read and check a submission (CSV or parquet); raise `SubmissionError` with the first broken rule.
+
+    Reads only the submission and the task's public predictions (already loaded in `task`).
+    """
+    kind, columns, table = _read(task, path, keep_scores=True)
+    return SliceScores(columns=columns, scores=table.kept_scores(), file_format=kind)
+
+
+def check_scores(task: SliceTask, path: Path) -> None:
+    """`parse_scores` without its result: the same checks, in the same order, with the same messages, and no
+    score kept (memory: the task's id index, one integer per example, and one chunk of the file)."""
+    _read(task, path, keep_scores=False)

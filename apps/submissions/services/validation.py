@@ -39,7 +39,9 @@ def submission_validate(*, submission_id: int) -> Submission:
     try:
         evaluator, loaded = task_loaded(submission.task)
         with artifact_path(submission, is_directory=evaluator.submission_is_directory) as path:
-            evaluator.validate(loaded, path)
+            # `check`, not `validate`: only the verdict is needed here (the evaluation step parses again), and
+            # the parsed form of a large upload can be most of the memory a validation takes.
+            evaluator.check(loaded, path)
     except SubmissionError as exc:
         return _finish(submission, Status.REJECTED, str(exc))
     except EvaluatorError as exc:

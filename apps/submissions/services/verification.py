@@ -232,7 +232,7 @@ def _run_concealed(run: _Run) -> tuple[Path, SandboxResult]:
     name = Path(run.manifest.output).name
     with file_as_artifact(result.output_path, name, is_directory=evaluator.submission_is_directory) as path:
         try:
-            evaluator.validate(loaded, path)
+            evaluator.check(loaded, path)  # only the verdict: the concealed evaluation parses again
         except SubmissionError as exc:
             raise StageFailed(
                 "The code's output on the concealed task is not a valid submission; there is no concealed score.",
