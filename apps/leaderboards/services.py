@@ -72,22 +72,32 @@ def leaderboard_rebuild(*, task: Task, division: Division, split: str = Score.Sp
     return leaderboard
 
 
-def board_splits(*, task: Task, division: Division) -> list[str]:
+def board_splits(*, task: Task, division: Division, submission: Submission | None = None) -> list[str]:
     """The splits of a task's boards in a division: public always; concealed in a division that reruns code
-    when the task has a concealed task; and any split that has a board already or scores in the division."""
+    when the task has a concealed task; and any split that has a board already or scores in the division.
+
+    With `submission` (a change of that one submission), only its own scores are looked at besides the boards
+    that exist: a split scored by any other submission got its board when that score landed. The question
+    then costs an indexed look-up rather than a scan of the division's scores, inside the rebuild's lock."""
     splits = [Score.Split.PUBLIC.value]
     if task.has_concealed_task and division.requires_code:
         splits.append(Score.Split.CONCEALED.value)
     existing = set(Leaderboard.objects.filter(task=task, division=division).values_list("split", flat=True))
+    if submission is not None and submission.current_evaluation_id is not None:
+        scores = Score.objects.filter(evaluation_id=submission.current_evaluation_id)
+        existing |= set(scores.values_list("split", flat=True))
     for split in (Score.Split.PRIVATE, Score.Split.CONCEALED):
         if split in splits:
             continue
-        scored = Score.objects.filter(
-            split=split, evaluation__submission__task=task, evaluation__submission__division=division
-        )
-        if split in existing or scored.exists():
+        if split in existing or (submission is None and _scored_in(task, division, split)):
             splits.append(split.value)
     return splits
+
+
+def _scored_in(task: Task, division: Division, split: str) -> bool:
+    return Score.objects.filter(
+        split=split, evaluation__submission__task=task, evaluation__submission__division=division
+    ).exists()
 
 
 def leaderboards_rebuild_for_submission(*, submission: Submission) -> list[Leaderboard]:
@@ -95,9 +105,8 @@ def leaderboards_rebuild_for_submission(*, submission: Submission) -> list[Leade
     that changed what the boards depend on: a landed score, a withdrawal, a disqualification, a submission
     marked (or unmarked) as a baseline, a final selection under the selected-final rule."""
     task, division = submission.task, submission.division
-    return [
-        leaderboard_rebuild(task=task, division=division, split=s) for s in board_splits(task=task, division=division)
-    ]
+    splits = board_splits(task=task, division=division, submission=submission)
+    return [leaderboard_rebuild(task=task, division=division, split=split) for split in splits]
 
 
 def leaderboards_rebuild_for_task(*, task: Task) -> int:
