@@ -5,11 +5,17 @@ path shows an anonymous visitor, and every board the full path shows an anonymou
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
+import os
+from collections.abc import Callable
 
+import psycopg2  # type: ignore[import-untyped]  # no stubs; one statement of administration
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
@@ -189,3 +195,89 @@ def test_the_api_challenge_board_is_made_of_the_boards_documents(
 
     assert combined == {"challenge": challenge.slug, "boards": each}
     assert [len(board["rows"]) for board in combined["boards"]] == [1, 0]
+
+
+@pytest.fixture
+def postgres_only(transactional_db: None) -> None:
+    """Outside a transaction, on PostgreSQL (which can cut a connection): skips saying why, fails under CI."""
+    if connection.vendor != "postgresql":
+        reason = f"needs PostgreSQL: DATABASE_URL is {connection.vendor}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"must run under CI but {reason}")
+        pytest.skip(reason)
+
+
+def _served(path: str) -> tuple[str, bytes]:
+    """A GET through Django's WSGI handler, as gunicorn calls it: unlike the test client's, its requests
+    start by recycling the connections (`close_old_connections`, which arms the health check)."""
+    status: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http",
+        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.errors": io.StringIO(),
+    }  # fmt: skip
+
+    def start_response(code: str, headers: list[tuple[str, str]], exc_info: object = None) -> Callable[[bytes], object]:
+        status.append(code)
+        return lambda _chunk: None
+
+    body = WSGIHandler()(environ, start_response)
+    try:
+        return status[0], b"".join(body)
+    finally:
+        body.close()  # an HttpResponse: closing it sends request_finished
+
+
+@pytest.fixture
+def board_path(
+    postgres_only: None, challenge: Challenge, speech_task: Task, open_division: Division, registered: User
+) -> str:
+    make_scored_submission(task=speech_task, division=open_division, user=registered, primary=0.5)
+    leaderboards_rebuild_for_task(task=speech_task)
+    path = task_url("task_json", speech_task)
+    assert _served(path)[0] == "200 OK"  # connected, the document cached
+    return path
+
+
+def test_a_read_on_a_connection_the_server_cut_answers_on_a_new_one(board_path: str) -> None:
+    """The one-query read is also the connection's health check (no `SELECT 1` first): a connection cut by the
+    server since the last request costs a reconnection, not the reader's answer."""
+    old_pid = _backend_pid()
+    with psycopg2.connect(**_admin_parameters()) as admin, admin.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [old_pid])
+
+    status, body = _served(board_path)
+
+    assert status == "200 OK"
+    assert [row["primary"] for row in json.loads(body)["rows"]] == [0.5]
+    assert _backend_pid() != old_pid
+
+
+def test_a_read_sends_no_health_check_of_its_own(board_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    probes: list[object] = []
+    wrapper = type(connections["default"])
+    is_usable = wrapper.is_usable
+
+    def counted(self: object) -> bool:
+        probes.append(self)
+        return is_usable(self)  # type: ignore[arg-type]  # the wrapper itself
+
+    monkeypatch.setattr(wrapper, "is_usable", counted)
+
+    assert _served(board_path)[0] == "200 OK"
+    assert probes == []
+
+
+def _backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid: int = cursor.fetchone()[0]
+        return pid
+
+
+def _admin_parameters() -> dict[str, object]:
+    settings = connection.settings_dict
+    return {
+        "dbname": settings["NAME"], "user": settings["USER"], "password": settings["PASSWORD"] or None,
+        "host": settings["HOST"] or "127.0.0.1", "port": settings["PORT"] or 5432,
+    }  # fmt: skip
