@@ -55,22 +55,30 @@ def read_text_file(path: Path, *, max_bytes: int, label: str) -> str:
     Refuses a missing path, a directory and a file over `max_bytes` before reading it.
     """
     try:
-        if path.is_dir():
-            raise SubmissionError(f"{label}: is a directory; a single file is expected")
-        if not path.is_file():
-            raise SubmissionError(f"{label}: no such file")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SubmissionError(f"{label}: the file has {size} bytes, more than the limit of {max_bytes}")
+        check_single_file(path, max_bytes=max_bytes, label=label)
         data = path.read_bytes()
     except OSError as exc:
         raise SubmissionError(f"{label}: cannot be read ({exc.strerror or exc})") from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SubmissionError(
-            f"{label}: not UTF-8 text (invalid byte {data[exc.start]:#04x} at byte offset {exc.start})"
-        ) from exc
+        raise _not_utf8(label, data[exc.start], exc.start) from exc
+
+
+def check_single_file(path: Path, *, max_bytes: int, label: str, expected: str = "a single file") -> None:
+    """Refuses a directory, a missing path and a file over `max_bytes`, each with its own message (`expected`
+    names what a directory is not, e.g. "a single CSV or parquet file"). May raise `OSError`."""
+    if path.is_dir():
+        raise SubmissionError(f"{label}: is a directory; {expected} is expected")
+    if not path.is_file():
+        raise SubmissionError(f"{label}: no such file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise SubmissionError(f"{label}: the file has {size} bytes, more than the limit of {max_bytes}")
+
+
+def _not_utf8(label: str, byte: int, offset: int) -> SubmissionError:
+    return SubmissionError(f"{label}: not UTF-8 text (invalid byte {byte:#04x} at byte offset {offset})")
 
 
 _CHECK_CHUNK_BYTES = 1 << 20
@@ -104,17 +112,11 @@ def open_text_file(path: Path, *, max_bytes: int, label: str) -> Iterator[TextIO
     the caller would find first; a read error while the caller reads becomes a `SubmissionError` too.
     """
     try:
-        if path.is_dir():
-            raise SubmissionError(f"{label}: is a directory; a single file is expected")
-        if not path.is_file():
-            raise SubmissionError(f"{label}: no such file")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SubmissionError(f"{label}: the file has {size} bytes, more than the limit of {max_bytes}")
+        check_single_file(path, max_bytes=max_bytes, label=label)
         with path.open("rb") as binary:
             fault = _utf8_fault(binary)
         if fault is not None:
-            raise SubmissionError(f"{label}: not UTF-8 text (invalid byte {fault[1]:#04x} at byte offset {fault[0]})")
+            raise _not_utf8(label, fault[1], fault[0])
         with path.open(encoding="utf-8-sig", newline="") as handle:
             yield handle
     except OSError as exc:

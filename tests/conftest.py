@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.utils import timezone
 
 from apps.accounts.services import user_sign_up
@@ -151,13 +152,27 @@ def submit(speech_task: Task, open_division: Division) -> Callable[..., Submissi
     return _submit
 
 
+def required(service: str, problem: str | None) -> None:
+    """A test needs `service`: when `problem` says it is missing, skip saying why, and under CI=true fail
+    instead (CI must run every test). The one rule for every test that needs a real service or tool."""
+    if problem is None:
+        return
+    reason = f"needs {service}: {problem}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"must run under CI but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres_only(transactional_db: None) -> None:
+    """PostgreSQL, outside a test transaction (connections can be cut, rows locked from other processes)."""
+    vendor = connection.vendor
+    required("PostgreSQL", None if vendor == "postgresql" else f"DATABASE_URL is {vendor}")
+
+
 @pytest.fixture(scope="session")
 def sandbox_ready() -> None:
-    """The real bubblewrap sandbox works here. Under CI a host without it fails the run; elsewhere the tests
-    that need it say they did not run."""
+    """The real bubblewrap sandbox works here (`required`)."""
     with tempfile.TemporaryDirectory(prefix="sandbox-check-") as tmp:
         problem = sandbox_self_test(Path(tmp))
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the sandbox cannot run here: {problem} (run `make sandbox`)")
-        pytest.skip(f"the sandbox cannot run here: {problem}; run `make sandbox` (needs root and apt-get)")
+    required("the bubblewrap sandbox (`make sandbox`, needs root and apt-get)", problem or None)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluators.base import SubmissionError
-from evaluators.inputs import open_text_file, show
+from evaluators.inputs import check_single_file, open_text_file, show
 from evaluators.slice_discovery.data import ID_COLUMN
 from evaluators.slice_discovery.ids import encode_ids
 from evaluators.slice_discovery.score_table import FloatMatrix, ScoreTable, check_header
@@ -50,13 +50,7 @@ class SliceScores:
 def _file_kind(path: Path, label: str) -> str:
     """Parquet or CSV, from the first bytes; refuses a missing path, a directory and an oversized file."""
     try:
-        if path.is_dir():
-            raise SubmissionError(f"{label}: is a directory; a single CSV or parquet file is expected")
-        if not path.is_file():
-            raise SubmissionError(f"{label}: no such file")
-        size = path.stat().st_size
-        if size > MAX_SUBMISSION_BYTES:
-            raise SubmissionError(f"{label}: the file has {size} bytes, more than the limit of {MAX_SUBMISSION_BYTES}")
+        check_single_file(path, max_bytes=MAX_SUBMISSION_BYTES, label=label, expected="a single CSV or parquet file")
         with path.open("rb") as handle:
             head = handle.read(len(PARQUET_MAGIC))
     except OSError as exc:

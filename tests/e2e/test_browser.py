@@ -4,7 +4,6 @@ without reloading it (the page polls its JSON and redraws)."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from apps.challenges.models import Task
 from apps.divisions.models import Division
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, required
 from tests.e2e.conftest import Process
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,10 +31,7 @@ def site(django_db_setup: None, live_server: Any) -> str:
 
 @pytest.fixture
 def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is not installed at /usr/bin/chromium (make browser installs it)")
-        pytest.skip("Chromium is not installed at /usr/bin/chromium; run `make browser` (needs root and apt-get)")
+    required("Chromium (`make browser`, needs root and apt-get)", None if CHROMIUM.exists() else f"no {CHROMIUM}")
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from celery import current_app
 from django.contrib.auth.models import User
-from django.db import connection
 from pytest_django.fixtures import Settings
 
 from apps.challenges.models import Challenge, Task
@@ -28,7 +27,7 @@ from apps.leaderboards.selectors import leaderboard_view, leaderboard_view_from_
 from apps.submissions.models import Evaluation, Score, Submission
 from evaluators.selection_speech.synthetic import baseline_submissions
 from scripts.processes import BIN
-from tests.conftest import make_user
+from tests.conftest import make_user, required
 from tests.e2e.conftest import Process, worker_argv
 
 LEASE_SECONDS = 3
@@ -39,22 +38,6 @@ MAX_ATTEMPTS = 1000
 
 Status = Submission.Status
 WAITING = (Status.RECEIVED, Status.VALIDATING, Status.QUEUED, Status.RUNNING)
-
-
-def required(service: str, problem: str | None) -> None:
-    """Skip, saying why, when `problem` says the service is missing; under CI=true fail instead."""
-    if problem is None:
-        return
-    reason = f"needs {service}: {problem}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"must run under CI but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture
-def postgres_only(transactional_db: None) -> None:
-    vendor = connection.vendor
-    required("PostgreSQL", None if vendor == "postgresql" else f"DATABASE_URL is {vendor}")
 
 
 @pytest.fixture

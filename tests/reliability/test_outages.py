@@ -35,13 +35,13 @@ from apps.submissions.models import Submission
 from apps.submissions.services import dispatch
 from evaluators import EvaluationResult, get_evaluator
 from scripts.processes import free_port
+from tests.conftest import required
 from tests.e2e.conftest import wait_until
 from tests.reliability.conftest import (
     Pipeline,
     SubmitMany,
     assert_scored_exactly_once,
     purge_broker,
-    required,
     settled,
 )
 

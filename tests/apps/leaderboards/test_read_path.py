@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import os
 from collections.abc import Callable
 
 import psycopg2  # type: ignore[import-untyped]  # no stubs; one statement of administration
@@ -195,16 +194,6 @@ def test_the_api_challenge_board_is_made_of_the_boards_documents(
 
     assert combined == {"challenge": challenge.slug, "boards": each}
     assert [len(board["rows"]) for board in combined["boards"]] == [1, 0]
-
-
-@pytest.fixture
-def postgres_only(transactional_db: None) -> None:
-    """Outside a transaction, on PostgreSQL (which can cut a connection): skips saying why, fails under CI."""
-    if connection.vendor != "postgresql":
-        reason = f"needs PostgreSQL: DATABASE_URL is {connection.vendor}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"must run under CI but {reason}")
-        pytest.skip(reason)
 
 
 def _served(path: str) -> tuple[str, bytes]:
