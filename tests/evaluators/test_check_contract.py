@@ -15,7 +15,6 @@ import functools
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from evaluators.base import Evaluator
 from evaluators.demo import demo_module
 from evaluators.taskdir import load_task_dir
 from tests.evaluators.conftest import ReferenceSubmission
-from tests.reliability.fuzz_artifacts import build_directory, build_file, name_strategy
+from tests.reliability.fuzz_artifacts import Demo, build_directory, build_file, demo_world
 
 EXAMPLES = 80
 SLUGS = available_slugs()
@@ -79,27 +78,9 @@ def test_an_evaluator_with_its_own_check_is_exercised_here(slug: str) -> None:
         assert evaluator.demo_module, f"{slug} overrides check; give it a demo module so that it is tested here"
 
 
-@dataclass
-class Demo:
-    evaluator: Evaluator[Any, Any]
-    task: Any
-    baselines: list[Path]
-    scratch: Path
-    names: st.SearchStrategy[str]
-
-
 @pytest.fixture(scope="module", params=WITH_DEMO)
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    evaluator = get_evaluator(request.param)
-    module = demo_module(evaluator)
-    assert module is not None
-    root = tmp_path_factory.mktemp(f"check-{request.param}")
-    module.generate_task(root / "task", config=module.DEMO_TASKS[0].config, seed=0, small=True)
-    config = evaluator.validate_config(load_task_dir(root / "task").config)
-    baselines = sorted(module.write_baselines(root / "task", root / "baselines", seed=0).values())
-    known = sorted({path.name for baseline in baselines for path in [baseline, *baseline.rglob("*")]})
-    (root / "scratch").mkdir()
-    yield Demo(evaluator, evaluator.load_task(root / "task", config), baselines, root / "scratch", name_strategy(known))
+    yield demo_world(request.param, tmp_path_factory.mktemp(f"check-{request.param}"))
 
 
 def test_check_accepts_every_demo_baseline(demo: Demo) -> None:

@@ -12,11 +12,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from hypothesis import strategies as st
+
+from evaluators import get_evaluator
+from evaluators.base import Evaluator
+from evaluators.demo import demo_module
+from evaluators.taskdir import load_task_dir
 
 MAX_OPS = 3
 
@@ -376,3 +383,30 @@ def build_file(data: st.DataObject, target: Path, baselines: list[Path], names: 
         return
     original = data.draw(st.sampled_from(baselines)).read_bytes() if kind == "baseline" else None
     target.write_bytes(file_content(data, original))
+
+
+@dataclass
+class Demo:
+    """An evaluator's small demo task, loaded, with its baselines: what the generators start from."""
+
+    evaluator: Evaluator[Any, Any]
+    task: Any
+    baselines: list[Path]
+    scratch: Path
+    names: st.SearchStrategy[str]
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+
+def demo_world(slug: str, root: Path) -> Demo:
+    """Generate the evaluator's first demo task (small) and its baselines under `root`, and load the task with
+    the config its task.yaml holds (generate_task may complete the demo's config)."""
+    evaluator = get_evaluator(slug)
+    module = demo_module(evaluator)
+    assert module is not None, f"{slug} has no demo module"
+    module.generate_task(root / "task", config=module.DEMO_TASKS[0].config, seed=0, small=True)
+    config = evaluator.validate_config(load_task_dir(root / "task").config)
+    baselines = sorted(module.write_baselines(root / "task", root / "baselines", seed=0).values())
+    known = sorted({path.name for baseline in baselines for path in [baseline, *baseline.rglob("*")]})
+    (root / "scratch").mkdir()
+    task = evaluator.load_task(root / "task", config)
+    return Demo(evaluator, task, baselines, root / "scratch", name_strategy(known))

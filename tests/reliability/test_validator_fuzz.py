@@ -15,23 +15,17 @@ import re
 import shutil
 import signal
 import tempfile
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evaluators import SubmissionError, available_slugs, get_evaluator
-from evaluators.base import Evaluator
-from evaluators.demo import demo_module
 from evaluators.registry import BUILTIN_EVALUATORS
-from evaluators.taskdir import load_task_dir
-from tests.reliability.fuzz_artifacts import build_directory, build_file, name_strategy
+from tests.reliability.fuzz_artifacts import Demo, build_directory, build_file, demo_world
 
 EXAMPLES = 500
 HANG_SECONDS = 10
@@ -41,16 +35,6 @@ PLACE = re.compile(
     re.IGNORECASE,
 )
 SLUGS = [slug for slug in available_slugs() if get_evaluator(slug).demo_module]
-
-
-@dataclass
-class Demo:
-    evaluator: Evaluator[Any, Any]
-    task: Any
-    baselines: list[Path]
-    scratch: Path
-    names: st.SearchStrategy[str]
-    outcomes: Counter[str] = field(default_factory=Counter)
 
 
 class ValidatorHung(Exception):
@@ -63,19 +47,7 @@ def test_every_built_in_evaluator_is_fuzzed() -> None:
 
 @pytest.fixture(scope="module", params=SLUGS)
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    evaluator = get_evaluator(request.param)
-    module = demo_module(evaluator)
-    assert module is not None
-    root = tmp_path_factory.mktemp(f"fuzz-{request.param}")
-    module.generate_task(root / "task", config=module.DEMO_TASKS[0].config, seed=0, small=True)
-    # The config the generated task.yaml holds (generate_task may complete the demo's config).
-    config = evaluator.validate_config(load_task_dir(root / "task").config)
-    baselines = sorted(module.write_baselines(root / "task", root / "baselines", seed=0).values())
-    known = sorted({path.name for baseline in baselines for path in [baseline, *baseline.rglob("*")]})
-    (root / "scratch").mkdir()
-    made = Demo(
-        evaluator, evaluator.load_task(root / "task", config), baselines, root / "scratch", name_strategy(known)
-    )
+    made = demo_world(request.param, tmp_path_factory.mktemp(f"fuzz-{request.param}"))
     yield made
     # Seen with `-s`: how the examples ended (a fuzzer that only ever produced accepted files would test nothing).
     print(f"\n{request.param}: {dict(made.outcomes)}")
