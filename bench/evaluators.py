@@ -224,9 +224,11 @@ def _measure_case(case: Case, quick: bool) -> dict[str, Any]:
     timings = [(best_of(1, bare), best_of(1, whole)) for _ in range(repeats)]
     bare_seconds, whole_seconds = min(t[0] for t in timings), min(t[1] for t in timings)
     figures.update(
-        bare_ms=round(bare_seconds * 1000, 2), whole_ms=round(whole_seconds * 1000, 2),
-        ratio=round(whole_seconds / bare_seconds, 4), repeats=repeats,
-    )  # fmt: skip
+        bare_ms=round(bare_seconds * 1000, 2),
+        whole_ms=round(whole_seconds * 1000, 2),
+        ratio=round(whole_seconds / bare_seconds, 4),
+        repeats=repeats,
+    )
     return figures
 
 

@@ -41,7 +41,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Team, TeamMembership
-from apps.challenges.evaluation import task_metric_specs, task_primary_metric
+from apps.challenges.evaluators import task_metric_specs, task_primary_metric
 from apps.challenges.models import Challenge, Participation, Task
 from apps.divisions.models import Division
 from apps.leaderboards.models import LeaderboardEntry
@@ -88,14 +88,21 @@ class WrkFigures:
 def _challenge() -> tuple[Challenge, Division, Task]:
     now = timezone.now()
     challenge = Challenge.objects.create(
-        slug=CHALLENGE, title="Benchmark: leaderboard reads", visibility=Challenge.Visibility.PUBLIC,
-        starts_at=now - dt.timedelta(days=60), ends_at=now + dt.timedelta(days=60),
-    )  # fmt: skip
+        slug=CHALLENGE,
+        title="Benchmark: leaderboard reads",
+        visibility=Challenge.Visibility.PUBLIC,
+        starts_at=now - dt.timedelta(days=60),
+        ends_at=now + dt.timedelta(days=60),
+    )
     division = Division.objects.create(challenge=challenge, slug="open", kind=Division.Kind.OPEN, name="Open")
     task = Task.objects.create(
-        challenge=challenge, slug=TASK, title="Speech, English", evaluator_slug="selection-speech",
-        ml_task=Task.MLTask.KEYWORD_SPOTTING, config={"language": "en", "train_size": 25},
-    )  # fmt: skip
+        challenge=challenge,
+        slug=TASK,
+        title="Speech, English",
+        evaluator_slug="selection-speech",
+        ml_task=Task.MLTask.KEYWORD_SPOTTING,
+        config={"language": "en", "train_size": 25},
+    )
     return challenge, division, task
 
 
@@ -134,21 +141,35 @@ def seed_rows(size: Size, rng: random.Random) -> tuple[Task, Division]:
     now = timezone.now()
     submissions = Submission.objects.bulk_create(
         Submission(
-            task=task, team=teams[i % len(teams)], division=division, submitted_by=owners[i % len(teams)],
-            artifact=f"submissions/bench/{i}.json", artifact_name="selection.json", artifact_size=2048,
-            artifact_sha256=f"{i:064x}", method_description=f"method {i % 37}: balanced sampling, seed {i}",
-            status=Submission.Status.SCORED, attempts=1, is_baseline=i < 3, queued_at=now, started_at=now,
+            task=task,
+            team=teams[i % len(teams)],
+            division=division,
+            submitted_by=owners[i % len(teams)],
+            artifact=f"submissions/bench/{i}.json",
+            artifact_name="selection.json",
+            artifact_size=2048,
+            artifact_sha256=f"{i:064x}",
+            method_description=f"method {i % 37}: balanced sampling, seed {i}",
+            status=Submission.Status.SCORED,
+            attempts=1,
+            is_baseline=i < 3,
+            queued_at=now,
+            started_at=now,
             finished_at=now,
         )
         for i in range(size.submissions)
-    )  # fmt: skip
+    )
     evaluations = Evaluation.objects.bulk_create(
         Evaluation(
-            submission=submission, evaluator_slug=evaluator.slug, evaluator_version=evaluator.version,
-            data_version=task.data_version, primary_metric=primary, duration_seconds=1.0,
+            submission=submission,
+            evaluator_slug=evaluator.slug,
+            evaluator_version=evaluator.version,
+            data_version=task.data_version,
+            primary_metric=primary,
+            duration_seconds=1.0,
         )
         for submission in submissions
-    )  # fmt: skip
+    )
     Score.objects.bulk_create(
         (
             Score(evaluation=evaluation, split=Score.Split.PUBLIC, metric=metric, value=value)
@@ -395,11 +416,16 @@ def run(*, quick: bool) -> Result:
     result = Result(NAME, quick)
     cores = os.cpu_count() or 1
     result.settings = {
-        "submissions": size.submissions, "teams": size.teams, "wrk_connections": CONNECTIONS,
-        "wrk_seconds": size.seconds, "wrk_threads": cores, "gunicorn": f"--workers {cores} --threads {THREADS}",
-        "nginx_workers": cores, "cache": "CACHE_URL unset: each gunicorn process caches boards in local memory",
+        "submissions": size.submissions,
+        "teams": size.teams,
+        "wrk_connections": CONNECTIONS,
+        "wrk_seconds": size.seconds,
+        "wrk_threads": cores,
+        "gunicorn": f"--workers {cores} --threads {THREADS}",
+        "nginx_workers": cores,
+        "cache": "CACHE_URL unset: each gunicorn process caches boards in local memory",
         "load_average_at_start": os.getloadavg(),
-    }  # fmt: skip
+    }
     print(f"leaderboard reads ({size.submissions} submissions, {size.teams} teams):")
     missing = [name for name in ("wrk", "nginx") if tool(name) is None]
     if missing:

@@ -111,9 +111,19 @@ def start_gunicorn(log_dir: Path, *, workers: int, threads: int) -> tuple[Child,
     proxy that logs)."""
     port = free_port()
     argv = [
-        str(BIN / "gunicorn"), "dataperf_site.wsgi", "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--threads", str(threads), "--backlog", "2048", "--log-level", "warning",
-    ]  # fmt: skip
+        str(BIN / "gunicorn"),
+        "dataperf_site.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
     server = Child("gunicorn", argv, env=child_environment(), log_dir=log_dir)
     wait_for_port(port, timeout=60, process=server.popen)
     return server, port

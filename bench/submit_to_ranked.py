@@ -84,9 +84,11 @@ class Platform:
         client = self.clients[self.sent % len(self.clients)]
         started = time.perf_counter()
         status, body = client.upload(
-            f"challenges/{CHALLENGE}/tasks/{TASK}/submissions/", {"method_description": "benchmark"},
-            {"artifact": artifact}, lambda done, total: None,
-        )  # fmt: skip
+            f"challenges/{CHALLENGE}/tasks/{TASK}/submissions/",
+            {"method_description": "benchmark"},
+            {"artifact": artifact},
+            lambda done, total: None,
+        )
         elapsed = time.perf_counter() - started
         # Validated and queued: an idle worker may have claimed (even scored) it before the answer was written.
         if status != 201 or body.get("status") not in {"queued", "running", "scored"}:
@@ -100,14 +102,21 @@ class Platform:
 def _task() -> tuple[Challenge, Task]:
     now = timezone.now()
     challenge = Challenge.objects.create(
-        slug=CHALLENGE, title="Benchmark: submit to ranked", visibility=Challenge.Visibility.PUBLIC,
-        starts_at=now - dt.timedelta(days=1), ends_at=now + dt.timedelta(days=30),
-    )  # fmt: skip
+        slug=CHALLENGE,
+        title="Benchmark: submit to ranked",
+        visibility=Challenge.Visibility.PUBLIC,
+        starts_at=now - dt.timedelta(days=1),
+        ends_at=now + dt.timedelta(days=30),
+    )
     Division.objects.create(challenge=challenge, slug="open", kind=Division.Kind.OPEN, name="Open")
     task = Task.objects.create(
-        challenge=challenge, slug=TASK, title="Echo", evaluator_slug=TrivialEvaluator.slug,
-        ml_task=Task.MLTask.TABULAR, config={},
-    )  # fmt: skip
+        challenge=challenge,
+        slug=TASK,
+        title="Echo",
+        evaluator_slug=TrivialEvaluator.slug,
+        ml_task=Task.MLTask.TABULAR,
+        config={},
+    )
     return challenge, task
 
 
@@ -243,10 +252,15 @@ def run(*, quick: bool) -> Result:
     result = Result(NAME, quick)
     cores = os.cpu_count() or 1
     result.settings = {
-        "latency_samples": size.latency_samples, "burst": size.burst, "teams": TEAMS, "poll_seconds": POLL_SECONDS,
-        "worker": "celery worker --concurrency 1 (one process each)", "broker": stack.BROKER_URL.split("://")[0],
-        "gunicorn": f"--workers {cores} --threads 2", "load_average_at_start": os.getloadavg(),
-    }  # fmt: skip
+        "latency_samples": size.latency_samples,
+        "burst": size.burst,
+        "teams": TEAMS,
+        "poll_seconds": POLL_SECONDS,
+        "worker": "celery worker --concurrency 1 (one process each)",
+        "broker": stack.BROKER_URL.split("://")[0],
+        "gunicorn": f"--workers {cores} --threads 2",
+        "load_average_at_start": os.getloadavg(),
+    }
     print(f"submit to ranked ({size.latency_samples} one at a time, bursts of {size.burst}):")
     stack.recreate_database()
     stack.migrate()

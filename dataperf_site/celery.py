@@ -17,7 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dataperf_site.settings")
 
 app = Celery("dataperf_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["apps.submissions", "apps.leaderboards"])
+app.autodiscover_tasks(["apps.jobs"])
 
 
 @task_prerun.connect

@@ -376,8 +376,13 @@ def run_locally(code_dir: Path, input_dir: Path, output_dir: Path) -> Path:
     manifest = parse_manifest(code_dir / MANIFEST_NAME)
     output_dir.mkdir(parents=True, exist_ok=True)
     output = output_dir / manifest.output
-    env = {**os.environ, "DATAPERF_INPUT_DIR": str(input_dir), "DATAPERF_OUTPUT_DIR": str(output_dir),
-           "DATAPERF_OUTPUT": str(output), "DATAPERF_SEED": "0"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATAPERF_INPUT_DIR": str(input_dir),
+        "DATAPERF_OUTPUT_DIR": str(output_dir),
+        "DATAPERF_OUTPUT": str(output),
+        "DATAPERF_SEED": "0",
+    }
     # The participant's own code on their own machine: the argv is theirs by design.
     subprocess.run(manifest.argv(sys.executable), cwd=code_dir, env=env, check=True, capture_output=True)  # noqa: S603
     return output

@@ -82,9 +82,15 @@ class EvaluationResult:
 
 
 def chart(
-    kind: str, title: str, x: Sequence[Any], y: Sequence[float], *, x_label: str = "", y_label: str = "",
+    kind: str,
+    title: str,
+    x: Sequence[Any],
+    y: Sequence[float],
+    *,
+    x_label: str = "",
+    y_label: str = "",
     series: str = "",
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """One chart for `EvaluationResult.details["charts"]` (a list of these), drawn on the submission page.
 
     Charts (and data under `details["sealed"]`) that would reveal hidden information (e.g. which listed rows
@@ -95,8 +101,15 @@ def chart(
     """
     if kind not in {"bar", "line"}:
         raise ValueError(f"unknown chart kind {kind!r}")
-    return {"kind": kind, "title": title, "x": list(x), "y": [float(v) for v in y], "x_label": x_label,
-            "y_label": y_label, "series": series}  # fmt: skip
+    return {
+        "kind": kind,
+        "title": title,
+        "x": list(x),
+        "y": [float(v) for v in y],
+        "x_label": x_label,
+        "y_label": y_label,
+        "series": series,
+    }
 
 
 @dataclass(frozen=True)

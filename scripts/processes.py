@@ -27,9 +27,20 @@ def celery_worker_argv(name: str, *, queues: Sequence[str], concurrency: int, ex
     """The command line of one Celery worker named `name@<host>` consuming `queues` with a pool of
     `concurrency` processes; `extra` is appended (e.g. `--without-mingle`)."""
     return [
-        str(BIN / "celery"), "-A", "dataperf_site", "worker", "-Q", ",".join(queues),
-        "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", f"{name}@%h", *extra,
-    ]  # fmt: skip
+        str(BIN / "celery"),
+        "-A",
+        "dataperf_site",
+        "worker",
+        "-Q",
+        ",".join(queues),
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"{name}@%h",
+        *extra,
+    ]
 
 
 def free_port() -> int:

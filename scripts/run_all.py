@@ -20,13 +20,24 @@ PORT = os.environ.get("PORT", "8000")
 
 # The one demo worker consumes every queue, `maintenance` (beat's reaper) included.
 PROCESSES = {
-    "web": [str(BIN / "gunicorn"), "dataperf_site.wsgi", "--bind", f"{HOST}:{PORT}", "--workers", "2",
-            "--threads", "4", "--access-logfile", "-"],
-    "worker": celery_worker_argv("worker", queues=WORKER_QUEUES,
-                                 concurrency=int(os.environ.get("WORKER_CONCURRENCY", "2"))),
+    "web": [
+        str(BIN / "gunicorn"),
+        "dataperf_site.wsgi",
+        "--bind",
+        f"{HOST}:{PORT}",
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+    ],
+    "worker": celery_worker_argv(
+        "worker", queues=WORKER_QUEUES, concurrency=int(os.environ.get("WORKER_CONCURRENCY", "2"))
+    ),
     # Its schedule file is settings.CELERY_BEAT_SCHEDULE_FILENAME, under DATAPERF_VAR_DIR.
     "beat": [str(BIN / "celery"), "-A", "dataperf_site", "beat", "--loglevel", "INFO"],
-}  # fmt: skip
+}
 RESTARTED = {"worker", "beat"}
 """Restarted when they exit. The web server is not: gunicorn restarts its own workers, and its arbiter exits only
 on a fault a restart would repeat (the port is taken, the settings are wrong)."""

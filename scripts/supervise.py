@@ -38,9 +38,16 @@ class Supervised:
     from `min_backoff`."""
 
     def __init__(
-        self, name: str, argv: Sequence[str], *, restart: bool, cwd: Path | None = None, min_backoff: float = 1.0,
-        max_backoff: float = 30.0, stable_after: float = 60.0,
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        restart: bool,
+        cwd: Path | None = None,
+        min_backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        stable_after: float = 60.0,
+    ) -> None:
         self.name, self.argv, self.restart, self.cwd = name, list(argv), restart, cwd
         self.min_backoff, self.max_backoff, self.stable_after = min_backoff, max_backoff, stable_after
         self.backoff = min_backoff
@@ -86,8 +93,9 @@ class Supervised:
         if not self.restart:
             log.error("%s exited unexpectedly (%s) after %.1f s", self.name, cause, ran)
             return
-        log.warning("%s exited unexpectedly (%s) after %.1f s; restarting it in %.1f s", self.name, cause, ran,
-                    self.backoff)  # fmt: skip
+        log.warning(
+            "%s exited unexpectedly (%s) after %.1f s; restarting it in %.1f s", self.name, cause, ran, self.backoff
+        )
         self.restart_at = now + self.backoff
         self.backoff = min(self.backoff * 2, self.max_backoff)
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework.request import Request
 
 from apps.accounts.models import Team
-from apps.challenges.evaluation import task_evaluator, task_format_notes, task_metric_specs, task_primary_metric
+from apps.challenges.evaluators import task_evaluator, task_format_notes, task_metric_specs, task_primary_metric
 from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
 from apps.divisions.models import Division
 from apps.leaderboards.selectors import BenchmarkMatrix, metric_spec_data

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.selectors import team_invite_by_token, teams_owned_by
 from apps.challenges import selectors
-from apps.challenges.evaluation import task_evaluator, task_format_notes
+from apps.challenges.evaluators import task_evaluator, task_format_notes
 from apps.challenges.forms import RegistrationForm
 from apps.challenges.models import Participation, Task, parse_email_domains
 from apps.challenges.services import participation_approve, participation_register, participation_reject, team_join

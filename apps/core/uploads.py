@@ -76,8 +76,15 @@ class LimitedUploadHandler(FileUploadHandler):
                 f"({human_size(self.max_file_bytes)} per {self.what}); nothing was stored."
             )
 
-    def new_file(self, field_name: str, file_name: str, content_type: str, content_length: int | None,
-                 charset: str | None = None, content_type_extra: dict[str, bytes] | None = None) -> None:  # fmt: skip
+    def new_file(
+        self,
+        field_name: str,
+        file_name: str,
+        content_type: str,
+        content_length: int | None,
+        charset: str | None = None,
+        content_type_extra: dict[str, bytes] | None = None,
+    ) -> None:
         super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
         self._file_bytes = 0
         if content_length is not None and content_length > self.max_file_bytes:

@@ -78,11 +78,15 @@ def demo_bundle_write(
     """
     now = now or timezone.now()
     challenge = {
-        "slug": DEMO_SLUG, "title": "DataPerf demo: data-centric benchmarks",
+        "slug": DEMO_SLUG,
+        "title": "DataPerf demo: data-centric benchmarks",
         "summary": "Every DataPerf benchmark type on synthetic data: the model is fixed, the data competes.",
-        "description": DESCRIPTION, "rules": RULES, "starts_at": now - dt.timedelta(days=1), "ends_at": now + LIFETIME,
+        "description": DESCRIPTION,
+        "rules": RULES,
+        "starts_at": now - dt.timedelta(days=1),
+        "ends_at": now + LIFETIME,
         "visibility": Challenge.Visibility.PUBLIC.value,
-    }  # fmt: skip
+    }
     with tempfile.TemporaryDirectory(prefix="demo-bundle-") as tmp, BundleWriter(target) as writer:
         tasks = [
             _write_task(writer, slug, module, spec, order=order, work=Path(tmp), small=small)
@@ -105,10 +109,17 @@ def _write_task(
             with path.open("rb") as handle:
                 writer.add_file(task_slug=spec.slug, relative_path=relative, role=role, source=handle)
     return {
-        "slug": spec.slug, "title": spec.title, "description": spec.description, "order": order,
-        "evaluator_slug": slug, "ml_task": spec.ml_task, "config": config, "quota_per_day": 10,
-        "concealed_config": config, "concealed_visibility": ConcealedVisibility.ALWAYS.value,
-    }  # fmt: skip
+        "slug": spec.slug,
+        "title": spec.title,
+        "description": spec.description,
+        "order": order,
+        "evaluator_slug": slug,
+        "ml_task": spec.ml_task,
+        "config": config,
+        "quota_per_day": 10,
+        "concealed_config": config,
+        "concealed_visibility": ConcealedVisibility.ALWAYS.value,
+    }
 
 
 def demo_bundle_current(*, path: Path, now: dt.datetime | None = None) -> bool:

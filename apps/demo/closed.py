@@ -34,9 +34,10 @@ def demo_submit_algorithm(task: Task, division: Division, organizer: User, task_
     code = make_zip(copy, folder / "code.zip")
     with artifact.open("rb") as artifact_file, code.open("rb") as code_file:
         data = SubmissionInput(
-            artifact=File(artifact_file, name=artifact.name), artifact_name=artifact.name,
+            artifact=File(artifact_file, name=artifact.name),
+            artifact_name=artifact.name,
             code_archive=File(code_file, name=code.name),
             method_description="Baseline: the benchmark's example algorithm, rerun and verified in the sandbox.",
-        )  # fmt: skip
+        )
         submission = submission_create(task=task, division=division, user=organizer, data=data, as_baseline=True)
     return submission.pk

@@ -22,7 +22,7 @@ from apps.core.archives import make_zip
 from apps.demo.bundle import DEMO_SLUG, demo_bundle_ensure, demo_bundle_path, demo_bundle_write
 from apps.demo.closed import demo_submit_algorithm
 from apps.divisions.models import Division
-from apps.leaderboards.pipeline import evaluate_and_rank, verify_and_rank
+from apps.jobs.pipeline import evaluate_and_rank, verify_and_rank
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from evaluators import get_evaluator
 from evaluators.demo import demo_module
@@ -56,9 +56,10 @@ def _submit_baselines(task: Task, division: Division, organizer: User, baselines
         artifact = make_zip(path, path.parent / f"{name}.zip") if path.is_dir() else path
         with artifact.open("rb") as handle:
             data = SubmissionInput(
-                artifact=File(handle, name=artifact.name), artifact_name=artifact.name,
+                artifact=File(handle, name=artifact.name),
+                artifact_name=artifact.name,
                 method_description=f"Baseline: {name}",
-            )  # fmt: skip
+            )
             submission = submission_create(task=task, division=division, user=organizer, data=data, as_baseline=True)
         ids.append(submission.pk)
     return ids

@@ -49,8 +49,16 @@ class ExportAdmin(admin.ModelAdmin[Export]):
     list_filter = ["status", "challenge"]
     # No file link: the file is served only by the organizers' download view (leaderboards:export_download).
     exclude = ["file"]
-    readonly_fields = ["challenge", "requested_by", "status", "rows", "message", "created_at", "started_at",
-                       "finished_at"]  # fmt: skip
+    readonly_fields = [
+        "challenge",
+        "requested_by",
+        "status",
+        "rows",
+        "message",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

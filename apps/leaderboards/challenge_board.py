@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Q
 
 from apps.accounts.models import Team
-from apps.challenges.evaluation import task_primary_metric
+from apps.challenges.evaluators import task_primary_metric
 from apps.challenges.models import Challenge, Task
 from apps.challenges.selectors import tasks_visible, user_is_organizer
 from apps.core.errors import NotFound
@@ -135,9 +135,15 @@ def _division_board(
         for row in rows:
             team = teams.setdefault(
                 row.team_id,
-                {"team_id": row.team_id, "team": row.team, "normalised": [None] * count, "primary": [None] * count,
-                 "task_ranks": [None] * count, "last_submitted_at": ""},
-            )  # fmt: skip
+                {
+                    "team_id": row.team_id,
+                    "team": row.team,
+                    "normalised": [None] * count,
+                    "primary": [None] * count,
+                    "task_ranks": [None] * count,
+                    "last_submitted_at": "",
+                },
+            )
             team["normalised"][index] = normal[row.team_id]
             team["primary"][index] = row.primary
             team["task_ranks"][index] = row.rank
@@ -206,8 +212,9 @@ def _combine(inputs: _Inputs, boards: dict[tuple[int, int], list[TaskRow]], spli
 def _materialised_rows(tasks: list[Task], split: str) -> dict[tuple[int, int], list[TaskRow]]:
     entries = LeaderboardEntry.objects.filter(
         leaderboard__task__in=tasks, leaderboard__split=split, is_baseline=False
-    ).values_list("leaderboard__task_id", "leaderboard__division_id", "team_id", "team__name", "rank", "primary",
-                  "submitted_at")  # fmt: skip
+    ).values_list(
+        "leaderboard__task_id", "leaderboard__division_id", "team_id", "team__name", "rank", "primary", "submitted_at"
+    )
     boards: dict[tuple[int, int], list[TaskRow]] = {}
     for task_id, division_id, team_id, team, rank, primary, submitted_at in entries:
         boards.setdefault((task_id, division_id), []).append(TaskRow(team_id, team, rank, primary, submitted_at))
@@ -288,8 +295,16 @@ def board_breakdown(board: ChallengeBoard, team_id: int) -> list[dict[str, Any]]
             }
             for index, (task_id, weight) in enumerate(zip(division["columns"], weights, strict=True))
         ]
-        breakdown.append({"division": division["slug"], "name": division["name"], "team": row["team"],
-                          "rank": row["rank"], "score": row["score"], "tasks": items})  # fmt: skip
+        breakdown.append(
+            {
+                "division": division["slug"],
+                "name": division["name"],
+                "team": row["team"],
+                "rank": row["rank"],
+                "score": row["score"],
+                "tasks": items,
+            }
+        )
     return breakdown
 
 

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from apps.challenges.evaluation import task_primary_metric
+from apps.challenges.evaluators import task_primary_metric
 from apps.challenges.models import Challenge, Task
 from apps.challenges.selectors import user_is_organizer
 from apps.core.errors import Forbidden
@@ -35,11 +35,32 @@ STALE_AFTER = dt.timedelta(minutes=15)
 claimed again when its message is redelivered."""
 
 SUBMISSION_COLUMNS = [
-    "submission_id", "task", "division", "team", "submitted_by", "created_at", "finished_at", "status", "message",
-    "artifact_name", "artifact_size", "artifact_sha256", "code_archive_sha256", "code_url", "method_description",
-    "is_baseline", "is_withdrawn", "is_disqualified", "is_selected_final", "evaluator_version", "primary_metric",
-    "public_primary", "private_primary", "concealed_primary", "scores",
-]  # fmt: skip
+    "submission_id",
+    "task",
+    "division",
+    "team",
+    "submitted_by",
+    "created_at",
+    "finished_at",
+    "status",
+    "message",
+    "artifact_name",
+    "artifact_size",
+    "artifact_sha256",
+    "code_archive_sha256",
+    "code_url",
+    "method_description",
+    "is_baseline",
+    "is_withdrawn",
+    "is_disqualified",
+    "is_selected_final",
+    "evaluator_version",
+    "primary_metric",
+    "public_primary",
+    "private_primary",
+    "concealed_primary",
+    "scores",
+]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -129,13 +150,30 @@ def _rows_of(batch: list[Submission], primaries: dict[int, str]) -> Iterator[lis
         values = scores.get(s.current_evaluation_id or 0, {})
         evaluation = s.current_evaluation
         yield [
-            s.pk, s.task.slug, s.division.slug, s.team.name, s.submitted_by.get_username(), s.created_at.isoformat(),
-            s.finished_at.isoformat() if s.finished_at else "", s.status, s.message, s.artifact_name, s.artifact_size,
-            s.artifact_sha256, s.code_archive_sha256, s.code_url, s.method_description, s.is_baseline,
-            s.is_withdrawn, s.is_disqualified, s.is_selected_final, evaluation.evaluator_version if evaluation else "",
-            primary, *(values.get(split, {}).get(primary, "") for split in Score.Split.values),
+            s.pk,
+            s.task.slug,
+            s.division.slug,
+            s.team.name,
+            s.submitted_by.get_username(),
+            s.created_at.isoformat(),
+            s.finished_at.isoformat() if s.finished_at else "",
+            s.status,
+            s.message,
+            s.artifact_name,
+            s.artifact_size,
+            s.artifact_sha256,
+            s.code_archive_sha256,
+            s.code_url,
+            s.method_description,
+            s.is_baseline,
+            s.is_withdrawn,
+            s.is_disqualified,
+            s.is_selected_final,
+            evaluation.evaluator_version if evaluation else "",
+            primary,
+            *(values.get(split, {}).get(primary, "") for split in Score.Split.values),
             json.dumps(values, sort_keys=True) if values else "",
-        ]  # fmt: skip
+        ]
 
 
 def export_run(*, export_id: int) -> str:

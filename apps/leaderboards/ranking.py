@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from apps.challenges.evaluation import task_primary_metric
+from apps.challenges.evaluators import task_primary_metric
 from apps.challenges.models import Task
 from apps.divisions.models import Division
 from apps.submissions.models import Score, Submission

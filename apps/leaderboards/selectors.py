@@ -12,7 +12,7 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Count, F, QuerySet
 
-from apps.challenges.evaluation import task_metric_specs, task_primary_metric
+from apps.challenges.evaluators import task_metric_specs, task_primary_metric
 from apps.challenges.models import Challenge, Task
 from apps.challenges.selectors import challenge_get, task_get, tasks_visible, user_is_organizer
 from apps.core.errors import Forbidden, NotFound
@@ -106,8 +106,19 @@ def metric_spec_data(spec: MetricSpec) -> dict[str, Any]:
     }
 
 
-def _row(*, rank: int, team_id: int, team: str, method: str, submission_id: int, primary: float,
-         metrics: dict[str, float], is_baseline: bool, submitted_at: str, count: int) -> dict[str, Any]:  # fmt: skip
+def _row(
+    *,
+    rank: int,
+    team_id: int,
+    team: str,
+    method: str,
+    submission_id: int,
+    primary: float,
+    metrics: dict[str, float],
+    is_baseline: bool,
+    submitted_at: str,
+    count: int,
+) -> dict[str, Any]:
     return {
         "rank": rank,
         "team_id": team_id,
@@ -243,18 +254,31 @@ class BoardRef:
         a database is recreated, while a shared cache lives on)."""
         evaluator = get_evaluator(self.evaluator_slug)
         return (
-            self.leaderboard_id, self.version, self.rebuilt_at.timestamp(), self.task_id, self.data_version,
-            evaluator.slug, evaluator.version, self.division_id, self.split,
-        )  # fmt: skip
+            self.leaderboard_id,
+            self.version,
+            self.rebuilt_at.timestamp(),
+            self.task_id,
+            self.data_version,
+            evaluator.slug,
+            evaluator.version,
+            self.division_id,
+            self.split,
+        )
 
 
 def _ref_of(state: Leaderboard | None, task: Task) -> BoardRef | None:
     if state is None or state.rebuilt_at is None:
         return None
     return BoardRef(
-        state.pk, state.version, state.rebuilt_at, task.pk, task.data_version, task.evaluator_slug,
-        state.division_id, state.split,
-    )  # fmt: skip
+        state.pk,
+        state.version,
+        state.rebuilt_at,
+        task.pk,
+        task.data_version,
+        task.evaluator_slug,
+        state.division_id,
+        state.split,
+    )
 
 
 def board_ref(*, task: Task, division: Division, split: str) -> BoardRef | None:
@@ -326,9 +350,15 @@ def public_board_ref(*, challenge_slug: str, task_slug: str, division_slug: str 
     user, anonymous included (tests/apps/leaderboards/test_read_path.py checks the two agree)."""
     sql = _public_board_sql(connection.vendor)
     params: list[str | bool | None] = [
-        challenge_slug, Challenge.Visibility.PUBLIC, Challenge.Visibility.UNLISTED, task_slug, True,
-        Score.Split.PUBLIC, division_slug, division_slug,
-    ]  # fmt: skip
+        challenge_slug,
+        Challenge.Visibility.PUBLIC,
+        Challenge.Visibility.UNLISTED,
+        task_slug,
+        True,
+        Score.Split.PUBLIC,
+        division_slug,
+        division_slug,
+    ]
     row = _read_one(sql, params)
     if row is None:
         return None

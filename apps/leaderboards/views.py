@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.challenges import selectors as challenge_selectors
-from apps.challenges.evaluation import task_primary_metric
+from apps.challenges.evaluators import task_primary_metric
 from apps.challenges.models import Challenge
 from apps.core.html import embedded_json
 from apps.core.users import signed_in_user
@@ -32,9 +32,12 @@ def _csv_response(content: str, filename: str) -> HttpResponse:
 
 def _read(request: HttpRequest, slug: str, task_slug: str) -> selectors.BoardRead:
     return selectors.board_read(
-        challenge_slug=slug, task_slug=task_slug, division_slug=request.GET.get("division"),
-        split=request.GET.get("split"), user=request.user,
-    )  # fmt: skip
+        challenge_slug=slug,
+        task_slug=task_slug,
+        division_slug=request.GET.get("division"),
+        split=request.GET.get("split"),
+        user=request.user,
+    )
 
 
 @require_GET
@@ -88,10 +91,18 @@ def task_leaderboard_csv(request: HttpRequest, slug: str, task_slug: str) -> Htt
     metrics = [c["name"] for c in board["columns"] if c["name"] != primary]
     header = ["rank", "team", "label", "is_baseline", primary, *metrics, "submissions", "submitted_at"]
     rows = [
-        [row["rank"], row["team"], row["label"], row["is_baseline"], row["primary"],
-         *(row["metrics"].get(name, "") for name in metrics), row["submissions"], row["submitted_at"]]
+        [
+            row["rank"],
+            row["team"],
+            row["label"],
+            row["is_baseline"],
+            row["primary"],
+            *(row["metrics"].get(name, "") for name in metrics),
+            row["submissions"],
+            row["submitted_at"],
+        ]
         for row in board["rows"]
-    ]  # fmt: skip
+    ]
     filename = f"{slug}-{task_slug}-{division.slug}-{split}-leaderboard.csv"
     response = _csv_response(exports.csv_text(header, rows), filename)
     if split != Score.Split.PUBLIC:

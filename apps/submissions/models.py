@@ -49,9 +49,12 @@ class Submission(models.Model):
     code_archive = models.FileField(storage=private_storage, upload_to="code/%Y/%m/", blank=True, max_length=300)
     code_archive_sha256 = models.CharField(max_length=64, blank=True)
     concealed_output = models.FileField(
-        storage=private_storage, upload_to="concealed/%Y/%m/", blank=True, max_length=300,
+        storage=private_storage,
+        upload_to="concealed/%Y/%m/",
+        blank=True,
+        max_length=300,
         help_text="What the verified code produced on the concealed task (never shown to the participant).",
-    )  # fmt: skip
+    )
     method_description = models.TextField(blank=True)
     code_url = models.URLField(blank=True)
 

@@ -19,7 +19,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.urls import reverse
 
 from apps.accounts.models import TeamMembership
-from apps.challenges.evaluation import task_primary_metric
+from apps.challenges.evaluators import task_primary_metric
 from apps.submissions.models import Score, Submission
 from apps.submissions.services.dispatch import enqueue_notification
 

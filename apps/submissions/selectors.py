@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from apps.challenges.evaluation import task_metric_specs, task_primary_metric
+from apps.challenges.evaluators import task_metric_specs, task_primary_metric
 from apps.challenges.models import ConcealedVisibility, Task
 from apps.challenges.selectors import user_is_organizer
 from apps.core.errors import NotFound

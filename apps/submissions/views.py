@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts.models import Team
 from apps.challenges import selectors as challenge_selectors
-from apps.challenges.evaluation import task_evaluator
+from apps.challenges.evaluators import task_evaluator
 from apps.challenges.models import Challenge, Task
 from apps.core.errors import DomainError
 from apps.core.uploads import UploadTooLarge, limit_uploads

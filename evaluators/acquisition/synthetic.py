@@ -120,8 +120,12 @@ def summarise(rows: np.ndarray) -> dict[str, Any]:
         correlation[str(column)] = (
             float(np.mean((values - values.mean()) * (labels - labels.mean())) / spread) if spread else 0.0
         )
-    return {"row_number": int(rows.shape[0]), "column_number": int(rows.shape[1]), "hist": hist,
-            "label_correlation": correlation}  # fmt: skip
+    return {
+        "row_number": int(rows.shape[0]),
+        "column_number": int(rows.shape[1]),
+        "hist": hist,
+        "label_correlation": correlation,
+    }
 
 
 def _write_market(out_dir: Path, name: str, rng: np.random.Generator, shape: MarketShape) -> None:
@@ -261,10 +265,13 @@ DEMO_TASKS = [
 def generate_task(out_dir: Path, *, config: Mapping[str, Any], seed: int = 0, small: bool = False) -> None:
     """A complete task directory for `config` (`markets`, `trials`, `alpha`); `small` shrinks the markets."""
     generate_acquisition_task(
-        out_dir, markets=[str(name) for name in config.get("markets", ["0", "1", "2"])],
-        trials=int(config.get("trials", 10)), alpha=float(config.get("alpha", 0.98)), seed=seed,
+        out_dir,
+        markets=[str(name) for name in config.get("markets", ["0", "1", "2"])],
+        trials=int(config.get("trials", 10)),
+        alpha=float(config.get("alpha", 0.98)),
+        seed=seed,
         shape=SMALL_SHAPE if small else None,
-    )  # fmt: skip
+    )
 
 
 def write_baselines(task_dir: Path, out_dir: Path, *, seed: int = 0) -> dict[str, Path]:

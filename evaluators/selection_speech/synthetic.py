@@ -270,9 +270,12 @@ def generate_task(out_dir: Path, *, config: Mapping[str, Any], seed: int = 0, sm
     """A complete task directory for `config` (`language`, `train_size`); `small` shrinks the embeddings."""
     shape = SyntheticShape(dim=64, allowed_per_target=20, eval_per_target=15) if small else None
     generate_speech_task(
-        out_dir, language=str(config.get("language", "en")), train_size=int(config.get("train_size", 25)),
-        seed=seed, shape=shape,
-    )  # fmt: skip
+        out_dir,
+        language=str(config.get("language", "en")),
+        train_size=int(config.get("train_size", 25)),
+        seed=seed,
+        shape=shape,
+    )
 
 
 def write_baselines(task_dir: Path, out_dir: Path, *, seed: int = 0) -> dict[str, Path]:

@@ -255,9 +255,12 @@ DEMO_TASKS = [
 def generate_task(out_dir: Path, *, config: Mapping[str, Any], seed: int = 0, small: bool = False) -> None:
     """A complete task directory for `config` (`concepts`, `max_per_concept`); `small` shrinks the pool."""
     generate_vision_task(
-        out_dir, concepts=tuple(config.get("concepts", DEFAULT_CONCEPTS)),
-        max_per_concept=int(config.get("max_per_concept", 1000)), seed=seed, shape=SMALL_SHAPE if small else None,
-    )  # fmt: skip
+        out_dir,
+        concepts=tuple(config.get("concepts", DEFAULT_CONCEPTS)),
+        max_per_concept=int(config.get("max_per_concept", 1000)),
+        seed=seed,
+        shape=SMALL_SHAPE if small else None,
+    )
 
 
 def write_baselines(task_dir: Path, out_dir: Path, *, seed: int = 0) -> dict[str, Path]:

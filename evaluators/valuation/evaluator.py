@@ -59,8 +59,9 @@ class ValuationEvaluator(Evaluator[ValuationTask, Predictions]):
 
     def primary_metric(self, config: Mapping[str, Any]) -> MetricSpec:
         """Mean absolute error of the predicted accuracies, in accuracy points (x100); lower is better."""
-        return MetricSpec(PRIMARY_METRIC, "Mean absolute error of the predicted accuracy", higher_is_better=False,
-                          display_scale=100)  # fmt: skip
+        return MetricSpec(
+            PRIMARY_METRIC, "Mean absolute error of the predicted accuracy", higher_is_better=False, display_scale=100
+        )
 
     def metric_specs(self, config: Mapping[str, Any]) -> list[MetricSpec]:
         """With `pair_errors`, every pair's absolute error (leaderboard columns); otherwise none."""

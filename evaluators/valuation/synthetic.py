@@ -117,9 +117,13 @@ def _write_table(path: Path, columns: Sequence[str], features: FloatMatrix, labe
 
 
 def generate_valuation_task(
-    out_dir: Path, *, pairs: Sequence[str] = KINDS, pair_errors: bool = False, seed: int = 0,
+    out_dir: Path,
+    *,
+    pairs: Sequence[str] = KINDS,
+    pair_errors: bool = False,
+    seed: int = 0,
     shape: ValuationShape | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Write a complete valuation task directory into `out_dir`; each pair name must be one of `KINDS`.
 
     Deterministic: the same arguments write byte-identical files. Raises `ValueError` on an unknown kind.
@@ -159,8 +163,11 @@ def _cv_accuracy(a: Table, extra: Callable[[FloatMatrix, IntArray], tuple[FloatM
     for train, held_out in folds.split(a.features, labels):
         more_features, more_labels = extra(a.features[train], labels[train])
         features = np.concatenate([a.features[train], more_features])
-        scores.append(trained_accuracy(features, np.concatenate([labels[train], more_labels]),
-                                       a.features[held_out], labels[held_out]))  # fmt: skip
+        scores.append(
+            trained_accuracy(
+                features, np.concatenate([labels[train], more_labels]), a.features[held_out], labels[held_out]
+            )
+        )
     return float(np.mean(scores))
 
 
@@ -217,9 +224,12 @@ DEMO_TASKS = [
 def generate_task(out_dir: Path, *, config: Mapping[str, Any], seed: int = 0, small: bool = False) -> None:
     """A complete task directory for `config` (`pairs` among `KINDS`, `pair_errors`); `small` shrinks it."""
     generate_valuation_task(
-        out_dir, pairs=[str(pair) for pair in config.get("pairs", KINDS)],
-        pair_errors=bool(config.get("pair_errors", False)), seed=seed, shape=SMALL_SHAPE if small else None,
-    )  # fmt: skip
+        out_dir,
+        pairs=[str(pair) for pair in config.get("pairs", KINDS)],
+        pair_errors=bool(config.get("pair_errors", False)),
+        seed=seed,
+        shape=SMALL_SHAPE if small else None,
+    )
 
 
 def write_baselines(task_dir: Path, out_dir: Path, *, seed: int = 0) -> dict[str, Path]:

@@ -42,9 +42,13 @@ def test_my_submissions_filter_by_challenge_and_task(world: World) -> None:
     api = world.client("participant_a")
     created = _create(api, world)
     other = Task.objects.create(
-        challenge=world.challenge, slug="other", title="Other", evaluator_slug="selection-speech",
-        ml_task=Task.MLTask.KEYWORD_SPOTTING, config=world.task.config,
-    )  # fmt: skip
+        challenge=world.challenge,
+        slug="other",
+        title="Other",
+        evaluator_slug="selection-speech",
+        ml_task=Task.MLTask.KEYWORD_SPOTTING,
+        config=world.task.config,
+    )
     mine = api.get("/api/v1/submissions/").json()
     assert [row["id"] for row in mine["results"]] == [created["id"], world.submission.pk]
     by_task = api.get("/api/v1/submissions/", {"challenge": world.challenge.slug, "task": world.task.slug}).json()

@@ -71,8 +71,10 @@ def test_download_is_verified_and_a_second_run_skips_or_resumes(
     selection.write_text(json.dumps({"targets": {}}))
     offline = subprocess.run(
         [sys.executable, "-m", "evaluators", "validate", "--task", str(dest), "--submission", str(selection)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert offline.returncode == 2 and "invalid submission" in offline.stderr
 
 
@@ -92,9 +94,18 @@ def test_a_submission_is_uploaded_scored_by_a_worker_and_ranked(
     selection.write_text(json.dumps(speech_selections["random-balanced"]))
 
     result = cli(
-        "submit", speech_task.challenge.slug, speech_task.slug, str(selection),
-        "--division", "open", "--description", "balanced random", "--wait", "--interval", "0.2",
-    )  # fmt: skip
+        "submit",
+        speech_task.challenge.slug,
+        speech_task.slug,
+        str(selection),
+        "--division",
+        "open",
+        "--description",
+        "balanced random",
+        "--wait",
+        "--interval",
+        "0.2",
+    )
     assert result.code == 0, result.err + worker.log()[-3000:]
     submission = Submission.objects.get()
     assert submission.status == Submission.Status.SCORED

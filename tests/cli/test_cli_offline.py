@@ -162,8 +162,13 @@ def test_the_token_is_only_sent_to_the_configured_server() -> None:
 def test_login_without_a_terminal_asks_for_the_options(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("DATAPERF_")}
     done = subprocess.run(
-        [str(DATAPERF), "login"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
-        env=env | {"XDG_CONFIG_HOME": str(tmp_path)}, timeout=60,
-    )  # fmt: skip
+        [str(DATAPERF), "login"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env | {"XDG_CONFIG_HOME": str(tmp_path)},
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "give --url and --token" in done.stderr

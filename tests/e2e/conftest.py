@@ -39,8 +39,9 @@ def worker_argv(name: str, *, concurrency: int = 1) -> list[str]:
     """The command line of a test worker: every queue, as each worker the platform starts (`maintenance`, beat's
     reaper, included), a unique node name, no start-up chatter with the other workers."""
     node = f"{name}-{uuid.uuid4().hex[:6]}"
-    return celery_worker_argv(node, queues=WORKER_QUEUES, concurrency=concurrency,
-                              extra=["--without-gossip", "--without-mingle"])  # fmt: skip
+    return celery_worker_argv(
+        node, queues=WORKER_QUEUES, concurrency=concurrency, extra=["--without-gossip", "--without-mingle"]
+    )
 
 
 def _purge_broker() -> None:

@@ -65,13 +65,23 @@ def test_a_new_score_reaches_an_open_leaderboard_within_5_seconds_without_reload
 
 
 def test_the_challenge_board_re_ranks_in_the_browser_when_a_weight_changes(
-    transactional_db: None, site: str, browser: Browser, registered: User, challenge: Challenge,
-    speech_task: Task, open_division: Division,
-) -> None:  # fmt: skip
+    transactional_db: None,
+    site: str,
+    browser: Browser,
+    registered: User,
+    challenge: Challenge,
+    speech_task: Task,
+    open_division: Division,
+) -> None:
     second = Task.objects.create(
-        challenge=challenge, slug="second", title="Second", evaluator_slug=speech_task.evaluator_slug,
-        ml_task=speech_task.ml_task, config=speech_task.config, order=1,
-    )  # fmt: skip
+        challenge=challenge,
+        slug="second",
+        title="Second",
+        evaluator_slug=speech_task.evaluator_slug,
+        ml_task=speech_task.ml_task,
+        config=speech_task.config,
+        order=1,
+    )
     zed = make_user("zed")
     _score(speech_task, open_division, registered, 0.9)
     _score(speech_task, open_division, zed, 0.1)

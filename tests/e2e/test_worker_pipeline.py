@@ -111,16 +111,22 @@ def test_a_closed_division_submission_is_verified_in_the_sandbox_by_a_worker_and
     code_dir = example_algorithm_dir(get_evaluator("selection-speech"))
     assert code_dir is not None
     artifact = _run_example_offline(code_dir, speech_task_dir, tmp_path)
-    code = make_zip(shutil.copytree(code_dir, tmp_path / "code", ignore=shutil.ignore_patterns("__pycache__")),
-                    tmp_path / "code.zip")  # fmt: skip
+    code = make_zip(
+        shutil.copytree(code_dir, tmp_path / "code", ignore=shutil.ignore_patterns("__pycache__")),
+        tmp_path / "code.zip",
+    )
     worker = start_worker()
     client.force_login(registered)
     url = reverse("submissions:new", args=[speech_task.challenge.slug, speech_task.slug])
-    response = client.post(url, {
-        "division": closed_division.pk, "method_description": "the example algorithm",
-        "artifact": SimpleUploadedFile("selection.json", artifact.read_bytes()),
-        "code_archive": SimpleUploadedFile("code.zip", code.read_bytes()),
-    })  # fmt: skip
+    response = client.post(
+        url,
+        {
+            "division": closed_division.pk,
+            "method_description": "the example algorithm",
+            "artifact": SimpleUploadedFile("selection.json", artifact.read_bytes()),
+            "code_archive": SimpleUploadedFile("code.zip", code.read_bytes()),
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     submission = Submission.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
 

@@ -88,8 +88,9 @@ class Pipeline:
 
     def start_beat(self) -> Process:
         schedule = self.log_dir / f"beat-schedule-{len(self.processes)}"
-        process = Process("beat", [str(BIN / "celery"), "-A", "dataperf_site", "beat", "--schedule", str(schedule)],
-                          self.log_dir)  # fmt: skip
+        process = Process(
+            "beat", [str(BIN / "celery"), "-A", "dataperf_site", "beat", "--schedule", str(schedule)], self.log_dir
+        )
         self.processes.append(process)
         return process
 
@@ -150,8 +151,10 @@ def submit_many(
     may be running already)."""
 
     def _submit(count: int) -> list[Submission]:
-        made = [submit(teams[index % len(teams)], distinct_selections[index % len(distinct_selections)])
-                for index in range(count)]  # fmt: skip
+        made = [
+            submit(teams[index % len(teams)], distinct_selections[index % len(distinct_selections)])
+            for index in range(count)
+        ]
         # Validated and queued; the workers (already running) may have claimed, even scored, the first ones.
         assert {submission.status for submission in made} <= {Status.QUEUED, Status.RUNNING, Status.SCORED}
         return made

@@ -28,11 +28,53 @@ from evaluators.taskdir import load_task_dir
 MAX_OPS = 3
 
 JUNK_CELLS = [
-    "", " ", "NaN", "nan", "inf", "-Infinity", "1e999", "-1e999", "1e-400", "-0", "+1", "-1", "0x1F", "1_000",
-    "1,5", "١٢٣", "\U0001d7d9", "1.0", "17.0", "true", "null", "None", "[]", "{}", '"', "'", '""', "\t", "\x00",
-    "\x1b[31m", "=1+1", "../../etc/passwd", "/abs/x.png", "C:\\x.png", "a" * 300, "9" * 5000, "\ufeff", "\u202e",
-    "é", "ß", "img.png", "x/../y.png", "dir/", "id", "item,label", "ImageID",
-]  # fmt: skip
+    "",
+    " ",
+    "NaN",
+    "nan",
+    "inf",
+    "-Infinity",
+    "1e999",
+    "-1e999",
+    "1e-400",
+    "-0",
+    "+1",
+    "-1",
+    "0x1F",
+    "1_000",
+    "1,5",
+    "١٢٣",
+    "\U0001d7d9",
+    "1.0",
+    "17.0",
+    "true",
+    "null",
+    "None",
+    "[]",
+    "{}",
+    '"',
+    "'",
+    '""',
+    "\t",
+    "\x00",
+    "\x1b[31m",
+    "=1+1",
+    "../../etc/passwd",
+    "/abs/x.png",
+    "C:\\x.png",
+    "a" * 300,
+    "9" * 5000,
+    "\ufeff",
+    "\u202e",
+    "é",
+    "ß",
+    "img.png",
+    "x/../y.png",
+    "dir/",
+    "id",
+    "item,label",
+    "ImageID",
+]
 JUNK_DOCUMENTS = [
     "[" * 20000 + "]" * 20000,
     '{"a": ' * 5000 + "1" + "}" * 5000,
@@ -50,9 +92,24 @@ JUNK_DOCUMENTS = [
     '"unterminated\n',
 ]
 SPECIAL_NAMES = [
-    ".DS_Store", "__MACOSX", "Thumbs.db", "desktop.ini", "._x.csv", "time_run.txt", "labels.csv", "features.csv",
-    "images", "a b.csv", "x" * 200 + ".csv", "UPPER.CSV", "no-extension", "-", "~", "@eaDir", " leading.csv",
-]  # fmt: skip
+    ".DS_Store",
+    "__MACOSX",
+    "Thumbs.db",
+    "desktop.ini",
+    "._x.csv",
+    "time_run.txt",
+    "labels.csv",
+    "features.csv",
+    "images",
+    "a b.csv",
+    "x" * 200 + ".csv",
+    "UPPER.CSV",
+    "no-extension",
+    "-",
+    "~",
+    "@eaDir",
+    " leading.csv",
+]
 
 SURROGATES = st.text(alphabet=st.characters(categories=["Cs"]), min_size=1, max_size=3)
 JSON_STRINGS = st.one_of(st.text(max_size=20), st.sampled_from(JUNK_CELLS), SURROGATES)
@@ -154,8 +211,11 @@ def _csv_edit(data: st.DataObject, text: str) -> str:
     for _ in range(data.draw(st.integers(1, MAX_OPS))):
         lines = lines or [""]
         index = data.draw(st.integers(0, max(len(lines) - 1, 0)))
-        op = data.draw(st.sampled_from(["cell", "cell", "delete", "duplicate", "insert", "swap", "widen", "narrow",
-                                        "blank", "quote", "header"]))  # fmt: skip
+        op = data.draw(
+            st.sampled_from(
+                ["cell", "cell", "delete", "duplicate", "insert", "swap", "widen", "narrow", "blank", "quote", "header"]
+            )
+        )
         cells = lines[index].split(",") if lines else [""]
         if op == "cell":
             cells[data.draw(st.integers(0, len(cells) - 1))] = data.draw(CELLS)
@@ -314,8 +374,25 @@ def _link_target(data: st.DataObject, root: Path) -> str:
 
 
 def _directory_edit(data: st.DataObject, root: Path, names: st.SearchStrategy[str]) -> None:
-    op = data.draw(st.sampled_from(["content", "content", "content", "delete", "add", "rename", "nest", "wrap",
-                                    "folder", "link", "fifo", "empty"]), label="dir-op")  # fmt: skip
+    op = data.draw(
+        st.sampled_from(
+            [
+                "content",
+                "content",
+                "content",
+                "delete",
+                "add",
+                "rename",
+                "nest",
+                "wrap",
+                "folder",
+                "link",
+                "fifo",
+                "empty",
+            ]
+        ),
+        label="dir-op",
+    )
     files = _files(root)
     chosen = data.draw(st.sampled_from(files)) if files else None
     if op == "content" and chosen is not None:

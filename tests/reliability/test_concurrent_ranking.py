@@ -26,9 +26,9 @@ from django.db import connection
 from apps.accounts.services import team_ensure_personal
 from apps.challenges.models import Task
 from apps.divisions.models import Division
+from apps.jobs.pipeline import submission_withdraw_and_rank
 from apps.leaderboards import services as leaderboard_services
 from apps.leaderboards.models import Leaderboard, LeaderboardEntry
-from apps.leaderboards.pipeline import submission_withdraw_and_rank
 from apps.leaderboards.selectors import leaderboard_view, leaderboard_view_from_scratch
 from apps.leaderboards.services import leaderboards_rebuild_for_submission, leaderboards_rebuild_for_task
 from apps.submissions.models import Submission
@@ -83,11 +83,19 @@ def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
 def _running_submission(task: Task, division: Division, user: User, worker: str) -> Submission:
     """A submission as a worker holds it after its claim (what `submission_record` expects)."""
     return Submission.objects.create(
-        task=task, team=team_ensure_personal(user=user), division=division, submitted_by=user,
-        artifact="submissions/concurrency/selection.json", artifact_name="selection.json", artifact_size=2,
-        artifact_sha256="0" * 64, status=Status.RUNNING, lease_owner=worker, lease_expires_at=lease_deadline(),
+        task=task,
+        team=team_ensure_personal(user=user),
+        division=division,
+        submitted_by=user,
+        artifact="submissions/concurrency/selection.json",
+        artifact_name="selection.json",
+        artifact_size=2,
+        artifact_sha256="0" * 64,
+        status=Status.RUNNING,
+        lease_owner=worker,
+        lease_expires_at=lease_deadline(),
         attempts=1,
-    )  # fmt: skip
+    )
 
 
 def _result(rng: random.Random) -> EvaluationResult:
@@ -144,8 +152,14 @@ def _record(board: Board, rng: random.Random) -> None:
     for index in range(RECORDS):
         worker = f"{threading.current_thread().name}:{index}"
         submission = _running_submission(board.task, board.division, rng.choice(board.teams), worker)
-        assert submission_record(submission=submission, worker=worker, evaluator=board.evaluator,
-                                 result=_result(rng), duration=0.0, on_recorded=_on_recorded)  # fmt: skip
+        assert submission_record(
+            submission=submission,
+            worker=worker,
+            evaluator=board.evaluator,
+            result=_result(rng),
+            duration=0.0,
+            on_recorded=_on_recorded,
+        )
 
 
 def _rescore(board: Board, rng: random.Random) -> None:
@@ -163,8 +177,14 @@ def _rescore(board: Board, rng: random.Random) -> None:
         if claimed is None:
             continue
         version = f"rescore-{threading.current_thread().name}-{index}"
-        assert submission_record(submission=claimed, worker=worker, evaluator=_evaluator_version(version),
-                                 result=_result(rng), duration=0.0, on_recorded=_on_recorded)  # fmt: skip
+        assert submission_record(
+            submission=claimed,
+            worker=worker,
+            evaluator=_evaluator_version(version),
+            result=_result(rng),
+            duration=0.0,
+            on_recorded=_on_recorded,
+        )
 
 
 def _withdraw(board: Board, rng: random.Random) -> None:

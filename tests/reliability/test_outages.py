@@ -30,7 +30,7 @@ from django.db import connection
 
 from apps.challenges.models import Task
 from apps.divisions.models import Division
-from apps.leaderboards.pipeline import evaluate_and_rank
+from apps.jobs.pipeline import evaluate_and_rank
 from apps.submissions.models import Submission
 from apps.submissions.services import dispatch
 from evaluators import EvaluationResult, get_evaluator
@@ -62,8 +62,19 @@ class RedisServer:
         self._log: IO[bytes] = (folder / "redis.log").open("ab")
 
     def start(self) -> None:
-        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", str(self.folder)]  # fmt: skip
+        argv = [
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.folder),
+        ]
         self.process = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
         wait_until(lambda: self._answers(client), timeout=20, what="redis-server to answer")
@@ -116,9 +127,12 @@ def _evaluating(submissions: list[Submission]) -> bool:
 
 @pytest.mark.e2e
 def test_a_broker_restart_mid_run_loses_no_submission(
-    private_broker: RedisServer, pipeline: Pipeline, submit_many: SubmitMany, open_task: Task,
+    private_broker: RedisServer,
+    pipeline: Pipeline,
+    submit_many: SubmitMany,
+    open_task: Task,
     open_division: Division,
-) -> None:  # fmt: skip
+) -> None:
     pipeline.start_beat()
     pipeline.start_worker()
     pipeline.start_worker()
@@ -130,8 +144,9 @@ def test_a_broker_restart_mid_run_loses_no_submission(
     late = submit_many(1)  # made while the broker is down: its message cannot even be sent
     private_broker.start()
     before = _scored(submissions)
-    wait_until(lambda: _scored(submissions) >= before + 2, timeout=90, what="scores after the restart",
-               logs=pipeline.logs)  # fmt: skip
+    wait_until(
+        lambda: _scored(submissions) >= before + 2, timeout=90, what="scores after the restart", logs=pipeline.logs
+    )
     private_broker.kill()
     private_broker.start()
 
@@ -162,8 +177,9 @@ def test_dropped_database_connections_mid_run_lose_no_submission(
     submissions = submit_many(SUBMISSIONS)
     terminated: list[int] = []
     for _ in range(3):
-        wait_until(lambda: _evaluating(submissions) or settled(submissions), timeout=90, what="evaluations",
-                   logs=pipeline.logs)  # fmt: skip
+        wait_until(
+            lambda: _evaluating(submissions) or settled(submissions), timeout=90, what="evaluations", logs=pipeline.logs
+        )
         terminated.append(_terminate_other_connections())
         time.sleep(1.5)
 

@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 
 from apps.challenges.models import Task
 from apps.divisions.models import Division
-from apps.leaderboards.pipeline import verify_and_rank
+from apps.jobs.pipeline import verify_and_rank
 from apps.submissions.models import Submission, VerificationStage
 from apps.submissions.services import dispatch
 from apps.submissions.services.intake import SubmissionInput, submission_create
@@ -38,9 +38,11 @@ def _no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_validator_message_with_a_nul_and_a_lone_surrogate_is_stored_and_rejects(
-    submit: Callable[..., Submission], registered: User, speech_selections: dict[str, dict[str, Any]],
+    submit: Callable[..., Submission],
+    registered: User,
+    speech_selections: dict[str, dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     def validate(*args: Any) -> Any:
         raise SubmissionError(HOSTILE)
 
@@ -62,9 +64,10 @@ def test_stderr_with_nul_bytes_from_a_participants_code_is_stored_and_rejects(
         archive.writestr("algorithm.py", CRASHING)
     data = SubmissionInput(
         artifact=ContentFile(str(speech_selections["first-k"]).replace("'", '"').encode(), name="selection.json"),
-        artifact_name="selection.json", code_archive=ContentFile(buffer.getvalue(), name="code.zip"),
+        artifact_name="selection.json",
+        code_archive=ContentFile(buffer.getvalue(), name="code.zip"),
         method_description="crashes",
-    )  # fmt: skip
+    )
     submission = submission_create(task=speech_task, division=closed_division, user=registered, data=data)
 
     assert verify_and_rank(submission_id=submission.pk) == "rejected"

@@ -146,8 +146,12 @@ def test_a_hundred_sigkills_leave_every_submission_scored_exactly_once(
     killer = Killer(pipeline, count)
     killer.start()
     try:
-        wait_until(lambda: not killer.is_alive() and settled(submissions), timeout=240,
-                   what="the kills and the scores", logs=pipeline.logs)  # fmt: skip
+        wait_until(
+            lambda: not killer.is_alive() and settled(submissions),
+            timeout=240,
+            what="the kills and the scores",
+            logs=pipeline.logs,
+        )
     finally:
         killer.stop.set()  # before the pipeline's teardown: the killer starts workers
         killer.join(timeout=30)

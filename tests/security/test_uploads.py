@@ -178,8 +178,9 @@ def test_the_form_checks_the_csrf_token_once_the_limit_is_in_place(limited: Secu
     token = client.cookies[settings.CSRF_COOKIE_NAME].value
 
     refused, _ = _post(client, url, Body(100, fields, artifact=limited.base.valid_selection[:50]))
-    accepted, _ = _post(client, url, Body(LIMIT // 2, {**fields, "csrfmiddlewaretoken": token},
-                                          artifact=limited.base.valid_selection))  # fmt: skip
+    accepted, _ = _post(
+        client, url, Body(LIMIT // 2, {**fields, "csrfmiddlewaretoken": token}, artifact=limited.base.valid_selection)
+    )
 
     assert (refused, accepted) == (403, 302)
 

@@ -55,8 +55,14 @@ def _set(model: Poisonable, pk: int, **values: str) -> None:
 def poisoned(security_world: SecurityWorld) -> SecurityWorld:
     """The security world with a payload in every text field people control."""
     w = security_world
-    _set(Challenge, w.challenge.pk, title=short("challenge.title"), summary=payload("challenge.summary"),
-         description=payload("challenge.description"), rules=payload("challenge.rules"))  # fmt: skip
+    _set(
+        Challenge,
+        w.challenge.pk,
+        title=short("challenge.title"),
+        summary=payload("challenge.summary"),
+        description=payload("challenge.description"),
+        rules=payload("challenge.rules"),
+    )
     _set(Task, w.task.pk, title=short("task.title"), description=payload("task.description"))
     for division in (w.base.division, w.closed):
         _set(Division, division.pk, name=short("division.name"), description=payload("division.description"))
@@ -65,9 +71,15 @@ def poisoned(security_world: SecurityWorld) -> SecurityWorld:
     for team in Team.objects.filter(memberships__user=alice):
         _set(Team, team.pk, name=short(f"team.name.{team.pk}"))
     for submission in (w.submission_a, w.submission_a_closed):
-        _set(Submission, submission.pk, method_description=payload("method_description"),
-             code_url="javascript:alert('code_url')", artifact_name=payload("artifact_name")[:255],
-             message=payload("submission.message"), progress_message=payload("progress_message")[:200])  # fmt: skip
+        _set(
+            Submission,
+            submission.pk,
+            method_description=payload("method_description"),
+            code_url="javascript:alert('code_url')",
+            artifact_name=payload("artifact_name")[:255],
+            message=payload("submission.message"),
+            progress_message=payload("progress_message")[:200],
+        )
     Submission.objects.filter(pk=w.submission_a_closed.pk).update(
         is_disqualified=True, disqualified_reason=payload("disqualified_reason")
     )
@@ -79,10 +91,20 @@ def poisoned(security_world: SecurityWorld) -> SecurityWorld:
     _set(Award, w.award.pk, name=short("award.name"), description=payload("award.description"))
     _set(ApiToken, w.token_a.pk, name=short("token.name"))
     organizer = w.base.user("organizer")
-    audit_record(challenge=w.challenge, actor=organizer, action=AuditAction.CHALLENGE_CHANGE,
-                 summary=payload("audit.summary"), details={"title": payload("audit.details")})  # fmt: skip
-    Export.objects.create(challenge=w.challenge, requested_by=organizer, status=Export.Status.FAILED,
-                          message=payload("export.message"), finished_at=timezone.now())  # fmt: skip
+    audit_record(
+        challenge=w.challenge,
+        actor=organizer,
+        action=AuditAction.CHALLENGE_CHANGE,
+        summary=payload("audit.summary"),
+        details={"title": payload("audit.details")},
+    )
+    Export.objects.create(
+        challenge=w.challenge,
+        requested_by=organizer,
+        status=Export.Status.FAILED,
+        message=payload("export.message"),
+        finished_at=timezone.now(),
+    )
     w.task.refresh_from_db()
     leaderboards_rebuild_for_task(task=w.task)
     return w
@@ -115,11 +137,22 @@ def _pages(w: SecurityWorld) -> list[str]:
 
 
 def _admin_pages(w: SecurityWorld) -> list[str]:
-    pages = [reverse(f"admin:{name}_changelist") for name in (
-        "challenges_challenge", "challenges_task", "divisions_division", "submissions_submission",
-        "accounts_team", "accounts_apitoken", "backoffice_auditentry", "leaderboards_export",
-        "challenges_participation", "auth_user", "leaderboards_leaderboard",
-    )]  # fmt: skip
+    pages = [
+        reverse(f"admin:{name}_changelist")
+        for name in (
+            "challenges_challenge",
+            "challenges_task",
+            "divisions_division",
+            "submissions_submission",
+            "accounts_team",
+            "accounts_apitoken",
+            "backoffice_auditentry",
+            "leaderboards_export",
+            "challenges_participation",
+            "auth_user",
+            "leaderboards_leaderboard",
+        )
+    ]
     objects = [
         ("challenges_challenge", w.challenge.pk),
         ("challenges_task", w.task.pk),

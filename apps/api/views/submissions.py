@@ -26,7 +26,7 @@ from apps.core.errors import InvalidInput, NotFound
 from apps.core.files import human_size
 from apps.core.uploads import UploadTooLarge, limit_uploads
 from apps.divisions.selectors import division_of_task
-from apps.leaderboards.pipeline import submission_select_final_and_rank, submission_withdraw_and_rank
+from apps.jobs.pipeline import submission_select_final_and_rank, submission_withdraw_and_rank
 from apps.submissions import selectors
 from apps.submissions.models import Submission
 from apps.submissions.services.intake import SubmissionInput, submission_create

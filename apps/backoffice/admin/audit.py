@@ -15,8 +15,15 @@ class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
     search_fields = ["summary", "actor_name"]
     date_hierarchy = "created_at"
     fields = readonly_fields = (
-        "created_at", "challenge", "actor", "actor_name", "action", "summary", "submission_id", "details",
-    )  # fmt: skip
+        "created_at",
+        "challenge",
+        "actor",
+        "actor_name",
+        "action",
+        "summary",
+        "submission_id",
+        "details",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -53,14 +53,28 @@ def apply_each(
 
 
 def ask(
-    model_admin: admin.ModelAdmin[Any], request: HttpRequest, selected: list[Model], form: forms.Form, *,
-    action: str, title: str, intro: str, button: str,
-) -> TemplateResponse:  # fmt: skip
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    selected: list[Model],
+    form: forms.Form,
+    *,
+    action: str,
+    title: str,
+    intro: str,
+    button: str,
+) -> TemplateResponse:
     """The intermediate page of an action that needs input or confirmation; it posts back to the same action
     with the same selection and `APPLY`."""
     context = {
-        **model_admin.admin_site.each_context(request), "form": form, "items": [str(obj) for obj in selected],
-        "selected": [obj.pk for obj in selected], "action": action, "title": title, "intro": intro,
-        "button": button, "apply": APPLY, "opts": model_admin.model._meta,
-    }  # fmt: skip
+        **model_admin.admin_site.each_context(request),
+        "form": form,
+        "items": [str(obj) for obj in selected],
+        "selected": [obj.pk for obj in selected],
+        "action": action,
+        "title": title,
+        "intro": intro,
+        "button": button,
+        "apply": APPLY,
+        "opts": model_admin.model._meta,
+    }
     return TemplateResponse(request, "backoffice/action_form.html", context)

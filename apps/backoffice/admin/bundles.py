@@ -34,9 +34,10 @@ class BundleImportForm(forms.Form):
         "writes it."
     )
     slug = forms.SlugField(
-        required=False, max_length=80,
+        required=False,
+        max_length=80,
         help_text="Import under this slug instead of the bundle's (needed when that slug is taken already).",
-    )  # fmt: skip
+    )
 
 
 @admin.action(description="Export as a bundle (a zip of the settings and all data, hidden files included)")
@@ -81,9 +82,12 @@ def bundle_import_view(model_admin: admin.ModelAdmin[Challenge], request: HttpRe
         try:
             with uploaded_file_path(upload) as archive:
                 challenge = challenge_bundle_import(
-                    archive=archive, organizers=[user], slug=form.cleaned_data["slug"] or None, actor=user,
+                    archive=archive,
+                    organizers=[user],
+                    slug=form.cleaned_data["slug"] or None,
+                    actor=user,
                     archive_name=upload.name,
-                )  # fmt: skip
+                )
         except InvalidBundle as exc:
             problems = exc.problems
         except DomainError as exc:
@@ -92,7 +96,10 @@ def bundle_import_view(model_admin: admin.ModelAdmin[Challenge], request: HttpRe
             model_admin.message_user(request, f"Imported the challenge {challenge.slug} from {upload.name}.")
             return redirect("admin:challenges_challenge_change", challenge.pk)
     context = {
-        **model_admin.admin_site.each_context(request), "form": form, "problems": problems,
-        "opts": model_admin.model._meta, "title": "Import a challenge bundle",
-    }  # fmt: skip
+        **model_admin.admin_site.each_context(request),
+        "form": form,
+        "problems": problems,
+        "opts": model_admin.model._meta,
+        "title": "Import a challenge bundle",
+    }
     return TemplateResponse(request, "backoffice/bundle_import.html", context)

@@ -128,9 +128,11 @@ class DivisionAdmin(admin.ModelAdmin[Division]):
         division = form.instance
         before = {division.pk: form.audit_before} if form.audit_before is not None else {}
         divisions_changes_record(
-            challenge=division.challenge, actor=acting_user(request), before=before,
+            challenge=division.challenge,
+            actor=acting_user(request),
+            before=before,
             after={division.pk: division_snapshot(division)},
-        )  # fmt: skip
+        )
 
     def delete_model(self, request: HttpRequest, obj: Division) -> None:
         self.delete_queryset(request, Division.objects.filter(pk=obj.pk))

@@ -33,8 +33,13 @@ from apps.submissions.services.verification import verification_needed
 class EvaluationInline(admin.TabularInline[Evaluation, Submission]):
     model = Evaluation
     fields = readonly_fields = (
-        "created_at", "evaluator_version", "data_version", "primary_metric", "duration_seconds", "worker",
-    )  # fmt: skip
+        "created_at",
+        "evaluator_version",
+        "data_version",
+        "primary_metric",
+        "duration_seconds",
+        "worker",
+    )
     extra = 0
     can_delete = False
 
@@ -43,9 +48,20 @@ class EvaluationInline(admin.TabularInline[Evaluation, Submission]):
 
 
 _STAGE_FIELDS = (
-    "stage", "status", "message", "stderr_tail", "organizer_detail", "outcome", "exit_code", "wall_seconds",
-    "cpu_seconds", "max_rss_bytes", "output_bytes", "started_at", "finished_at",
-)  # fmt: skip
+    "stage",
+    "status",
+    "message",
+    "stderr_tail",
+    "organizer_detail",
+    "outcome",
+    "exit_code",
+    "wall_seconds",
+    "cpu_seconds",
+    "max_rss_bytes",
+    "output_bytes",
+    "started_at",
+    "finished_at",
+)
 
 
 class VerificationStageInline(admin.TabularInline[VerificationStage, Submission]):
@@ -83,25 +99,63 @@ class AwardInline(admin.TabularInline[Award, Submission]):
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin[Submission]):
     list_display = [
-        "pk", "task", "team", "division", "status", "attempts", "created_at", "is_baseline", "is_disqualified",
-    ]  # fmt: skip
+        "pk",
+        "task",
+        "team",
+        "division",
+        "status",
+        "attempts",
+        "created_at",
+        "is_baseline",
+        "is_disqualified",
+    ]
     list_filter = ["status", "is_baseline", "is_disqualified", "task__challenge", "task", "division__kind"]
     search_fields = ["team__name", "artifact_sha256"]
     readonly_fields = [
-        "task", "team", "division", "submitted_by", "artifact_name", "artifact_size", "artifact_sha256",
-        "code_archive_sha256", "method_description", "code_url", "status", "message", "progress", "progress_message",
-        "attempts", "lease_owner", "lease_expires_at", "created_at", "queued_at", "started_at", "finished_at",
-        "is_baseline", "current_evaluation", "is_selected_final",
+        "task",
+        "team",
+        "division",
+        "submitted_by",
+        "artifact_name",
+        "artifact_size",
+        "artifact_sha256",
+        "code_archive_sha256",
+        "method_description",
+        "code_url",
+        "status",
+        "message",
+        "progress",
+        "progress_message",
+        "attempts",
+        "lease_owner",
+        "lease_expires_at",
+        "created_at",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "is_baseline",
+        "current_evaluation",
+        "is_selected_final",
         # Flags that change the leaderboards are set by the actions, whose services rebuild them in the same
         # transaction and write the audit log; editing them here would do neither.
-        "is_withdrawn", "is_disqualified", "disqualified_reason",
-    ]  # fmt: skip
+        "is_withdrawn",
+        "is_disqualified",
+        "disqualified_reason",
+    ]
     exclude = ["artifact", "code_archive", "concealed_output"]
     inlines = [EvaluationInline, VerificationStageInline, AwardInline]
     actions = [
-        "rescore", "reverify", "disqualify", "requalify", "mark_baseline", "unmark_baseline", "move_to_open",
-        "grant_award", "revoke_awards", "add_discovered_slice",
-    ]  # fmt: skip
+        "rescore",
+        "reverify",
+        "disqualify",
+        "requalify",
+        "mark_baseline",
+        "unmark_baseline",
+        "move_to_open",
+        "grant_award",
+        "revoke_awards",
+        "add_discovered_slice",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -110,16 +164,28 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         return list(queryset.select_related("task__challenge", "division", "team"))
 
     def _ask(
-        self, request: HttpRequest, queryset: QuerySet[Submission], form: forms.Form, *, action: str, title: str,
-        intro: str, button: str,
-    ) -> TemplateResponse:  # fmt: skip
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Submission],
+        form: forms.Form,
+        *,
+        action: str,
+        title: str,
+        intro: str,
+        button: str,
+    ) -> TemplateResponse:
         selected: list[Model] = list(self._selected(queryset))
         return ask(self, request, selected, form, action=action, title=title, intro=intro, button=button)
 
     def _each(
-        self, request: HttpRequest, queryset: QuerySet[Submission], apply: Callable[[Submission], bool], *,
-        done: str, unchanged: str,
-    ) -> None:  # fmt: skip
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Submission],
+        apply: Callable[[Submission], bool],
+        *,
+        done: str,
+        unchanged: str,
+    ) -> None:
         apply_each(self, request, self._selected(queryset), apply, done=done, unchanged=unchanged)
 
     @admin.action(description="Rescore the selected submissions")
@@ -158,54 +224,77 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         form = DisqualifyForm(request.POST if APPLY in request.POST else None)
         if not form.is_valid():
             intro = "They leave every leaderboard at once; each team reads the reason on its submission's page."
-            return self._ask(request, queryset, form, action="disqualify", title="Disqualify submissions",
-                             intro=intro, button="Disqualify")  # fmt: skip
+            return self._ask(
+                request,
+                queryset,
+                form,
+                action="disqualify",
+                title="Disqualify submissions",
+                intro=intro,
+                button="Disqualify",
+            )
         actor, reason = acting_user(request), form.cleaned_data["reason"]
         self._each(
-            request, queryset, lambda s: submission_disqualify(submission=s, actor=actor, reason=reason),
-            done="Disqualified", unchanged="were disqualified already",
-        )  # fmt: skip
+            request,
+            queryset,
+            lambda s: submission_disqualify(submission=s, actor=actor, reason=reason),
+            done="Disqualified",
+            unchanged="were disqualified already",
+        )
         return None
 
     @admin.action(description="Undo the disqualification of the selected submissions")
     def requalify(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         actor = acting_user(request)
         self._each(
-            request, queryset, lambda s: submission_requalify(submission=s, actor=actor),
-            done="Requalified", unchanged="were not disqualified",
-        )  # fmt: skip
+            request,
+            queryset,
+            lambda s: submission_requalify(submission=s, actor=actor),
+            done="Requalified",
+            unchanged="were not disqualified",
+        )
 
     @admin.action(description="Mark the selected submissions as baselines")
     def mark_baseline(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         actor = acting_user(request)
         self._each(
-            request, queryset, lambda s: submission_set_baseline(submission=s, actor=actor, baseline=True),
-            done="Marked as baseline:", unchanged="were baselines already",
-        )  # fmt: skip
+            request,
+            queryset,
+            lambda s: submission_set_baseline(submission=s, actor=actor, baseline=True),
+            done="Marked as baseline:",
+            unchanged="were baselines already",
+        )
 
     @admin.action(description="Unmark the selected baselines")
     def unmark_baseline(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         actor = acting_user(request)
         self._each(
-            request, queryset, lambda s: submission_set_baseline(submission=s, actor=actor, baseline=False),
-            done="Unmarked as baseline:", unchanged="were not baselines",
-        )  # fmt: skip
+            request,
+            queryset,
+            lambda s: submission_set_baseline(submission=s, actor=actor, baseline=False),
+            done="Unmarked as baseline:",
+            unchanged="were not baselines",
+        )
 
     @admin.action(description="Move the selected closed-division submissions to the open division (keeps scores)")
     def move_to_open(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         actor = acting_user(request)
         self._each(
-            request, queryset, lambda s: submission_move_to_open(submission=s, actor=actor),
-            done="Moved to the open division:", unchanged="were in the open division already",
-        )  # fmt: skip
+            request,
+            queryset,
+            lambda s: submission_move_to_open(submission=s, actor=actor),
+            done="Moved to the open division:",
+            unchanged="were in the open division already",
+        )
 
     @admin.action(description="Grant an award to the selected submissions")
     def grant_award(self, request: HttpRequest, queryset: QuerySet[Submission]) -> HttpResponse | None:
         form = AwardForm(request.POST if APPLY in request.POST else None)
         if not form.is_valid():
             intro = "The award is shown with the submission and its team; revoking it is an action too."
-            return self._ask(request, queryset, form, action="grant_award", title="Grant an award", intro=intro,
-                             button="Grant")  # fmt: skip
+            return self._ask(
+                request, queryset, form, action="grant_award", title="Grant an award", intro=intro, button="Grant"
+            )
         actor, data = acting_user(request), form.cleaned_data
 
         def grant(submission: Submission) -> bool:
@@ -220,13 +309,25 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         awards = Award.objects.filter(submission__in=queryset).select_related("submission__task__challenge")
         form = RevokeAwardsForm(request.POST if APPLY in request.POST else None, awards=awards)
         if not form.is_valid():
-            return self._ask(request, queryset, form, action="revoke_awards", title="Revoke awards",
-                             intro="Choose the awards to revoke.", button="Revoke")  # fmt: skip
+            return self._ask(
+                request,
+                queryset,
+                form,
+                action="revoke_awards",
+                title="Revoke awards",
+                intro="Choose the awards to revoke.",
+                button="Revoke",
+            )
         actor = acting_user(request)
         apply_each(
-            self, request, form.cleaned_data["awards"], lambda award: award_revoke_audited(award=award, actor=actor),
-            done="Revoked", unchanged="were revoked already", noun="award(s)",
-        )  # fmt: skip
+            self,
+            request,
+            form.cleaned_data["awards"],
+            lambda award: award_revoke_audited(award=award, actor=actor),
+            done="Revoked",
+            unchanged="were revoked already",
+            noun="award(s)",
+        )
         return None
 
     @admin.action(description="Slice discovery: add a predicted slice to the ground truth and rescore")
@@ -246,6 +347,11 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
             else:
                 self.message_user(request, f"Added slice {form.cleaned_data['name']!r}; {queued} submission(s) queued.")
                 return None
-        context = {**self.admin_site.each_context(request), "form": form, "submission": submission,
-                   "action": "add_discovered_slice", "opts": self.model._meta}  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "submission": submission,
+            "action": "add_discovered_slice",
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/submissions/add_slice.html", context)

@@ -57,12 +57,31 @@ class TaskAdminForm(forms.ModelForm[Task]):
     class Meta:
         model = Task
         fields = [
-            "challenge", "slug", "title", "description", "order", "evaluator_slug", "ml_task", "config",
-            "is_published", "quota_per_day", "quota_total", "quota_window", "quota_concurrent", "quota_counts_rejected",
-            "quota_counts_failed", "max_upload_bytes", "ranking_rule",
-            "concealed_config", "concealed_visibility", "sandbox_cpu_seconds", "sandbox_wall_seconds",
-            "sandbox_memory_mb", "sandbox_processes", "sandbox_output_mb",
-        ]  # fmt: skip
+            "challenge",
+            "slug",
+            "title",
+            "description",
+            "order",
+            "evaluator_slug",
+            "ml_task",
+            "config",
+            "is_published",
+            "quota_per_day",
+            "quota_total",
+            "quota_window",
+            "quota_concurrent",
+            "quota_counts_rejected",
+            "quota_counts_failed",
+            "max_upload_bytes",
+            "ranking_rule",
+            "concealed_config",
+            "concealed_visibility",
+            "sandbox_cpu_seconds",
+            "sandbox_wall_seconds",
+            "sandbox_memory_mb",
+            "sandbox_processes",
+            "sandbox_output_mb",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -245,16 +264,31 @@ class TaskAdmin(admin.ModelAdmin[Task]):
         tasks = list(queryset.select_related("challenge"))
         form = RevealForm(request.POST if APPLY in request.POST else None)
         if not form.is_valid():
-            intro = (f"Everyone will see the {split} leaderboards of these tasks from now on, before the end of the "
-                     "challenge or the visibility policy would show them. The audit log records it.")  # fmt: skip
+            intro = (
+                f"Everyone will see the {split} leaderboards of these tasks from now on, before the end of the "
+                "challenge or the visibility policy would show them. The audit log records it."
+            )
             selected: list[Model] = list(tasks)
-            return ask(self, request, selected, form, action=action, title=f"Reveal the {split} leaderboards",
-                       intro=intro, button="Reveal")  # fmt: skip
+            return ask(
+                self,
+                request,
+                selected,
+                form,
+                action=action,
+                title=f"Reveal the {split} leaderboards",
+                intro=intro,
+                button="Reveal",
+            )
         actor = acting_user(request)
         apply_each(
-            self, request, tasks, lambda task: task_reveal_split_audited(task=task, actor=actor, split=split),
-            done=f"Revealed the {split} leaderboards of", unchanged="were revealed already", noun="task(s)",
-        )  # fmt: skip
+            self,
+            request,
+            tasks,
+            lambda task: task_reveal_split_audited(task=task, actor=actor, split=split),
+            done=f"Revealed the {split} leaderboards of",
+            unchanged="were revealed already",
+            noun="task(s)",
+        )
         return None
 
 

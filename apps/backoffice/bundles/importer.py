@@ -86,11 +86,15 @@ def _create(plan: BundlePlan, root: Path, organizers: Sequence[User], written: l
 
 def _audit(challenge: Challenge, plan: BundlePlan, name: str, actor: User | None, organizers: Sequence[User]) -> None:
     audit_record(
-        challenge=challenge, actor=actor, action=AuditAction.CHALLENGE_CHANGE,
+        challenge=challenge,
+        actor=actor,
+        action=AuditAction.CHALLENGE_CHANGE,
         summary=f"Imported the challenge from the bundle {name}: {plan.summary()}.",
         details={
-            "imported": name, "tasks": [task.slug for task in plan.tasks],
+            "imported": name,
+            "tasks": [task.slug for task in plan.tasks],
             "divisions": [division.slug for division in plan.divisions],
-            "organizers": sorted(user.get_username() for user in organizers), "files": plan.file_count,
+            "organizers": sorted(user.get_username() for user in organizers),
+            "files": plan.file_count,
         },
-    )  # fmt: skip
+    )

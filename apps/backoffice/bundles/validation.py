@@ -334,9 +334,7 @@ def _weight(raw: object, where: str, problems: Problems) -> float:
     return float(raw)
 
 
-def _file_plans(
-    raw: object, where: str, evaluator: str | None, folder: Path, problems: Problems
-) -> list[FilePlan]:  # fmt: skip
+def _file_plans(raw: object, where: str, evaluator: str | None, folder: Path, problems: Problems) -> list[FilePlan]:
     plans: list[FilePlan] = []
     seen: set[str] = set()
     for index, item in enumerate(_listed(raw, where, problems)):

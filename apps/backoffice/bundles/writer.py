@@ -158,9 +158,11 @@ def challenge_bundle_export(*, challenge: Challenge, target: Path) -> Path:
                     ) from exc
                 with handle:
                     writer.add_file(
-                        task_slug=task.slug, relative_path=data_file.relative_path, role=data_file.role,
+                        task_slug=task.slug,
+                        relative_path=data_file.relative_path,
+                        role=data_file.role,
                         source=handle,
-                    )  # fmt: skip
+                    )
         divisions = [
             {**dump_fields(division, DIVISION_KEYS), DIVISION_TASKS: sorted(task.slug for task in division.tasks.all())}
             for division in challenge.divisions.order_by("order", "slug").prefetch_related("tasks")

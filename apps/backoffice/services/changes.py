@@ -18,9 +18,14 @@ from apps.divisions.models import Division
 Snapshot = dict[str, Any]
 # Bookkeeping the platform writes itself: never an organizer's change.
 _BOOKKEEPING = {
-    "id", "created_at", "updated_at", "data_version", "collective_requested", "collective_done",
+    "id",
+    "created_at",
+    "updated_at",
+    "data_version",
+    "collective_requested",
+    "collective_done",
     "collective_rescored_at",
-}  # fmt: skip
+}
 TASK_RANKING_FIELDS = {"ranking_rule", "concealed_config"}
 """Task fields whose change changes the leaderboards (which submission represents a team; whether the closed
 division has a concealed leaderboard)."""
@@ -60,17 +65,22 @@ def task_changes_record(*, task: Task, actor: User, before: Snapshot | None) -> 
     with transaction.atomic():
         if before is None:
             return audit_record(
-                challenge=task.challenge, actor=actor, action=AuditAction.TASK_CREATE,
-                summary=f"Created task {task.slug} ({task.evaluator_slug}).", details={"task": task.slug},
-            )  # fmt: skip
+                challenge=task.challenge,
+                actor=actor,
+                action=AuditAction.TASK_CREATE,
+                summary=f"Created task {task.slug} ({task.evaluator_slug}).",
+                details={"task": task.slug},
+            )
         changes = diff(before, snapshot(task))
         if not changes:
             return None
         entry = audit_record(
-            challenge=task.challenge, actor=actor, action=AuditAction.TASK_CHANGE,
+            challenge=task.challenge,
+            actor=actor,
+            action=AuditAction.TASK_CHANGE,
             summary=f"Changed task {task.slug}: {', '.join(sorted(changes))}.",
             details={"task": task.slug, "changes": changes},
-        )  # fmt: skip
+        )
         if TASK_RANKING_FIELDS & changes.keys():
             task_leaderboards_rebuild(task=task)
     return entry
@@ -85,9 +95,12 @@ def task_data_changes_record(*, task: Task, actor: User, changes: dict[str, list
         return None
     counts = ", ".join(f"{len(paths)} {kind}" for kind, paths in sorted(changes.items()))
     return audit_record(
-        challenge=task.challenge, actor=actor, action=AuditAction.TASK_DATA,
-        summary=f"Changed the data of task {task.slug}: {counts}.", details={"task": task.slug, "files": changes},
-    )  # fmt: skip
+        challenge=task.challenge,
+        actor=actor,
+        action=AuditAction.TASK_DATA,
+        summary=f"Changed the data of task {task.slug}: {counts}.",
+        details={"task": task.slug, "files": changes},
+    )
 
 
 def task_delete_audited(*, task: Task, actor: User) -> None:
@@ -98,9 +111,12 @@ def task_delete_audited(*, task: Task, actor: User) -> None:
         challenge, slug = task.challenge, task.slug
         task.delete()
         audit_record(
-            challenge=challenge, actor=actor, action=AuditAction.TASK_CHANGE, summary=f"Deleted task {slug}.",
+            challenge=challenge,
+            actor=actor,
+            action=AuditAction.TASK_CHANGE,
+            summary=f"Deleted task {slug}.",
             details={"task": slug, "deleted": True},
-        )  # fmt: skip
+        )
 
 
 def challenge_changes_record(*, challenge: Challenge, actor: User, before: Snapshot | None) -> AuditEntry | None:
@@ -109,16 +125,22 @@ def challenge_changes_record(*, challenge: Challenge, actor: User, before: Snaps
     require_organizer(challenge=challenge, actor=actor)
     if before is None:
         return audit_record(
-            challenge=challenge, actor=actor, action=AuditAction.CHALLENGE_CHANGE,
-            summary=f"Created the challenge {challenge.slug}.", details={"created": True},
-        )  # fmt: skip
+            challenge=challenge,
+            actor=actor,
+            action=AuditAction.CHALLENGE_CHANGE,
+            summary=f"Created the challenge {challenge.slug}.",
+            details={"created": True},
+        )
     changes = diff(before, challenge_snapshot(challenge))
     if not changes:
         return None
     return audit_record(
-        challenge=challenge, actor=actor, action=AuditAction.CHALLENGE_CHANGE,
-        summary=f"Changed the challenge: {', '.join(sorted(changes))}.", details={"changes": changes},
-    )  # fmt: skip
+        challenge=challenge,
+        actor=actor,
+        action=AuditAction.CHALLENGE_CHANGE,
+        summary=f"Changed the challenge: {', '.join(sorted(changes))}.",
+        details={"changes": changes},
+    )
 
 
 def divisions_changes_record(
@@ -133,14 +155,19 @@ def divisions_changes_record(
     changed = {after[pk]["slug"]: d for pk in after.keys() & before.keys() if (d := diff(before[pk], after[pk]))}
     if not (added or deleted or changed):
         return None
-    parts = [*(f"added {slug}" for slug in sorted(added)), *(f"deleted {slug}" for slug in sorted(deleted)),
-             *(f"changed {slug} ({', '.join(sorted(d))})" for slug, d in sorted(changed.items()))]  # fmt: skip
+    parts = [
+        *(f"added {slug}" for slug in sorted(added)),
+        *(f"deleted {slug}" for slug in sorted(deleted)),
+        *(f"changed {slug} ({', '.join(sorted(d))})" for slug, d in sorted(changed.items())),
+    ]
     with transaction.atomic():
         entry = audit_record(
-            challenge=challenge, actor=actor, action=AuditAction.DIVISION_CHANGE,
+            challenge=challenge,
+            actor=actor,
+            action=AuditAction.DIVISION_CHANGE,
             summary=f"Divisions: {'; '.join(parts)}.",
             details={"added": sorted(added), "deleted": sorted(deleted), "changes": changed},
-        )  # fmt: skip
+        )
         if added or deleted or any(DIVISION_RANKING_FIELDS & d.keys() for d in changed.values()):
             for task in challenge.tasks.all():
                 task_leaderboards_rebuild(task=task)

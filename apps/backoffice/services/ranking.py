@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from apps.challenges.models import Task
-from apps.leaderboards.collective import collective_request, is_collective
+from apps.jobs.collective import collective_request, is_collective
 from apps.leaderboards.services import leaderboards_rebuild_for_task
 
 

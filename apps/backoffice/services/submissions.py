@@ -35,9 +35,13 @@ def _locked(submission: Submission, actor: User) -> Submission:
 
 def _audit(submission: Submission, actor: User, action: str, summary: str, **details: object) -> None:
     audit_record(
-        challenge=submission.task.challenge, actor=actor, action=action, submission_id=submission.pk,
-        summary=summary, details={"task": submission.task.slug, "team": submission.team.name, **details},
-    )  # fmt: skip
+        challenge=submission.task.challenge,
+        actor=actor,
+        action=action,
+        submission_id=submission.pk,
+        summary=summary,
+        details={"task": submission.task.slug, "team": submission.team.name, **details},
+    )
 
 
 def _label(submission: Submission) -> str:
@@ -75,8 +79,9 @@ def submission_disqualify(*, submission: Submission, actor: User, reason: str) -
         if locked.is_disqualified:
             return False
         Submission.objects.filter(pk=locked.pk).update(is_disqualified=True, disqualified_reason=reason)
-        _audit(locked, actor, AuditAction.SUBMISSION_DISQUALIFY, f"Disqualified {_label(locked)}: {reason}",
-               reason=reason)  # fmt: skip
+        _audit(
+            locked, actor, AuditAction.SUBMISSION_DISQUALIFY, f"Disqualified {_label(locked)}: {reason}", reason=reason
+        )
         task_leaderboards_rebuild(task=locked.task, field_changed=True)
     return True
 
@@ -89,8 +94,13 @@ def submission_requalify(*, submission: Submission, actor: User) -> bool:
         if not locked.is_disqualified:
             return False
         Submission.objects.filter(pk=locked.pk).update(is_disqualified=False, disqualified_reason="")
-        _audit(locked, actor, AuditAction.SUBMISSION_REQUALIFY, f"Undid the disqualification of {_label(locked)}.",
-               previous_reason=locked.disqualified_reason)  # fmt: skip
+        _audit(
+            locked,
+            actor,
+            AuditAction.SUBMISSION_REQUALIFY,
+            f"Undid the disqualification of {_label(locked)}.",
+            previous_reason=locked.disqualified_reason,
+        )
         task_leaderboards_rebuild(task=locked.task, field_changed=True)
     return True
 
@@ -157,8 +167,14 @@ def award_grant_audited(*, submission: Submission, actor: User, name: str, descr
     with transaction.atomic():
         locked = _locked(submission, actor)
         award = award_grant(submission=locked, name=name, description=description, granted_by=actor)
-        _audit(locked, actor, AuditAction.AWARD_GRANT, f"Granted the award {award.name!r} to {_label(locked)}.",
-               award=award.name, description=award.description)  # fmt: skip
+        _audit(
+            locked,
+            actor,
+            AuditAction.AWARD_GRANT,
+            f"Granted the award {award.name!r} to {_label(locked)}.",
+            award=award.name,
+            description=award.description,
+        )
     return award
 
 
@@ -169,6 +185,11 @@ def award_revoke_audited(*, award: Award, actor: User) -> bool:
         if not Award.objects.filter(pk=award.pk).exists():
             return False
         award_revoke(award=award)
-        _audit(locked, actor, AuditAction.AWARD_REVOKE, f"Revoked the award {award.name!r} of {_label(locked)}.",
-               award=award.name)  # fmt: skip
+        _audit(
+            locked,
+            actor,
+            AuditAction.AWARD_REVOKE,
+            f"Revoked the award {award.name!r} of {_label(locked)}.",
+            award=award.name,
+        )
     return True

@@ -30,10 +30,12 @@ def task_rescore(*, task: Task, actor: User) -> int:
         if not queued:
             return 0
         audit_record(
-            challenge=task.challenge, actor=actor, action=AuditAction.TASK_RESCORE,
+            challenge=task.challenge,
+            actor=actor,
+            action=AuditAction.TASK_RESCORE,
             summary=f"Rescoring task {task.slug}: {len(queued)} submission(s) queued.",
             details={"task": task.slug, "submissions": sorted(queued)},
-        )  # fmt: skip
+        )
         task_leaderboards_rebuild(task=task)
     return len(queued)
 
@@ -51,12 +53,21 @@ def task_add_discovered_slice_audited(
             submission=submission, column=column, name=name, threshold=threshold, complement=complement
         )
         audit_record(
-            challenge=task.challenge, actor=actor, action=AuditAction.TASK_SLICE, submission_id=submission.pk,
+            challenge=task.challenge,
+            actor=actor,
+            action=AuditAction.TASK_SLICE,
+            submission_id=submission.pk,
             summary=f"Added slice {name!r} (column {column!r} of submission #{submission.pk}) to the ground truth "
             f"of task {task.slug}; {queued} submission(s) queued for rescoring.",
-            details={"task": task.slug, "slice": name, "column": column, "threshold": threshold,
-                     "complement": complement, "queued": queued},
-        )  # fmt: skip
+            details={
+                "task": task.slug,
+                "slice": name,
+                "column": column,
+                "threshold": threshold,
+                "complement": complement,
+                "queued": queued,
+            },
+        )
     return queued
 
 
@@ -72,8 +83,10 @@ def task_reveal_split_audited(*, task: Task, actor: User, split: str) -> bool:
             return False
         leaderboard_reveal_split(task=task, split=split, user=actor)
         audit_record(
-            challenge=task.challenge, actor=actor, action=AuditAction.LEADERBOARD_REVEAL,
+            challenge=task.challenge,
+            actor=actor,
+            action=AuditAction.LEADERBOARD_REVEAL,
             summary=f"Revealed the {split} leaderboards of task {task.slug} to everyone, ahead of schedule.",
             details={"task": task.slug, "split": split},
-        )  # fmt: skip
+        )
     return True

@@ -332,10 +332,13 @@ def _result(
     output = scratch / "output" / request.output_name
     limits = request.limits
     detail = _DETAILS.get(outcome, "").format(
-        wall_seconds=limits.wall_seconds, cpu_seconds=limits.cpu_seconds, processes=limits.processes,
-        memory_mb=limits.memory_bytes // 2**20, output_mb=limits.output_bytes // 2**20,
+        wall_seconds=limits.wall_seconds,
+        cpu_seconds=limits.cpu_seconds,
+        processes=limits.processes,
+        memory_mb=limits.memory_bytes // 2**20,
+        output_mb=limits.output_bytes // 2**20,
         tmp_mb=limits.tmp_bytes // 2**20,
-    )  # fmt: skip
+    )
     if outcome is Outcome.EXIT_ERROR:
         detail = f"it exited with status {exit_code}"
     elif outcome is Outcome.OK and (problem := _output_problem(output)):
@@ -363,9 +366,11 @@ def sandbox_self_test(scratch: Path) -> str:
         (scratch / "input").mkdir()
         request = SandboxRequest(
             argv=[sandbox_python(), "-c", "open('/sandbox/output/ok', 'w').write('ok')"],
-            code_dir=scratch / "code", input_dir=scratch / "input", output_name="ok",
+            code_dir=scratch / "code",
+            input_dir=scratch / "input",
+            output_name="ok",
             limits=SandboxLimits(wall_seconds=60),
-        )  # fmt: skip
+        )
         result = run_in_sandbox(request, scratch / "run")
     except (SandboxUnavailable, OSError) as exc:
         return str(exc)

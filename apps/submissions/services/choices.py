@@ -1,6 +1,6 @@
 """A team's choices about its own submissions: which one is final, and withdrawing one.
 
-Both change what the leaderboards show; rebuilding them is the caller's job (`apps.leaderboards.pipeline`
+Both change what the leaderboards show; rebuilding them is the caller's job (`apps.jobs.pipeline`
 orchestrates both steps in one transaction), since this layer cannot reach the leaderboards.
 """
 

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.challenges.evaluation import task_concealed_loaded, task_loaded
+from apps.challenges.evaluators import task_concealed_loaded, task_loaded
 from apps.submissions.models import Evaluation, Score, Submission
 from apps.submissions.notifications import submission_notify_later
 from apps.submissions.services.artifacts import artifact_path, file_as_artifact
@@ -60,32 +60,48 @@ def _environment(evaluator: Evaluator[Any, Any]) -> dict[str, str]:
 
 
 def evaluation_store(
-    *, submission: Submission, evaluator: Evaluator[Any, Any], result: EvaluationResult, round: int, worker: str,
+    *,
+    submission: Submission,
+    evaluator: Evaluator[Any, Any],
+    result: EvaluationResult,
+    round: int,
+    worker: str,
     duration: float,
-) -> Evaluation:  # fmt: skip
+) -> Evaluation:
     """The immutable evaluation and its scores for (submission, evaluator version, data version, round).
     Idempotent: when it exists already, it is returned unchanged (a repeated run never writes twice)."""
     task = submission.task
     primary = evaluator.primary_metric(task.config)
     details = {key: value for key, value in result.details.items() if key != CONCEALED_DETAILS_KEY}
     evaluation, created = Evaluation.objects.get_or_create(
-        submission=submission, evaluator_version=evaluator.version, data_version=task.data_version, round=round,
+        submission=submission,
+        evaluator_version=evaluator.version,
+        data_version=task.data_version,
+        round=round,
         defaults={
-            "evaluator_slug": evaluator.slug, "primary_metric": primary.name, "details": details,
-            "environment": _environment(evaluator), "worker": worker, "duration_seconds": duration,
+            "evaluator_slug": evaluator.slug,
+            "primary_metric": primary.name,
+            "details": details,
+            "environment": _environment(evaluator),
+            "worker": worker,
+            "duration_seconds": duration,
         },
-    )  # fmt: skip
+    )
     if created:
         values = {primary.name: result.primary, **result.metrics}
         concealed = result.details.get(CONCEALED_DETAILS_KEY, {})
         Score.objects.bulk_create(
             [
-                *(Score(evaluation=evaluation, split=Score.Split.PUBLIC, metric=name, value=float(value))
-                  for name, value in values.items()),
-                *(Score(evaluation=evaluation, split=Score.Split.CONCEALED, metric=name, value=float(value))
-                  for name, value in concealed.items()),
+                *(
+                    Score(evaluation=evaluation, split=Score.Split.PUBLIC, metric=name, value=float(value))
+                    for name, value in values.items()
+                ),
+                *(
+                    Score(evaluation=evaluation, split=Score.Split.CONCEALED, metric=name, value=float(value))
+                    for name, value in concealed.items()
+                ),
             ]
-        )  # fmt: skip
+        )
     return evaluation
 
 
@@ -175,9 +191,13 @@ def submission_evaluate(*, submission_id: int, worker: str, on_recorded: OnRecor
             return "lost-lease"
     except SubmissionError as exc:
         submission_end_attempt(
-            submission_id=submission_id, worker=worker, status=Status.REJECTED, message=str(exc), retry=False,
+            submission_id=submission_id,
+            worker=worker,
+            status=Status.REJECTED,
+            message=str(exc),
+            retry=False,
             on_finished=on_recorded,
-        )  # fmt: skip
+        )
         return "rejected"
     except (EvaluatorError, SoftTimeLimitExceeded) as exc:
         message = _failure_message(exc)

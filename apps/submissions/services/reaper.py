@@ -39,9 +39,11 @@ def submissions_reap(*, now: dt.datetime | None = None) -> ReapReport:
     requeued, failed = _reap_expired_leases(now)
     verify_requeued, verify_failed = _reap_verifications(now)
     return ReapReport(
-        requeued=requeued + verify_requeued, failed=failed + verify_failed, resent=_resend_waiting(now),
+        requeued=requeued + verify_requeued,
+        failed=failed + verify_failed,
+        resent=_resend_waiting(now),
         collective=_resend_collective(now),
-    )  # fmt: skip
+    )
 
 
 def _reap_verifications(now: dt.datetime) -> tuple[list[int], list[int]]:
@@ -59,9 +61,12 @@ def _reap_verifications(now: dt.datetime) -> tuple[list[int], list[int]]:
         ):
             if submission.lease_owner and submission.attempts >= settings.EVALUATION_MAX_ATTEMPTS:
                 Submission.objects.filter(pk=submission.pk).update(
-                    status=Status.FAILED, finished_at=now, lease_owner="", lease_expires_at=None,
+                    status=Status.FAILED,
+                    finished_at=now,
+                    lease_owner="",
+                    lease_expires_at=None,
                     message=f"The verification was interrupted {submission.attempts} times (worker lost); giving up.",
-                )  # fmt: skip
+                )
                 enqueue_notification(submission.pk)
                 failed.append(submission.pk)
                 continue

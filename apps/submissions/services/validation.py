@@ -7,7 +7,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from apps.challenges.evaluation import task_loaded
+from apps.challenges.evaluators import task_loaded
 from apps.submissions.models import Submission
 from apps.submissions.notifications import submission_notify_later
 from apps.submissions.services.artifacts import artifact_path

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.challenges.evaluation import task_concealed_loaded, task_loaded
+from apps.challenges.evaluators import task_concealed_loaded, task_loaded
 from apps.core.archives import make_zip
 from apps.core.errors import InvalidInput
 from apps.submissions.models import Submission, VerificationStage
@@ -71,9 +71,13 @@ def submission_claim_verification(*, submission_id: int, worker: str) -> Submiss
     now = timezone.now()
     free = Q(lease_owner="") | Q(lease_expires_at__lt=now)
     claimed = Submission.objects.filter(free, pk=submission_id, status=Status.VERIFYING).update(
-        lease_owner=worker, lease_expires_at=lease_deadline(now), started_at=now, attempts=F("attempts") + 1,
-        progress=0.0, progress_message="Unpacking the code",
-    )  # fmt: skip
+        lease_owner=worker,
+        lease_expires_at=lease_deadline(now),
+        started_at=now,
+        attempts=F("attempts") + 1,
+        progress=0.0,
+        progress_message="Unpacking the code",
+    )
     if not claimed:
         return None
     return Submission.objects.select_related("task__challenge", "division", "team").get(pk=submission_id)
@@ -136,22 +140,45 @@ def _verify(run: _Run) -> str:
 def _stage(run: _Run, stage: str, step: Any) -> Any:
     """Record the stage as running, do it, record how it ended. Re-raises `StageFailed`."""
     submission = run.submission
-    fields = {"status": VerificationStage.Status.RUNNING, "started_at": timezone.now(), "finished_at": None,
-              "message": "", "stderr_tail": "", "organizer_detail": "", "outcome": "", "exit_code": None,
-              "wall_seconds": None, "cpu_seconds": None, "max_rss_bytes": None, "output_bytes": None}  # fmt: skip
+    fields = {
+        "status": VerificationStage.Status.RUNNING,
+        "started_at": timezone.now(),
+        "finished_at": None,
+        "message": "",
+        "stderr_tail": "",
+        "organizer_detail": "",
+        "outcome": "",
+        "exit_code": None,
+        "wall_seconds": None,
+        "cpu_seconds": None,
+        "max_rss_bytes": None,
+        "output_bytes": None,
+    }
     VerificationStage.objects.update_or_create(submission=submission, stage=stage, defaults=fields)
     try:
         value, result = step(run)
     except StageFailed as exc:
         shown_stderr = exc.result.stderr_tail if exc.result is not None and stage != Stage.CONCEALED else ""
-        _stage_end(submission, stage, VerificationStage.Status.FAILED, exc.result, message=exc.message,
-                   stderr_tail=shown_stderr, organizer_detail=_organizer_detail(exc))  # fmt: skip
+        _stage_end(
+            submission,
+            stage,
+            VerificationStage.Status.FAILED,
+            exc.result,
+            message=exc.message,
+            stderr_tail=shown_stderr,
+            organizer_detail=_organizer_detail(exc),
+        )
         raise
     except Exception as exc:
         # The platform's fault, not the code's: say so on the stage; the attempt is retried by the caller.
-        _stage_end(submission, stage, VerificationStage.Status.FAILED, None,
-                   message="The platform failed during this stage; it will be retried.",
-                   organizer_detail=f"{type(exc).__name__}: {exc}")  # fmt: skip
+        _stage_end(
+            submission,
+            stage,
+            VerificationStage.Status.FAILED,
+            None,
+            message="The platform failed during this stage; it will be retried.",
+            organizer_detail=f"{type(exc).__name__}: {exc}",
+        )
         raise
     _stage_end(submission, stage, VerificationStage.Status.PASSED, result)
     return value
@@ -188,12 +215,16 @@ def _reproduce(run: _Run) -> tuple[None, SandboxResult]:
     task = run.submission.task
     run.keeper.report(0.1, "Running the code on the public inputs")
     result = run_algorithm(
-        code_root=run.code_root, manifest=run.manifest, inputs=sandbox_inputs(task, concealed=False),
-        scratch=run.scratch / "reproduce", limits=task_sandbox_limits(task),
-    )  # fmt: skip
+        code_root=run.code_root,
+        manifest=run.manifest,
+        inputs=sandbox_inputs(task, concealed=False),
+        scratch=run.scratch / "reproduce",
+        limits=task_sandbox_limits(task),
+    )
     if not result.ok or result.output_path is None:
-        raise StageFailed(f"The code did not complete on the task's public inputs: {failure_sentence(result)}.",
-                          result=result)  # fmt: skip
+        raise StageFailed(
+            f"The code did not complete on the task's public inputs: {failure_sentence(result)}.", result=result
+        )
     run.keeper.report(0.5, "Comparing the output with the submitted file")
     evaluator, loaded = task_loaded(task)
     with artifact_path(run.submission, is_directory=evaluator.submission_is_directory) as path:
@@ -220,14 +251,18 @@ def _run_concealed(run: _Run) -> tuple[Path, SandboxResult]:
     task = run.submission.task
     run.keeper.report(0.55, "Running the code on the concealed task")
     result = run_algorithm(
-        code_root=run.code_root, manifest=run.manifest, inputs=sandbox_inputs(task, concealed=True),
-        scratch=run.scratch / "concealed", limits=task_sandbox_limits(task),
-    )  # fmt: skip
+        code_root=run.code_root,
+        manifest=run.manifest,
+        inputs=sandbox_inputs(task, concealed=True),
+        scratch=run.scratch / "concealed",
+        limits=task_sandbox_limits(task),
+    )
     if not result.ok or result.output_path is None:
         raise StageFailed(
             f"The code did not complete on the concealed task ({result.outcome}); there is no concealed score.",
-            detail=result.detail, result=result,
-        )  # fmt: skip
+            detail=result.detail,
+            result=result,
+        )
     evaluator, loaded = task_concealed_loaded(task)
     name = Path(run.manifest.output).name
     with file_as_artifact(result.output_path, name, is_directory=evaluator.submission_is_directory) as path:
@@ -236,8 +271,9 @@ def _run_concealed(run: _Run) -> tuple[Path, SandboxResult]:
         except SubmissionError as exc:
             raise StageFailed(
                 "The code's output on the concealed task is not a valid submission; there is no concealed score.",
-                detail=str(exc), result=result,
-            ) from exc  # fmt: skip
+                detail=str(exc),
+                result=result,
+            ) from exc
     if result.output_path.is_dir():
         return make_zip(result.output_path, run.scratch / "concealed-output.zip"), result
     return result.output_path, result
@@ -256,10 +292,15 @@ def _pass(run: _Run, concealed: Path | None) -> bool:
             with concealed.open("rb") as handle:
                 locked.concealed_output.save(concealed.name, File(handle), save=False)
         Submission.objects.filter(pk=submission_id).update(
-            status=Status.QUEUED, concealed_output=locked.concealed_output.name or "", attempts=0,
-            lease_owner="", lease_expires_at=None, queued_at=timezone.now(), progress=0.0,
+            status=Status.QUEUED,
+            concealed_output=locked.concealed_output.name or "",
+            attempts=0,
+            lease_owner="",
+            lease_expires_at=None,
+            queued_at=timezone.now(),
+            progress=0.0,
             progress_message="Verified; waiting for an evaluation worker",
-        )  # fmt: skip
+        )
         enqueue_evaluation(submission_id)
     return True
 
@@ -296,9 +337,11 @@ def submission_start_verification(*, submission_id: int) -> None:
     """Move a validated closed-division submission to `verifying` and send it to the sandbox workers (called
     inside the transaction that ends its validation)."""
     Submission.objects.filter(pk=submission_id, status=Status.VALIDATING).update(
-        status=Status.VERIFYING, queued_at=timezone.now(), progress=0.0,
+        status=Status.VERIFYING,
+        queued_at=timezone.now(),
+        progress=0.0,
         progress_message="Waiting for a sandbox worker to rerun the code",
-    )  # fmt: skip
+    )
     enqueue_verification(submission_id)
 
 
@@ -312,8 +355,15 @@ def submission_reverify(*, submission: Submission) -> None:
         raise InvalidInput(f"Submission #{submission.pk} is {submission.status}; rerun it once that has ended.")
     with transaction.atomic():
         Submission.objects.filter(pk=submission.pk).update(
-            status=Status.VERIFYING, attempts=0, lease_owner="", lease_expires_at=None, message="",
-            finished_at=None, queued_at=timezone.now(), progress=0.0, progress_message="Verification requested",
-        )  # fmt: skip
+            status=Status.VERIFYING,
+            attempts=0,
+            lease_owner="",
+            lease_expires_at=None,
+            message="",
+            finished_at=None,
+            queued_at=timezone.now(),
+            progress=0.0,
+            progress_message="Verification requested",
+        )
         VerificationStage.objects.filter(submission=submission).delete()
         enqueue_verification(submission.pk)

@@ -51,9 +51,11 @@ def test_a_participant_may_not_read_the_audit_log(client: Client, audited: Board
 def test_the_organizer_of_another_challenge_may_not_read_it(client: Client, audited: Board) -> None:
     other = User.objects.create_user("other-organizer", "o@example.org", "a-long-test-password-42")
     Challenge.objects.create(
-        slug="other", title="Other", starts_at=audited.task.challenge.starts_at,
+        slug="other",
+        title="Other",
+        starts_at=audited.task.challenge.starts_at,
         ends_at=audited.task.challenge.ends_at,
-    ).organizers.add(other)  # fmt: skip
+    ).organizers.add(other)
     client.force_login(other)
 
     assert client.get(_audit_url(audited.task.challenge)).status_code == 403

@@ -27,17 +27,29 @@ def test_the_grant_action_asks_for_the_award(staff: Client, board: Board) -> Non
 
 
 def test_granting_an_award_from_the_admin_is_audited(staff: Client, board: Board, staff_user: User) -> None:
-    run_action(staff, SUBMISSIONS, "grant_award", [board.alice.pk], apply="1", name="Best in open",
-               description="The highest macro F1.")  # fmt: skip
+    run_action(
+        staff,
+        SUBMISSIONS,
+        "grant_award",
+        [board.alice.pk],
+        apply="1",
+        name="Best in open",
+        description="The highest macro F1.",
+    )
 
     award = Award.objects.get()
     assert (award.submission, award.name, award.description, award.granted_by) == (
-        board.alice, "Best in open", "The highest macro F1.", staff_user,
-    )  # fmt: skip
+        board.alice,
+        "Best in open",
+        "The highest macro F1.",
+        staff_user,
+    )
     [entry] = entries()
     assert (entry.action, entry.submission_id, entry.details["award"]) == (
-        AuditAction.AWARD_GRANT, board.alice.pk, "Best in open",
-    )  # fmt: skip
+        AuditAction.AWARD_GRANT,
+        board.alice.pk,
+        "Best in open",
+    )
 
 
 def test_the_same_award_is_granted_once(staff: Client, board: Board) -> None:

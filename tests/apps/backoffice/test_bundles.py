@@ -68,16 +68,24 @@ def cleaning_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
 
 @pytest.fixture
 def rich(
-    challenge: Challenge, speech_task: Task, open_division: Division, closed_division: Division,
-    concealed_dir: Path, cleaning_dir: tuple[Path, dict[str, Any]],
-) -> Challenge:  # fmt: skip
+    challenge: Challenge,
+    speech_task: Task,
+    open_division: Division,
+    closed_division: Division,
+    concealed_dir: Path,
+    cleaning_dir: tuple[Path, dict[str, Any]],
+) -> Challenge:
     """The speech challenge with every kind of setting off its default: two tasks of two benchmarks, a concealed
     task, extra files of both roles, a leaderboard weight, and a closed division limited to one task."""
     Challenge.objects.filter(pk=challenge.pk).update(
-        summary="Pick the clips.", description="# Title\n\nSome *markdown*.\n", registration="approval",
-        max_team_size=3, allowed_email_domains="example.org\nexample.edu", blocked_email_domains="spam.example",
+        summary="Pick the clips.",
+        description="# Title\n\nSome *markdown*.\n",
+        registration="approval",
+        max_team_size=3,
+        allowed_email_domains="example.org\nexample.edu",
+        blocked_email_domains="spam.example",
         time_zone="Europe/Paris",
-    )  # fmt: skip
+    )
     for path in sorted(p for p in concealed_dir.rglob("*") if p.is_file() and p.name != "task.yaml"):
         relative = f"{CONCEALED_DIR}/{path.relative_to(concealed_dir).as_posix()}"
         with path.open("rb") as handle:
@@ -87,18 +95,35 @@ def rich(
         task=speech_task, relative_path="notes/readme.txt", content=ContentFile(b"read me\n"), role="public"
     )
     Task.objects.filter(pk=speech_task.pk).update(
-        quota_total=20, quota_window="calendar-day", quota_concurrent=2, quota_counts_rejected=True,
-        quota_counts_failed=True, max_upload_bytes=1234567, ranking_rule="selected-final",
-        concealed_config={"language": "en", "train_size": 25}, concealed_visibility=ConcealedVisibility.ORGANIZERS,
-        sandbox_cpu_seconds=100, sandbox_wall_seconds=200, sandbox_memory_mb=512, sandbox_processes=8,
-        sandbox_output_mb=16, description="Select *well*.", order=3,
-    )  # fmt: skip
+        quota_total=20,
+        quota_window="calendar-day",
+        quota_concurrent=2,
+        quota_counts_rejected=True,
+        quota_counts_failed=True,
+        max_upload_bytes=1234567,
+        ranking_rule="selected-final",
+        concealed_config={"language": "en", "train_size": 25},
+        concealed_visibility=ConcealedVisibility.ORGANIZERS,
+        sandbox_cpu_seconds=100,
+        sandbox_wall_seconds=200,
+        sandbox_memory_mb=512,
+        sandbox_processes=8,
+        sandbox_output_mb=16,
+        description="Select *well*.",
+        order=3,
+    )
     TaskWeight.objects.create(task=speech_task, weight=2.5)
     cleaning_path, cleaning_config = cleaning_dir
     cleaning = Task.objects.create(
-        challenge=challenge, slug="cleaning", title="Cleaning", evaluator_slug="budget-cleaning",
-        ml_task=Task.MLTask.TABULAR, config=cleaning_config, is_published=False, order=1,
-    )  # fmt: skip
+        challenge=challenge,
+        slug="cleaning",
+        title="Cleaning",
+        evaluator_slug="budget-cleaning",
+        ml_task=Task.MLTask.TABULAR,
+        config=cleaning_config,
+        is_published=False,
+        order=1,
+    )
     put_task_data(cleaning, cleaning_path)
     closed_division.tasks.set([speech_task])
     Division.objects.filter(pk=open_division.pk).update(description="Anything goes.")
@@ -167,9 +192,12 @@ def _counts() -> tuple[int, int, int, int, set[str]]:
     root = Path(settings.TASK_DATA_ROOT)
     folders = {path.name for path in root.iterdir()} if root.exists() else set()
     return (
-        Challenge.objects.count(), Task.objects.count(), TaskDataFile.objects.count(), AuditEntry.objects.count(),
+        Challenge.objects.count(),
+        Task.objects.count(),
+        TaskDataFile.objects.count(),
+        AuditEntry.objects.count(),
         folders,
-    )  # fmt: skip
+    )
 
 
 def _remove_orphan_folders() -> None:
@@ -221,16 +249,24 @@ def test_the_bundle_lists_each_file_with_its_role_hash_and_size_and_holds_no_peo
     listed = {entry["path"]: entry for entry in speech["files"]}
     assert listed["eval.yaml"]["role"] == "hidden"
     assert listed["notes/readme.txt"] == {
-        "path": "notes/readme.txt", "role": "public", "sha256": hashlib.sha256(b"read me\n").hexdigest(), "size": 8,
-    }  # fmt: skip
+        "path": "notes/readme.txt",
+        "role": "public",
+        "sha256": hashlib.sha256(b"read me\n").hexdigest(),
+        "size": 8,
+    }
     assert members["tasks/speech-en-25/notes/readme.txt"] == b"read me\n"
     assert any(name.startswith("tasks/speech-en-25/concealed/") for name in members)
     assert speech["weight"] == 2.5
     assert dt.datetime.fromisoformat(document["challenge"]["starts_at"]) == rich.starts_at
     assert "organizers" not in document["challenge"]
     assert document["divisions"][1] == {
-        "slug": "closed", "kind": "closed", "name": "Closed", "description": "", "order": 1, "tasks": ["speech-en-25"],
-    }  # fmt: skip
+        "slug": "closed",
+        "kind": "closed",
+        "name": "Closed",
+        "description": "",
+        "order": 1,
+        "tasks": ["speech-en-25"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -537,8 +573,9 @@ def test_the_export_action_takes_one_challenge_at_a_time(staff: Client, rich: Ch
 
     response = staff.post(
         reverse("admin:challenges_challenge_changelist"),
-        {"action": "export_bundle", "_selected_action": [rich.pk, other.pk]}, follow=True,
-    )  # fmt: skip
+        {"action": "export_bundle", "_selected_action": [rich.pk, other.pk]},
+        follow=True,
+    )
 
     assert "Select exactly one challenge to export." in response.text
 

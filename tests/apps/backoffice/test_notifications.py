@@ -15,12 +15,12 @@ from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 from apps.accounts.models import TeamMembership
 from apps.core.queues import NOTIFY_TASK
 from apps.divisions.models import Division
-from apps.leaderboards.pipeline import evaluate_and_rank
+from apps.jobs.pipeline import evaluate_and_rank
+from apps.jobs.tasks import notify_submission
 from apps.submissions.models import Score, Submission
 from apps.submissions.sandbox.runner import SandboxUnavailable
 from apps.submissions.services import verification
 from apps.submissions.services.evaluation import submission_claim, submission_end_attempt
-from apps.submissions.tasks import notify_submission
 from tests.apps.backoffice.conftest import Board
 from tests.apps.conftest import RecordingBroker
 from tests.conftest import make_user

@@ -101,8 +101,10 @@ def test_marking_a_baseline_gives_it_its_own_row_and_audits_it(staff: Client, bo
     better.refresh_from_db()
     assert (better.is_baseline, better.is_selected_final) == (True, False)
     assert [(row[2], row[4]) for row in rows(board.task, board.division)] == [
-        (better.pk, True), (board.alice.pk, False), (board.bob.pk, False),
-    ]  # fmt: skip
+        (better.pk, True),
+        (board.alice.pk, False),
+        (board.bob.pk, False),
+    ]
     [entry] = entries()
     assert (entry.action, entry.submission_id) == (AuditAction.SUBMISSION_BASELINE, better.pk)
     assert_boards_fresh(board.task)
@@ -114,8 +116,9 @@ def test_unmarking_a_baseline_ranks_it_with_its_team_again(staff: Client, board:
     run_action(staff, SUBMISSIONS, "unmark_baseline", [board.alice.pk])
 
     assert [(row[2], row[4]) for row in rows(board.task, board.division)] == [
-        (board.alice.pk, False), (board.bob.pk, False),
-    ]  # fmt: skip
+        (board.alice.pk, False),
+        (board.bob.pk, False),
+    ]
     assert [e.action for e in entries()] == [AuditAction.SUBMISSION_UNBASELINE]
     assert_boards_fresh(board.task)
 
@@ -134,8 +137,10 @@ def test_moving_a_closed_submission_to_the_open_division_keeps_its_scores(
     assert [row[2] for row in rows(board.task, board.division)] == [closed.pk, board.bob.pk]
     [entry] = entries()
     assert (entry.action, entry.details["source"], entry.details["target"]) == (
-        AuditAction.SUBMISSION_MOVE_OPEN, "closed", "open",
-    )  # fmt: skip
+        AuditAction.SUBMISSION_MOVE_OPEN,
+        "closed",
+        "open",
+    )
     assert_boards_fresh(board.task)
 
 

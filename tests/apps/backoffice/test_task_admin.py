@@ -34,15 +34,28 @@ def _task_body(task: Task, **fields: Any) -> dict[str, Any]:
     config = json.dumps(task.config)
     concealed = json.dumps(task.concealed_config)
     body: dict[str, Any] = {
-        "challenge": task.challenge_id, "slug": task.slug, "title": task.title, "description": task.description,
-        "order": task.order, "evaluator_slug": task.evaluator_slug, "ml_task": task.ml_task, "config": config,
-        "initial-config": config, "max_upload_bytes": task.max_upload_bytes, "ranking_rule": task.ranking_rule,
-        "concealed_visibility": task.concealed_visibility, "concealed_config": concealed,
-        "initial-concealed_config": concealed, "quota_per_day": task.quota_per_day or "",
-        "quota_window": task.quota_window, "quota_concurrent": task.quota_concurrent or "",
-        "data_files-TOTAL_FORMS": 0, "data_files-INITIAL_FORMS": 0, "data_files-MIN_NUM_FORMS": 0,
+        "challenge": task.challenge_id,
+        "slug": task.slug,
+        "title": task.title,
+        "description": task.description,
+        "order": task.order,
+        "evaluator_slug": task.evaluator_slug,
+        "ml_task": task.ml_task,
+        "config": config,
+        "initial-config": config,
+        "max_upload_bytes": task.max_upload_bytes,
+        "ranking_rule": task.ranking_rule,
+        "concealed_visibility": task.concealed_visibility,
+        "concealed_config": concealed,
+        "initial-concealed_config": concealed,
+        "quota_per_day": task.quota_per_day or "",
+        "quota_window": task.quota_window,
+        "quota_concurrent": task.quota_concurrent or "",
+        "data_files-TOTAL_FORMS": 0,
+        "data_files-INITIAL_FORMS": 0,
+        "data_files-MIN_NUM_FORMS": 0,
         "data_files-MAX_NUM_FORMS": 1000,
-    }  # fmt: skip
+    }
     for flag in ("is_published", "quota_counts_rejected", "quota_counts_failed"):
         if getattr(task, flag):
             body[flag] = "on"
@@ -88,8 +101,9 @@ def test_a_visibility_and_quota_change_is_audited_without_a_rebuild(staff: Clien
 
     [entry] = entries()
     assert entry.details["changes"] == {
-        "is_published": {"from": True, "to": False}, "quota_per_day": {"from": 5, "to": 9},
-    }  # fmt: skip
+        "is_published": {"from": True, "to": False},
+        "quota_per_day": {"from": 5, "to": 9},
+    }
     assert version(board.task, board.division) == before
 
 
@@ -111,8 +125,14 @@ def test_a_configuration_change_bumps_the_data_version_and_asks_for_a_rescore(st
 
 
 def test_creating_a_task_is_audited(staff: Client, challenge: Challenge) -> None:
-    task = Task(challenge=challenge, slug="new-task", title="New", evaluator_slug="selection-speech",
-                ml_task=Task.MLTask.KEYWORD_SPOTTING, config={"language": "en", "train_size": 25})  # fmt: skip
+    task = Task(
+        challenge=challenge,
+        slug="new-task",
+        title="New",
+        evaluator_slug="selection-speech",
+        ml_task=Task.MLTask.KEYWORD_SPOTTING,
+        config={"language": "en", "train_size": 25},
+    )
 
     response = staff.post(reverse("admin:challenges_task_add"), _task_body(task))
 
@@ -123,8 +143,12 @@ def test_creating_a_task_is_audited(staff: Client, challenge: Challenge) -> None
 
 def test_uploading_task_data_is_audited(staff: Client, board: Board) -> None:
     upload = SimpleUploadedFile("notes.txt", b"hello")
-    rows_ = {"data_files-TOTAL_FORMS": 1, "data_files-0-relative_path": "notes.txt", "data_files-0-role": "public",
-             "data_files-0-upload": upload}  # fmt: skip
+    rows_ = {
+        "data_files-TOTAL_FORMS": 1,
+        "data_files-0-relative_path": "notes.txt",
+        "data_files-0-role": "public",
+        "data_files-0-upload": upload,
+    }
 
     staff.post(reverse("admin:challenges_task_change", args=[board.task.pk]), _task_body(board.task, **rows_))
 
@@ -167,8 +191,9 @@ def test_revealing_the_private_board_early_is_audited_once(staff: Client, board:
     assert (reveal.task, reveal.split, reveal.revealed_by) == (board.task, Score.Split.PRIVATE, staff_user)
     [entry] = entries()
     assert (entry.action, entry.details) == (
-        AuditAction.LEADERBOARD_REVEAL, {"task": board.task.slug, "split": "private"},
-    )  # fmt: skip
+        AuditAction.LEADERBOARD_REVEAL,
+        {"task": board.task.slug, "split": "private"},
+    )
 
 
 def test_a_task_without_a_concealed_task_cannot_reveal_one(board: Board, staff_user: User) -> None:
@@ -190,12 +215,17 @@ def _challenge_body(challenge: Challenge, *, check_inlines: bool = True, **field
     challenge.ends_at = challenge.ends_at.replace(microsecond=0)
     Challenge.objects.filter(pk=challenge.pk).update(starts_at=challenge.starts_at, ends_at=challenge.ends_at)
     body: dict[str, Any] = {
-        "slug": challenge.slug, "title": challenge.title, "summary": challenge.summary,
-        "description": challenge.description, "rules": challenge.rules,
+        "slug": challenge.slug,
+        "title": challenge.title,
+        "summary": challenge.summary,
+        "description": challenge.description,
+        "rules": challenge.rules,
         "organizers": [user.pk for user in challenge.organizers.all()],
-        **_split_datetime("starts_at", challenge.starts_at), **_split_datetime("ends_at", challenge.ends_at),
-        "visibility": challenge.visibility, "registration": challenge.registration,
-    }  # fmt: skip
+        **_split_datetime("starts_at", challenge.starts_at),
+        **_split_datetime("ends_at", challenge.ends_at),
+        "visibility": challenge.visibility,
+        "registration": challenge.registration,
+    }
     for field in ("allowed_email_domains", "blocked_email_domains", "max_team_size", "time_zone"):
         if hasattr(challenge, field):
             body[field] = getattr(challenge, field) or ""
@@ -222,16 +252,23 @@ def test_a_change_of_the_challenge_dates_and_visibility_is_audited(
 
 def test_changing_a_division_kind_is_audited_and_rebuilds_the_boards(staff: Client, board: Board) -> None:
     before = version(board.task, board.division)
-    body = {"challenge": board.division.challenge_id, "slug": "open", "kind": "closed", "name": "Open",
-            "description": "", "order": 0}  # fmt: skip
+    body = {
+        "challenge": board.division.challenge_id,
+        "slug": "open",
+        "kind": "closed",
+        "name": "Open",
+        "description": "",
+        "order": 0,
+    }
 
     response = staff.post(reverse("admin:divisions_division_change", args=[board.division.pk]), body)
 
     assert response.status_code == 302, response.content
     [entry] = entries()
     assert (entry.action, entry.details["changes"]) == (
-        AuditAction.DIVISION_CHANGE, {"open": {"kind": {"from": "open", "to": "closed"}}},
-    )  # fmt: skip
+        AuditAction.DIVISION_CHANGE,
+        {"open": {"kind": {"from": "open", "to": "closed"}}},
+    )
     assert version(board.task, Division.objects.get(pk=board.division.pk)) > before
 
 
@@ -263,15 +300,32 @@ def test_a_task_changed_inline_on_the_challenge_page_is_audited(staff: Client, b
     task, challenge = board.task, board.task.challenge
     config = json.dumps(task.config)
     body = _challenge_body(challenge, check_inlines=False)
-    body.update({
-        "tasks-TOTAL_FORMS": 1, "tasks-INITIAL_FORMS": 1, "tasks-0-id": task.pk, "tasks-0-challenge": challenge.pk,
-        "tasks-0-slug": task.slug, "tasks-0-title": "Renamed", "tasks-0-order": 0,
-        "tasks-0-evaluator_slug": task.evaluator_slug, "tasks-0-ml_task": task.ml_task, "tasks-0-config": config,
-        "initial-tasks-0-config": config, "tasks-0-is_published": "on", "tasks-0-quota_per_day": 7,
-        "divisions-TOTAL_FORMS": 1, "divisions-INITIAL_FORMS": 1, "divisions-0-id": board.division.pk,
-        "divisions-0-challenge": challenge.pk, "divisions-0-slug": "open", "divisions-0-kind": "open",
-        "divisions-0-name": "Open", "divisions-0-order": 0, "divisions-0-description": "",
-    })  # fmt: skip
+    body.update(
+        {
+            "tasks-TOTAL_FORMS": 1,
+            "tasks-INITIAL_FORMS": 1,
+            "tasks-0-id": task.pk,
+            "tasks-0-challenge": challenge.pk,
+            "tasks-0-slug": task.slug,
+            "tasks-0-title": "Renamed",
+            "tasks-0-order": 0,
+            "tasks-0-evaluator_slug": task.evaluator_slug,
+            "tasks-0-ml_task": task.ml_task,
+            "tasks-0-config": config,
+            "initial-tasks-0-config": config,
+            "tasks-0-is_published": "on",
+            "tasks-0-quota_per_day": 7,
+            "divisions-TOTAL_FORMS": 1,
+            "divisions-INITIAL_FORMS": 1,
+            "divisions-0-id": board.division.pk,
+            "divisions-0-challenge": challenge.pk,
+            "divisions-0-slug": "open",
+            "divisions-0-kind": "open",
+            "divisions-0-name": "Open",
+            "divisions-0-order": 0,
+            "divisions-0-description": "",
+        }
+    )
 
     response = staff.post(reverse("admin:challenges_challenge_change", args=[challenge.pk]), body)
 

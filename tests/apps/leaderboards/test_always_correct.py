@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from apps.challenges.models import Challenge, Task
 from apps.divisions.models import Division
+from apps.jobs.pipeline import evaluate_and_rank, submission_withdraw_and_rank
 from apps.leaderboards.challenge_board import challenge_leaderboard_from_scratch
-from apps.leaderboards.pipeline import evaluate_and_rank, submission_withdraw_and_rank
 from apps.leaderboards.selectors import leaderboard_view_from_scratch
 from apps.leaderboards.services import (
     leaderboard_reveal_split,

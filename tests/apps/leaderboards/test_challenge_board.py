@@ -57,14 +57,22 @@ def test_mathematically_equal_scores_tie_despite_floating_point() -> None:
 
 @pytest.fixture
 def two_tasks(
-    speech_task: Task, second_task: Task, open_division: Division, registered: User, bob: User, carol: User,
+    speech_task: Task,
+    second_task: Task,
+    open_division: Division,
+    registered: User,
+    bob: User,
+    carol: User,
     organizer: User,
-) -> None:  # fmt: skip
+) -> None:
     """speech: alice 0.9, bob 0.5, carol 0.7 (and a baseline at 0.95); second: bob 0.8, alice 0.4."""
     plan = [
-        (speech_task, registered, 0.9), (speech_task, bob, 0.5), (speech_task, carol, 0.7),
-        (second_task, bob, 0.8), (second_task, registered, 0.4),
-    ]  # fmt: skip
+        (speech_task, registered, 0.9),
+        (speech_task, bob, 0.5),
+        (speech_task, carol, 0.7),
+        (second_task, bob, 0.8),
+        (second_task, registered, 0.4),
+    ]
     for minute, (task, user, primary) in enumerate(plan):
         moment = NOW - dt.timedelta(hours=1) + dt.timedelta(minutes=minute)
         make_scored_submission(task=task, division=open_division, user=user, primary=primary, created_at=moment)
@@ -111,9 +119,13 @@ def test_equal_scores_share_a_rank_and_the_earlier_team_comes_first(
 
 
 def test_a_division_combines_only_the_tasks_it_accepts(
-    two_tasks: None, challenge: Challenge, speech_task: Task, second_task: Task, open_division: Division,
+    two_tasks: None,
+    challenge: Challenge,
+    speech_task: Task,
+    second_task: Task,
+    open_division: Division,
     registered: User,
-) -> None:  # fmt: skip
+) -> None:
     open_division.tasks.set([speech_task])
 
     board = challenge_leaderboard(challenge=challenge, user=registered)
@@ -143,8 +155,12 @@ def test_the_breakdown_of_a_team_shows_its_row_on_every_task(
     assert division["team"] == "carol" and division["rank"] == 3
     by_task = {item["id"]: item for item in division["tasks"]}
     assert by_task[speech_task.pk] | {"normalised": pytest.approx(0.5)} == {
-        **by_task[speech_task.pk], "rank": 3, "primary": 0.7, "weight": 1.0, "contribution": pytest.approx(0.25),
-    }  # fmt: skip
+        **by_task[speech_task.pk],
+        "rank": 3,
+        "primary": 0.7,
+        "weight": 1.0,
+        "contribution": pytest.approx(0.25),
+    }
     assert (by_task[second_task.pk]["rank"], by_task[second_task.pk]["normalised"]) == (None, 0.0)
 
 

@@ -18,10 +18,10 @@ from django.utils import timezone
 from apps.accounts.models import Team
 from apps.challenges.models import Challenge, Task
 from apps.divisions.models import Division
+from apps.jobs.tasks import export_submissions
 from apps.leaderboards import exports
 from apps.leaderboards.models import Export
 from apps.leaderboards.services import leaderboards_rebuild_for_task
-from apps.leaderboards.tasks import export_submissions
 from apps.submissions.models import Submission
 from tests.apps.conftest import make_scored_submission, team_of
 from tests.apps.leaderboards.conftest import add_private_score, challenge_url, client_for, task_url

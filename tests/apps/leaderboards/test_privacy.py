@@ -9,9 +9,9 @@ from django.test import Client
 
 from apps.challenges.models import Challenge, ConcealedVisibility, Task
 from apps.divisions.models import Division
+from apps.jobs.tasks import export_submissions
 from apps.leaderboards import exports
 from apps.leaderboards.services import leaderboards_rebuild_for_task
-from apps.leaderboards.tasks import export_submissions
 from apps.submissions.models import Score, Submission
 from tests.apps.conftest import PRIMARY, make_scored_submission
 from tests.apps.leaderboards.conftest import add_private_score, challenge_url, client_for, end_challenge, task_url
@@ -24,9 +24,13 @@ SECRETS = ["0.987654321", "98.7654321", "0.123456789", "12.3456789", "bob-artifa
 
 @pytest.fixture
 def secrets(
-    speech_task: Task, open_division: Division, closed_division: Division, registered: User, bob: User,
+    speech_task: Task,
+    open_division: Division,
+    closed_division: Division,
+    registered: User,
+    bob: User,
     organizer: User,
-) -> Submission:  # fmt: skip
+) -> Submission:
     """bob's submissions: public scores, a private score, and a concealed score in the closed division (shown to
     organizers only); alice has a public row of her own."""
     Task.objects.filter(pk=speech_task.pk).update(

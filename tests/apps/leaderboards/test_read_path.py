@@ -52,9 +52,16 @@ def _full_path(challenge: Challenge, task: Task, division_slug: str | None) -> s
     list(itertools.product(VISIBILITIES, [True, False], [True, False], [True, False])),
 )
 def test_the_one_query_read_finds_exactly_the_boards_everyone_may_see(
-    challenge: Challenge, speech_task: Task, open_division: Division, closed_division: Division, registered: User,
-    visibility: str, published: bool, closed_accepts: bool, first_is_closed: bool,
-) -> None:  # fmt: skip
+    challenge: Challenge,
+    speech_task: Task,
+    open_division: Division,
+    closed_division: Division,
+    registered: User,
+    visibility: str,
+    published: bool,
+    closed_accepts: bool,
+    first_is_closed: bool,
+) -> None:
     other = Task.objects.create(challenge=challenge, slug="other", title="Other", evaluator_slug="selection-speech")
     if not closed_accepts:
         closed_division.tasks.set([other])  # a division that lists tasks accepts only those
@@ -113,8 +120,11 @@ def test_the_page_the_json_and_the_api_serve_the_same_board_document(
     assert served == api
     document = json.loads(served)
     assert (document["challenge"], document["task"], document["division"], document["split"]) == (
-        challenge.slug, speech_task.slug, "open", "public",
-    )  # fmt: skip
+        challenge.slug,
+        speech_task.slug,
+        "open",
+        "public",
+    )
     assert [row["primary"] for row in document["rows"]] == [0.75]
     embedded = page.split('<script id="leaderboard-data" type="application/json">', 1)[1].split("</script>", 1)[0]
     assert json.loads(embedded) == document
@@ -201,10 +211,18 @@ def _served(path: str) -> tuple[str, bytes]:
     start by recycling the connections (`close_old_connections`, which arms the health check)."""
     status: list[str] = []
     environ = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http",
-        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.errors": io.StringIO(),
-    }  # fmt: skip
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.url_scheme": "http",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.errors": io.StringIO(),
+    }
 
     def start_response(code: str, headers: list[tuple[str, str]], exc_info: object = None) -> Callable[[bytes], object]:
         status.append(code)
@@ -267,6 +285,9 @@ def _backend_pid() -> int:
 def _admin_parameters() -> dict[str, object]:
     settings = connection.settings_dict
     return {
-        "dbname": settings["NAME"], "user": settings["USER"], "password": settings["PASSWORD"] or None,
-        "host": settings["HOST"] or "127.0.0.1", "port": settings["PORT"] or 5432,
-    }  # fmt: skip
+        "dbname": settings["NAME"],
+        "user": settings["USER"],
+        "password": settings["PASSWORD"] or None,
+        "host": settings["HOST"] or "127.0.0.1",
+        "port": settings["PORT"] or 5432,
+    }

@@ -26,9 +26,12 @@ def tied(speech_task: Task, open_division: Division, registered: User, bob: User
     """carol 0.8 (submitted last), bob 0.8 (first), alice 0.6."""
     for user, primary, minute in ((carol, 0.8, 30), (bob, 0.8, 10), (registered, 0.6, 20)):
         make_scored_submission(
-            task=speech_task, division=open_division, user=user, primary=primary,
+            task=speech_task,
+            division=open_division,
+            user=user,
+            primary=primary,
             created_at=T0 + dt.timedelta(minutes=minute),
-        )  # fmt: skip
+        )
     leaderboard_rebuild(task=speech_task, division=open_division)
 
 

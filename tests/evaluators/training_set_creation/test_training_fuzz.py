@@ -15,10 +15,32 @@ from tests.evaluators.training_set_creation.helpers import write_submission
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _FIELDS = st.one_of(
-    st.sampled_from(["r00001", "r00002", "r00003", "i", "ii", "x", "IV", "", " ", "images/a.png", "../a.png",
-                     "/abs.png", "a\\b.png", "images//a.png", "a.PNG", "d0001", "nan", "1e400", '"', "\x00"]),
+    st.sampled_from(
+        [
+            "r00001",
+            "r00002",
+            "r00003",
+            "i",
+            "ii",
+            "x",
+            "IV",
+            "",
+            " ",
+            "images/a.png",
+            "../a.png",
+            "/abs.png",
+            "a\\b.png",
+            "images//a.png",
+            "a.PNG",
+            "d0001",
+            "nan",
+            "1e400",
+            '"',
+            "\x00",
+        ]
+    ),
     st.text(max_size=30),
-)  # fmt: skip
+)
 _ROWS = st.lists(st.lists(_FIELDS, min_size=0, max_size=4), max_size=12)
 _FILE_NAMES = st.sampled_from(["images/a.png", "a.PNG", "b.png", "features.csv", "notes.txt", ".x.png"])
 _FILE_BYTES = st.one_of(

@@ -22,9 +22,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="The bundle (.zip).")
         parser.add_argument(
-            "--organizer", action="append", required=True, metavar="USERNAME",
+            "--organizer",
+            action="append",
+            required=True,
+            metavar="USERNAME",
             help="An organizer of the imported challenge (repeat for several).",
-        )  # fmt: skip
+        )
         parser.add_argument("--slug", help="Import under this slug instead of the bundle's.")
         parser.add_argument("--check", action="store_true", help="Only check the bundle; create nothing.")
 

@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from apps.challenges.models import CONCEALED_DIR, Challenge, Task
 from apps.core.archives import make_zip
 from apps.divisions.models import Division
-from apps.leaderboards.pipeline import evaluate_and_rank, verify_and_rank
+from apps.jobs.pipeline import evaluate_and_rank, verify_and_rank
 from apps.submissions.models import Score, Submission, VerificationStage
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from evaluators import available_slugs, get_evaluator
@@ -36,10 +36,15 @@ def _task(challenge: Challenge, slug: str, work: Path) -> tuple[Task, Path]:
     # A small task may have another config than the demo's (smaller sizes): take the one it wrote.
     evaluator = get_evaluator(slug)
     task = Task.objects.create(
-        challenge=challenge, slug=spec.slug, title=spec.title, evaluator_slug=slug, ml_task=spec.ml_task,
+        challenge=challenge,
+        slug=spec.slug,
+        title=spec.title,
+        evaluator_slug=slug,
+        ml_task=spec.ml_task,
         config=evaluator.validate_config(load_task_dir(task_dir).config),
-        concealed_config=evaluator.validate_config(load_task_dir(concealed).config), concealed_visibility="always",
-    )  # fmt: skip
+        concealed_config=evaluator.validate_config(load_task_dir(concealed).config),
+        concealed_visibility="always",
+    )
     (concealed / "task.yaml").unlink()
     put_task_data(task, task_dir)
     put_task_data(task, concealed.parent)
@@ -61,12 +66,15 @@ def test_the_example_algorithm_is_verified_and_scored_on_the_concealed_task(
     code_dir = example_algorithm_dir(get_evaluator(slug))
     assert code_dir is not None
     artifact = _artifact(slug, code_dir, task_dir, tmp_path)
-    code = make_zip(shutil.copytree(code_dir, tmp_path / "code", ignore=shutil.ignore_patterns("__pycache__")),
-                    tmp_path / "code.zip")  # fmt: skip
+    code = make_zip(
+        shutil.copytree(code_dir, tmp_path / "code", ignore=shutil.ignore_patterns("__pycache__")),
+        tmp_path / "code.zip",
+    )
     data = SubmissionInput(
-        artifact=ContentFile(artifact.read_bytes(), name=artifact.name), artifact_name=artifact.name,
+        artifact=ContentFile(artifact.read_bytes(), name=artifact.name),
+        artifact_name=artifact.name,
         code_archive=ContentFile(code.read_bytes(), name="code.zip"),
-    )  # fmt: skip
+    )
     submission = submission_create(task=task, division=closed_division, user=registered, data=data)
     assert submission.status == Submission.Status.VERIFYING, submission.message
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from apps.challenges.models import Challenge, Task
 from apps.challenges.services import participation_register
 from apps.divisions.models import Division
+from apps.jobs.pipeline import evaluate_and_rank
 from apps.leaderboards.models import Leaderboard
-from apps.leaderboards.pipeline import evaluate_and_rank
 from apps.leaderboards.services import _Candidate, leaderboard_rebuild, rank_candidates
 from apps.submissions.models import Score, Submission
 from tests.apps.conftest import PRIMARY, make_scored_submission

@@ -15,9 +15,9 @@ from apps.challenges.models import Challenge, Task
 from apps.challenges.services import participation_register, task_data_file_put
 from apps.core.queues import RESCORE_COLLECTIVE_TASK
 from apps.divisions.models import Division
-from apps.leaderboards.collective import task_rescore_collective
+from apps.jobs.collective import task_rescore_collective
+from apps.jobs.pipeline import evaluate_and_rank
 from apps.leaderboards.models import LeaderboardEntry
-from apps.leaderboards.pipeline import evaluate_and_rank
 from apps.submissions.models import Evaluation, Submission
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from apps.submissions.services.reaper import submissions_reap

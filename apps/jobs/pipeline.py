@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from apps.challenges.models import Task
-from apps.leaderboards.collective import collective_request, is_collective
+from apps.jobs.collective import collective_request, is_collective
 from apps.leaderboards.services import leaderboards_rebuild_for_submission
 from apps.submissions.models import Submission
 from apps.submissions.services.choices import submission_select_final, submission_withdraw

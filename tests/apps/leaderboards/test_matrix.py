@@ -44,11 +44,20 @@ def test_the_matrix_names_the_leader_and_counts_submissions(
 def test_the_matrix_hides_tasks_of_draft_challenges(client: Client, organizer: object) -> None:
     now = timezone.now()
     draft = Challenge.objects.create(
-        slug="secret", title="Secret", visibility=Challenge.Visibility.DRAFT, starts_at=now,
+        slug="secret",
+        title="Secret",
+        visibility=Challenge.Visibility.DRAFT,
+        starts_at=now,
         ends_at=now + dt.timedelta(days=1),
-    )  # fmt: skip
-    Task.objects.create(challenge=draft, slug="hidden-task", title="Hidden task", evaluator_slug="selection-speech",
-                        ml_task="keyword-spotting", config={"language": "en", "train_size": 25})  # fmt: skip
+    )
+    Task.objects.create(
+        challenge=draft,
+        slug="hidden-task",
+        title="Hidden task",
+        evaluator_slug="selection-speech",
+        ml_task="keyword-spotting",
+        config={"language": "en", "train_size": 25},
+    )
 
     page = client.get(reverse("leaderboards:matrix")).content.decode()
 

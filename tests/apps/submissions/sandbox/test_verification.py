@@ -20,8 +20,8 @@ from django.core.files.base import ContentFile
 from apps.challenges.models import Task
 from apps.core.queues import EVALUATE_TASK, VERIFY_TASK
 from apps.divisions.models import Division
+from apps.jobs.pipeline import evaluate_and_rank, verify_and_rank
 from apps.leaderboards.models import LeaderboardEntry
-from apps.leaderboards.pipeline import evaluate_and_rank, verify_and_rank
 from apps.submissions.models import Score, Submission, VerificationStage
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from apps.submissions.services.verification import submission_reverify
@@ -72,8 +72,13 @@ def run_offline(code: str, task_dir: Path, tmp_path: Path) -> bytes:
     out.mkdir()
     (tmp_path / "code").mkdir()
     (tmp_path / "code" / "algorithm.py").write_text(code)
-    env = {**os.environ, "DATAPERF_INPUT_DIR": str(inputs), "DATAPERF_OUTPUT_DIR": str(out),
-           "DATAPERF_OUTPUT": str(out / "selection.json"), "DATAPERF_SEED": "0"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATAPERF_INPUT_DIR": str(inputs),
+        "DATAPERF_OUTPUT_DIR": str(out),
+        "DATAPERF_OUTPUT": str(out / "selection.json"),
+        "DATAPERF_SEED": "0",
+    }
     subprocess.run([sys.executable, "-m", "algorithm"], cwd=tmp_path / "code", env=env, check=True)
     return (out / "selection.json").read_bytes()
 
@@ -97,9 +102,11 @@ def closed_task(speech_task: Task, closed_division: Division, tmp_path_factory: 
 
 def submit_closed(user: User, task: Task, division: Division, artifact: bytes, code: bytes) -> Submission:
     data = SubmissionInput(
-        artifact=ContentFile(artifact, name="selection.json"), artifact_name="selection.json",
-        code_archive=ContentFile(code, name="code.zip"), method_description="first clips of each class",
-    )  # fmt: skip
+        artifact=ContentFile(artifact, name="selection.json"),
+        artifact_name="selection.json",
+        code_archive=ContentFile(code, name="code.zip"),
+        method_description="first clips of each class",
+    )
     return submission_create(task=task, division=division, user=user, data=data)
 
 
@@ -108,14 +115,21 @@ def stages(submission: Submission) -> dict[str, VerificationStage]:
 
 
 def test_an_honest_algorithm_is_verified_and_gets_a_concealed_score(
-    closed_task: Task, closed_division: Division, registered: User, speech_task_dir: Path, tmp_path: Path,
+    closed_task: Task,
+    closed_division: Division,
+    registered: User,
+    speech_task_dir: Path,
+    tmp_path: Path,
     broker: RecordingBroker,
-) -> None:  # fmt: skip
+) -> None:
     artifact = run_offline(FIRST_K, speech_task_dir, tmp_path)
     submission = submit_closed(
-        registered, closed_task, closed_division, artifact, zipped({"dataperf-algorithm.yaml": MANIFEST,
-                                                                    "algorithm.py": FIRST_K})
-    )  # fmt: skip
+        registered,
+        closed_task,
+        closed_division,
+        artifact,
+        zipped({"dataperf-algorithm.yaml": MANIFEST, "algorithm.py": FIRST_K}),
+    )
     assert submission.status == Status.VERIFYING
     assert broker.ids(VERIFY_TASK) == [submission.pk]
 
@@ -123,8 +137,10 @@ def test_an_honest_algorithm_is_verified_and_gets_a_concealed_score(
     submission.refresh_from_db()
     assert submission.status == Status.QUEUED
     assert {name: stage.status for name, stage in stages(submission).items()} == {
-        "unpack": "passed", "reproduce": "passed", "concealed": "passed"
-    }  # fmt: skip
+        "unpack": "passed",
+        "reproduce": "passed",
+        "concealed": "passed",
+    }
     assert submission.concealed_output
     assert broker.ids(EVALUATE_TASK) == [submission.pk]
 
@@ -172,20 +188,31 @@ def test_a_crash_is_rejected_with_the_tail_of_stderr(
         (zipped({"../evil.py": "x", "dataperf-algorithm.yaml": MANIFEST}), "points outside the archive"),
         (zipped({"/abs.py": "x", "dataperf-algorithm.yaml": MANIFEST}), "absolute path"),
         (zipped({"dataperf-algorithm.yaml": MANIFEST, "big.bin": b"\0" * (60 * 2**20)}), "compression bomb"),
-        (zipped({"dataperf-algorithm.yaml": MANIFEST, "algorithm.py": "x"}, symlinks={"key": "/etc/passwd"}),
-         "symbolic link"),
+        (
+            zipped({"dataperf-algorithm.yaml": MANIFEST, "algorithm.py": "x"}, symlinks={"key": "/etc/passwd"}),
+            "symbolic link",
+        ),
         (zipped({"dataperf-algorithm.yaml": MANIFEST}), "entry point module 'algorithm' is not in the archive"),
         (zipped({"algorithm.py": FIRST_K}), "dataperf-algorithm.yaml"),
-        (zipped({"dataperf-algorithm.yaml": MANIFEST.replace("selection-speech", "valuation"),
-                 "algorithm.py": FIRST_K}), "this task is 'selection-speech'"),
+        (
+            zipped(
+                {"dataperf-algorithm.yaml": MANIFEST.replace("selection-speech", "valuation"), "algorithm.py": FIRST_K}
+            ),
+            "this task is 'selection-speech'",
+        ),
         (b"not an archive at all", "not a zip or tar archive"),
     ],
     ids=["zip-slip", "absolute", "zip-bomb", "symlink", "no-entry-point", "no-manifest", "other-benchmark", "junk"],
-)  # fmt: skip
+)
 def test_an_unusable_code_archive_is_rejected_at_unpacking(
-    closed_task: Task, closed_division: Division, registered: User, speech_task_dir: Path, tmp_path: Path,
-    code: bytes, expected: str,
-) -> None:  # fmt: skip
+    closed_task: Task,
+    closed_division: Division,
+    registered: User,
+    speech_task_dir: Path,
+    tmp_path: Path,
+    code: bytes,
+    expected: str,
+) -> None:
     artifact = run_offline(FIRST_K, speech_task_dir, tmp_path)
     submission = submit_closed(registered, closed_task, closed_division, artifact, code)
 
@@ -219,8 +246,13 @@ def test_a_concealed_failure_keeps_the_public_score_and_tells_only_organizers_wh
             raise SystemExit("concealed words: " + ",".join(words))
     """)
     artifact = run_offline(code, speech_task_dir, tmp_path)
-    submission = submit_closed(registered, closed_task, closed_division, artifact,
-                               zipped({"dataperf-algorithm.yaml": MANIFEST, "algorithm.py": code}))  # fmt: skip
+    submission = submit_closed(
+        registered,
+        closed_task,
+        closed_division,
+        artifact,
+        zipped({"dataperf-algorithm.yaml": MANIFEST, "algorithm.py": code}),
+    )
 
     assert verify_and_rank(submission_id=submission.pk) == "verified"
     concealed = stages(submission)["concealed"]
@@ -233,9 +265,13 @@ def test_a_concealed_failure_keeps_the_public_score_and_tells_only_organizers_wh
 
 
 def test_an_organizer_can_rerun_the_verification(
-    closed_task: Task, closed_division: Division, registered: User, speech_task_dir: Path, tmp_path: Path,
+    closed_task: Task,
+    closed_division: Division,
+    registered: User,
+    speech_task_dir: Path,
+    tmp_path: Path,
     broker: RecordingBroker,
-) -> None:  # fmt: skip
+) -> None:
     artifact = run_offline(FIRST_K, speech_task_dir, tmp_path)
     code = zipped({"dataperf-algorithm.yaml": MANIFEST, "algorithm.py": FIRST_K})
     submission = submit_closed(registered, closed_task, closed_division, artifact, code)

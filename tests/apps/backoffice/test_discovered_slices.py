@@ -16,21 +16,25 @@ from apps.challenges.models import Challenge, Task
 from apps.challenges.services import participation_register
 from apps.core.errors import InvalidInput
 from apps.divisions.models import Division
-from apps.leaderboards.pipeline import evaluate_and_rank
+from apps.jobs.pipeline import evaluate_and_rank
 from apps.submissions.models import Submission
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from apps.submissions.services.slices import task_add_discovered_slice
 from tests.conftest import make_user, put_task_data
 
-CASE = Path(__file__).resolve().parents[1] / "fixtures" / "reference_cases" / "slice-discovery" / "n1000_2slices"
+CASE = Path(__file__).resolve().parents[2] / "fixtures" / "reference_cases" / "slice-discovery" / "n1000_2slices"
 
 
 @pytest.fixture
 def slice_task(challenge: Challenge, open_division: Division) -> Task:
     task = Task.objects.create(
-        challenge=challenge, slug="slices", title="Slices", evaluator_slug="slice-discovery", ml_task="tabular",
+        challenge=challenge,
+        slug="slices",
+        title="Slices",
+        evaluator_slug="slice-discovery",
+        ml_task="tabular",
         config={"n_pred_slices": 5},
-    )  # fmt: skip
+    )
     put_task_data(task, CASE / "task")
     return task
 
@@ -94,9 +98,15 @@ def test_the_admin_action_asks_for_the_slice_then_applies_it(scored: Submission,
 
     done = client.post(
         url,
-        {"action": "add_discovered_slice", "_selected_action": [scored.pk], "apply": "1", "column": "slice_2",
-         "name": "from_admin", "threshold": "0.5"},
-    )  # fmt: skip
+        {
+            "action": "add_discovered_slice",
+            "_selected_action": [scored.pk],
+            "apply": "1",
+            "column": "slice_2",
+            "name": "from_admin",
+            "threshold": "0.5",
+        },
+    )
 
     assert done.status_code == 302
     assert _header(slice_task)[-1] == "from_admin"

@@ -15,8 +15,8 @@ from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
 from apps.challenges.models import Task
 from apps.core.queues import EVALUATE_TASK
+from apps.jobs.pipeline import evaluate_and_rank
 from apps.leaderboards.models import Leaderboard, LeaderboardEntry
-from apps.leaderboards.pipeline import evaluate_and_rank
 from apps.submissions.models import Evaluation, Score, Submission
 from apps.submissions.services.admin_actions import submission_rescore
 from apps.submissions.services.evaluation import submission_claim, submission_record

@@ -35,9 +35,12 @@ def run_code(
     (code_dir / "main.py").write_text(textwrap.dedent(code))
     (input_dir / "public.txt").write_text("public input\n")
     request = SandboxRequest(
-        argv=argv or [sandbox_python(), "main.py"], code_dir=code_dir, input_dir=input_dir, output_name="out.txt",
+        argv=argv or [sandbox_python(), "main.py"],
+        code_dir=code_dir,
+        input_dir=input_dir,
+        output_name="out.txt",
         limits=limits,
-    )  # fmt: skip
+    )
     return run_in_sandbox(request, tmp_path / "run")
 
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.challenges.evaluation import task_evaluator, task_loaded
+from apps.challenges.evaluators import task_evaluator, task_loaded
 from apps.challenges.models import Task
 from apps.leaderboards.services import leaderboards_rebuild_for_task
 from apps.submissions.models import Submission
@@ -87,9 +87,13 @@ def task_rescore_collective(*, task_id: int) -> int | None:
             if result is None:
                 continue
             evaluation = evaluation_store(
-                submission=submission, evaluator=evaluator, result=result, round=round_, worker=worker,
+                submission=submission,
+                evaluator=evaluator,
+                result=result,
+                round=round_,
+                worker=worker,
                 duration=duration,
-            )  # fmt: skip
+            )
             Submission.objects.filter(pk=submission.pk).update(current_evaluation=evaluation)
         Task.objects.filter(pk=task_id).update(collective_done=requested, collective_rescored_at=timezone.now())
         leaderboards_rebuild_for_task(task=locked)
