@@ -1,7 +1,7 @@
 """The Celery application.
 
-Workers: `celery -A dataperf_site worker -Q validate,evaluate,maintenance` (every worker consumes `maintenance`,
-beat's reaper; README, "Production"); beat: `celery -A dataperf_site beat`.
+Workers: `celery -A dataperf_site worker -Q validate,evaluate,long,maintenance` (every worker consumes
+`maintenance`, beat's reaper; README, "Production"); beat: `celery -A dataperf_site beat`.
 """
 
 from __future__ import annotations

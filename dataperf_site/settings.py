@@ -171,18 +171,26 @@ CELERY_TASK_DEFAULT_QUEUE = "evaluate"
 # `sandbox` runs closed-division code: its workers may live on separate hosts (they need bubblewrap, the
 # database, the broker and the storage, never the web settings' secrets beyond those).
 # `maintenance` carries beat's reaper and nothing else, and every worker the platform starts consumes it (a test
-# checks the command lines): on `validate` a reap message waited behind every validation queued before it, and
-# under load most runs expired there while dead leases piled up. On a queue of its own it waits only for a pool
-# slot to free, not behind a backlog: a worker takes its queues in turn (kombu rotates them after each message).
+# checks the command lines): on a queue of its own a reap waits only for a free pool slot, never behind a backlog
+# of validations (a worker takes its queues in turn: kombu rotates them after each message).
+# `long` carries background jobs of several minutes that are not evaluations (exports: up to 10 minutes), so
+# that they never hold the slots of the quick `validate` queue (apps.core.queues.SENT_TO names each task's queue).
 MAINTENANCE_QUEUE = "maintenance"
-CELERY_TASK_QUEUES = (Queue("validate"), Queue("evaluate"), Queue("sandbox"), Queue(MAINTENANCE_QUEUE))
-CELERY_TASK_ROUTES = {"dataperf.reap_submissions": {"queue": MAINTENANCE_QUEUE}}
+CELERY_TASK_QUEUES = (
+    Queue("validate"),
+    Queue("evaluate"),
+    Queue("sandbox"),
+    Queue("long"),
+    Queue(MAINTENANCE_QUEUE),
+)
+CELERY_TASK_ROUTES = {
+    "dataperf.reap_submissions": {"queue": MAINTENANCE_QUEUE},
+    "dataperf.export_submissions": {"queue": "long"},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Unless this is set, Celery's Django fix-up closes every database connection before and after each task: each
-# submission paid for a new PostgreSQL connection (a new server process, its catalog caches cold), a third of
-# the throughput of the submit-to-ranked benchmark. Connections are now kept across tasks and closed as Django
-# closes them between requests, past DATABASE_CONN_MAX_AGE or when broken (dataperf_site/celery.py); the
-# fix-up still closes them every this many tasks.
+# Unless this is set, Celery's Django fix-up closes every database connection around each task (a new PostgreSQL
+# backend per submission). Connections are kept across tasks and closed as Django closes them between requests,
+# past DATABASE_CONN_MAX_AGE or when broken (dataperf_site/celery.py); the fix-up closes them every this many tasks.
 CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

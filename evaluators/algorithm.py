@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 
 from evaluators.base import Evaluator, SubmissionError
+from evaluators.inputs import content_root
 from evaluators.taskdir import TASK_FILE
 
 MANIFEST_NAME = "dataperf-algorithm.yaml"
@@ -48,7 +49,6 @@ CONCEALED_DIR = "concealed"
 _MANIFEST_KEYS = ("format", "benchmark", "entry_point", "output")
 _ENTRY_POINT_KEYS = ("module", "command")
 _MAX_MANIFEST_BYTES = 64 * 1024
-_ARCHIVE_NOISE = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini"})
 _MAX_SHOWN_CHARS = 60
 
 
@@ -201,27 +201,15 @@ def parse_manifest(path: Path) -> AlgorithmManifest:
     return AlgorithmManifest(benchmark=benchmark, module=module, command=command, output=_output(document))
 
 
-def _is_noise(entry: Path) -> bool:
-    return entry.name.startswith(".") or entry.name in _ARCHIVE_NOISE
-
-
 def find_manifest_root(code_dir: Path) -> Path:
-    """The directory holding the manifest: `code_dir` itself, or the single top-level folder when the archive
-    wrapped everything in one folder (archiver noise such as `__MACOSX/` and `.DS_Store` is ignored).
+    """The directory holding the manifest: the package's root by the archives' one rule (`content_root`:
+    `code_dir` itself, or the one folder wrapping everything, archiver noise aside).
 
-    Raises `ManifestError` when neither holds `dataperf-algorithm.yaml`.
+    Raises `ManifestError` when it holds no `dataperf-algorithm.yaml`.
     """
-    code_dir = Path(code_dir)
-    if (code_dir / MANIFEST_NAME).is_file():
-        return code_dir
-    try:
-        entries = [entry for entry in code_dir.iterdir() if not _is_noise(entry)]
-    except OSError as exc:
-        raise ManifestError(f"the algorithm archive cannot be read ({exc.strerror or exc})") from exc
-    # One folder wrapping everything: the participant zipped the folder rather than its content.
-    wrapper = entries[0] if len(entries) == 1 else None
-    if wrapper is not None and wrapper.is_dir() and not wrapper.is_symlink() and (wrapper / MANIFEST_NAME).is_file():
-        return wrapper
+    root = content_root(Path(code_dir))
+    if (root / MANIFEST_NAME).is_file():
+        return root
     raise ManifestError(
         f"no {MANIFEST_NAME} at the archive's root (nor in a single folder wrapping everything); "
         "add it next to your code"

@@ -249,7 +249,8 @@ class Evaluator(abc.ABC, Generic[TaskT, ParsedT]):
 class CollectiveEvaluator(Evaluator[TaskT, ParsedT]):
     """An evaluator whose score of one submission depends on the others (test-set creation divides an item's
     credit among every submission holding it). `evaluate` scores a submission as if it were alone; the
-    platform calls `evaluate_all` over every ranked submission of the task, in one job, whenever one lands."""
+    platform calls `evaluate_all` over the ranked submissions of each division of the task (a division is a
+    competition of its own), in one job, whenever one lands."""
 
     @abc.abstractmethod
     def evaluate_all(

@@ -8,13 +8,47 @@ from __future__ import annotations
 import codecs
 import contextlib
 import json
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterable, Iterator
+from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, TextIO
 
 from evaluators.base import SubmissionError
 
 MAX_SHOWN_CHARS = 80
+ARCHIVE_NOISE = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini"})
+"""What archivers and file managers add beside the content (with every hidden name: `.DS_Store`, `._x`)."""
+
+
+def is_archive_noise(name: str) -> bool:
+    """True for an entry name no submission is made of: a hidden name or one of `ARCHIVE_NOISE`."""
+    return name.startswith(".") or name in ARCHIVE_NOISE
+
+
+def wrapping_folder(names: Iterable[str]) -> str | None:
+    """The one rule for every archive the platform takes (submissions, algorithm code, task data, bundles):
+    when every member that is not archiver noise (`is_archive_noise`, at the root) sits under one same top
+    folder, and nothing else is at the root, that folder is the archive's root. It is what most archive tools
+    make of a folder (`zip -r rankings.zip rankings`). Returns that folder's name, or None when the archive's
+    own root is the root. `names` are the members' relative POSIX paths (files only)."""
+    tops = {PurePosixPath(name).parts[0] for name in names}
+    tops = {top for top in tops if not is_archive_noise(top)}
+    if len(tops) != 1:
+        return None
+    top = tops.pop()
+    return top if all(name != top for name in names) else None
+
+
+def content_root(directory: Path) -> Path:
+    """`wrapping_folder` on an unpacked directory: the one folder it holds when it holds nothing else but
+    archiver noise, else `directory` itself. Offline, where a directory is given rather than an archive, the
+    evaluators read it the same way."""
+    try:
+        entries = [entry for entry in directory.iterdir() if not is_archive_noise(entry.name)]
+    except OSError:
+        return directory  # the caller reports the unreadable directory in its own words
+    if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        return entries[0]
+    return directory
 
 
 def safe_text(text: str) -> str:

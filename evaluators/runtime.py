@@ -98,7 +98,7 @@ def blas_problems() -> list[str]:
 @functools.cache
 def _library_versions() -> tuple[tuple[str, str], ...]:
     """Python's and the pinned libraries' versions: fixed for the life of a process (an upgrade takes a restart),
-    while reading the packages' metadata costs about 5 ms, on every evaluation."""
+    so the packages' metadata is read once, not on every evaluation."""
     versions = [("python", platform.python_version())]
     for name in _PINNED_LIBRARIES:
         try:

@@ -19,7 +19,7 @@ from typing import IO
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
-WORKER_QUEUES = ("validate", "evaluate", "sandbox", "maintenance")
+WORKER_QUEUES = ("validate", "evaluate", "sandbox", "long", "maintenance")
 """Every queue of the platform (settings.CELERY_TASK_QUEUES): what a worker that does everything consumes."""
 
 

@@ -1,14 +1,37 @@
-"""Input and output serializers of the API, one per operation's body. Outputs are plain shapes (they
-mirror what the selectors return), so the OpenAPI schema states exactly what a client receives."""
+"""Input and output serializers of the API, one per operation's body. Each output serializer is the one
+definition of its shape: it reads the model (or selector result) it is given, and the OpenAPI schema is made
+from it, so the schema states exactly what a client receives.
+
+Output serializers that build URLs or apply the caller's access rules need `context={"request": request}`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.request import Request
 
-from apps.challenges.models import Challenge, Participation, Task
+from apps.accounts.models import Team
+from apps.challenges import selectors as challenge_selectors
+from apps.challenges.evaluators import task_evaluator, task_format_notes, task_metric_specs, task_primary_metric
+from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
+from apps.divisions.selectors import divisions_of_task
+from apps.leaderboards.selectors import BenchmarkMatrix, metric_spec_data
 from apps.submissions.models import Submission, VerificationStage
+from apps.submissions.selectors import submission_metrics, submission_stages
+
+
+def _request(serializer: serializers.BaseSerializer[Any]) -> Request:
+    request: Request = serializer.context["request"]
+    return request
+
+
+def _absolute_url(serializer: serializers.BaseSerializer[Any], view_name: str, *args: object) -> str:
+    return _request(serializer).build_absolute_uri(reverse(view_name, args=args))
 
 
 class ErrorOut(serializers.Serializer[Any]):
@@ -26,18 +49,24 @@ class ErrorOut(serializers.Serializer[Any]):
 # --- Accounts and teams ------------------------------------------------------------------------------------
 class TeamOut(serializers.Serializer[Any]):
     name = serializers.CharField()
-    members = serializers.ListField(child=serializers.CharField())
-    is_personal = serializers.BooleanField()
+    members = serializers.SerializerMethodField()
+    is_personal = serializers.SerializerMethodField()
+
+    def get_members(self, team: Team) -> list[str]:
+        return sorted(team.memberships.values_list("user__username", flat=True))
+
+    def get_is_personal(self, team: Team) -> bool:
+        return team.personal_owner_id is not None
 
 
-class MeOut(serializers.Serializer[Any]):
+class MeOut(serializers.Serializer[Any]):  # reads {username, is_staff, teams}
     username = serializers.CharField()
     is_staff = serializers.BooleanField()
     teams = TeamOut(many=True)
 
 
 # --- Challenges, divisions, tasks --------------------------------------------------------------------------
-class DivisionOut(serializers.Serializer[Any]):
+class DivisionOut(serializers.Serializer[Any]):  # reads a Division
     slug = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=["open", "closed"])
@@ -45,11 +74,21 @@ class DivisionOut(serializers.Serializer[Any]):
     requires_code = serializers.BooleanField(help_text="Submissions must include the code that made them.")
 
 
+# Reads a Participation, or None (not registered: every other field null). Serialize it with
+# `ParticipationOut().to_representation(participation)`: DRF never calls `to_representation` with None.
 class ParticipationOut(serializers.Serializer[Any]):
-    registered = serializers.BooleanField()
+    registered = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=Participation.Status.choices, allow_null=True)
     team = TeamOut(allow_null=True)
     accepted_rules_at = serializers.DateTimeField(allow_null=True)
+
+    def get_registered(self, participation: Participation) -> bool:
+        return True
+
+    def to_representation(self, instance: Participation | None) -> dict[str, Any]:
+        if instance is None:
+            return {**dict.fromkeys(self.fields), "registered": False}
+        return dict(super().to_representation(instance))
 
 
 class RegistrationIn(serializers.Serializer[Any]):
@@ -65,27 +104,46 @@ class ChallengeOut(serializers.Serializer[Any]):
     ends_at = serializers.DateTimeField()
     visibility = serializers.ChoiceField(choices=Challenge.Visibility.choices)
     registration = serializers.ChoiceField(choices=Challenge.Registration.choices)
-    web_url = serializers.URLField()
+    web_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_web_url(self, challenge: Challenge) -> str:
+        return _absolute_url(self, "challenges:detail", challenge.slug)
 
 
 class TaskSummaryOut(serializers.Serializer[Any]):
     slug = serializers.CharField()
     title = serializers.CharField()
-    benchmark = serializers.CharField(help_text="The evaluator's slug (`python -m evaluators list`).")
+    benchmark = serializers.CharField(
+        source="evaluator_slug", help_text="The evaluator's slug (`python -m evaluators list`)."
+    )
     ml_task = serializers.ChoiceField(choices=Task.MLTask.choices)
     is_published = serializers.BooleanField()
 
 
-class ChallengeDetailOut(ChallengeOut):
+class ChallengeDetailOut(ChallengeOut):  # the request's user's view of it (the selectors' access rules)
     description = serializers.CharField(help_text="Markdown.")
     rules = serializers.CharField(help_text="Markdown; registering accepts them.")
-    is_organizer = serializers.BooleanField()
-    participation = ParticipationOut()
-    divisions = DivisionOut(many=True)
-    tasks = TaskSummaryOut(many=True)
+    is_organizer = serializers.SerializerMethodField()
+    participation = serializers.SerializerMethodField()
+    divisions = DivisionOut(many=True, source="divisions.all")
+    tasks = serializers.SerializerMethodField()
+
+    def get_is_organizer(self, challenge: Challenge) -> bool:
+        return challenge_selectors.user_is_organizer(challenge=challenge, user=_request(self).user)
+
+    @extend_schema_field(ParticipationOut)
+    def get_participation(self, challenge: Challenge) -> dict[str, Any]:
+        participation = challenge_selectors.participation_of(challenge=challenge, user=_request(self).user)
+        return ParticipationOut().to_representation(participation)
+
+    @extend_schema_field(TaskSummaryOut(many=True))
+    def get_tasks(self, challenge: Challenge) -> Any:
+        tasks = challenge_selectors.tasks_visible(challenge=challenge, user=_request(self).user)
+        return TaskSummaryOut(tasks, many=True).data
 
 
-class MetricOut(serializers.Serializer[Any]):
+class MetricOut(serializers.Serializer[Any]):  # reads `metric_spec_data`, as the board documents show it
     name = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
     higher_is_better = serializers.BooleanField()
@@ -93,65 +151,114 @@ class MetricOut(serializers.Serializer[Any]):
     column = serializers.BooleanField(help_text="Shown as a leaderboard column.")
 
 
-class BenchmarkOut(serializers.Serializer[Any]):
-    slug = serializers.CharField()
-    title = serializers.CharField()
-    version = serializers.CharField()
-    submission_format = serializers.CharField()
-    submission_is_directory = serializers.BooleanField(help_text="Upload a zip or tar.gz of the directory.")
-    format_notes = serializers.CharField(help_text="Markdown: formats, rules and metrics in full.")
+class BenchmarkOut(serializers.Serializer[Any]):  # reads a Task: its evaluator's description
+    slug = serializers.CharField(source="evaluator_slug")
+    title = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField()
+    submission_format = serializers.SerializerMethodField()
+    submission_is_directory = serializers.SerializerMethodField(help_text="Upload a zip or tar.gz of the directory.")
+    format_notes = serializers.SerializerMethodField(help_text="Markdown: formats, rules and metrics in full.")
+
+    def get_title(self, task: Task) -> str:
+        return task_evaluator(task).title
+
+    def get_version(self, task: Task) -> str:
+        return task_evaluator(task).version
+
+    def get_submission_format(self, task: Task) -> str:
+        return task_evaluator(task).submission_format
+
+    def get_submission_is_directory(self, task: Task) -> bool:
+        return task_evaluator(task).submission_is_directory
+
+    def get_format_notes(self, task: Task) -> str:
+        return task_format_notes(task)
 
 
 class DataFileOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
-    path = serializers.CharField(help_text="Path inside the task directory.")
+    path = serializers.CharField(source="relative_path", help_text="Path inside the task directory.")
     size = serializers.IntegerField()
     sha256 = serializers.CharField()
-    download_url = serializers.URLField()
+    download_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, data_file: TaskDataFile) -> str:
+        task = data_file.task
+        return _absolute_url(self, "api:task-file", task.challenge.slug, task.slug, data_file.pk)
 
 
 class QuotaRulesOut(serializers.Serializer[Any]):
-    per_day = serializers.IntegerField(allow_null=True, help_text="Per team and day (see `window`).")
-    total = serializers.IntegerField(allow_null=True, help_text="Per team, whole challenge.")
+    per_day = serializers.IntegerField(
+        source="quota_per_day", allow_null=True, help_text="Per team and day (see `window`)."
+    )
+    total = serializers.IntegerField(source="quota_total", allow_null=True, help_text="Per team, whole challenge.")
     window = serializers.ChoiceField(
+        source="quota_window",
         choices=["rolling", "calendar-day"],
         help_text="The day of `per_day`: the last 24 hours, or the calendar day in the challenge's time zone.",
     )
-    concurrent = serializers.IntegerField(allow_null=True, help_text="Per team, submissions in progress at once.")
-    counts_rejected = serializers.BooleanField()
-    counts_failed = serializers.BooleanField()
+    concurrent = serializers.IntegerField(
+        source="quota_concurrent", allow_null=True, help_text="Per team, submissions in progress at once."
+    )
+    counts_rejected = serializers.BooleanField(source="quota_counts_rejected")
+    counts_failed = serializers.BooleanField(source="quota_counts_failed")
 
 
+# Its context holds `files` too: the public files the user may download, or None if they may not.
 class TaskDetailOut(TaskSummaryOut):
     description = serializers.CharField(help_text="Markdown.")
-    ml_task_label = serializers.CharField()
-    benchmark_info = BenchmarkOut()
-    primary_metric = MetricOut()
-    metrics = MetricOut(many=True)
-    quota = QuotaRulesOut()
+    ml_task_label = serializers.CharField(source="get_ml_task_display")
+    benchmark_info = BenchmarkOut(source="*")
+    primary_metric = serializers.SerializerMethodField()
+    metrics = serializers.SerializerMethodField()
+    quota = QuotaRulesOut(source="*")
     max_upload_bytes = serializers.IntegerField()
     ranking_rule = serializers.ChoiceField(choices=Task.RankingRule.choices)
-    divisions = DivisionOut(many=True)
-    can_download = serializers.BooleanField(help_text="Whether you may download the public files.")
-    files = DataFileOut(many=True, help_text="The public files (empty unless `can_download`).")
+    divisions = serializers.SerializerMethodField()
+    can_download = serializers.SerializerMethodField(help_text="Whether you may download the public files.")
+    files = serializers.SerializerMethodField(help_text="The public files (empty unless `can_download`).")
+
+    @extend_schema_field(MetricOut)
+    def get_primary_metric(self, task: Task) -> Any:
+        return MetricOut(metric_spec_data(task_primary_metric(task))).data
+
+    @extend_schema_field(MetricOut(many=True))
+    def get_metrics(self, task: Task) -> Any:
+        return MetricOut([metric_spec_data(spec) for spec in task_metric_specs(task)], many=True).data
+
+    @extend_schema_field(DivisionOut(many=True))
+    def get_divisions(self, task: Task) -> Any:
+        return DivisionOut(divisions_of_task(task=task), many=True).data
+
+    def get_can_download(self, task: Task) -> bool:
+        return self.context["files"] is not None
+
+    @extend_schema_field(DataFileOut(many=True))
+    def get_files(self, task: Task) -> Any:
+        return DataFileOut(self.context["files"] or [], many=True, context=self.context).data
 
 
-class TaskFilesOut(serializers.Serializer[Any]):
-    benchmark = serializers.CharField()
+class TaskFilesOut(serializers.Serializer[Any]):  # its context holds `files` too: the public files
+    benchmark = serializers.CharField(source="evaluator_slug")
     config = serializers.DictField(help_text="Write {benchmark, config} to task.yaml for offline scoring.")
-    files = DataFileOut(many=True)
+    files = serializers.SerializerMethodField()
+
+    @extend_schema_field(DataFileOut(many=True))
+    def get_files(self, task: Task) -> Any:
+        return DataFileOut(self.context["files"], many=True, context=self.context).data
 
 
-class QuotaLimitOut(serializers.Serializer[Any]):
+class QuotaLimitOut(serializers.Serializer[Any]):  # reads a QuotaLimit
     kind = serializers.ChoiceField(choices=["day", "total", "concurrent"])
-    name = serializers.CharField(help_text="What the quota is, in words.")
+    name = serializers.CharField(source="label", help_text="What the quota is, in words.")
     limit = serializers.IntegerField()
     used = serializers.IntegerField()
     remaining = serializers.IntegerField()
     resets_at = serializers.DateTimeField(allow_null=True)
 
 
-class QuotaOut(serializers.Serializer[Any]):
+class QuotaOut(serializers.Serializer[Any]):  # reads a QuotaStatus
     per_day = serializers.IntegerField(allow_null=True)
     used_today = serializers.IntegerField()
     total = serializers.IntegerField(allow_null=True)
@@ -236,28 +343,30 @@ class VerificationStageOut(serializers.Serializer[Any]):
     organizer_detail = serializers.CharField(required=False, help_text="Organizers (and staff) only.")
 
 
+# The live status as the submission page polls it (`submission_status`), with the metrics and verification
+# stages the request's user may see (the same selectors).
 class SubmissionOut(serializers.Serializer[Any]):
     id = serializers.IntegerField()
-    challenge = serializers.CharField()
-    task = serializers.CharField()
-    division = serializers.CharField()
-    team = serializers.CharField()
-    submitted_by = serializers.CharField()
+    challenge = serializers.CharField(source="task.challenge.slug")
+    task = serializers.CharField(source="task.slug")
+    division = serializers.CharField(source="division.slug")
+    team = serializers.CharField(source="team.name")
+    submitted_by = serializers.CharField(source="submitted_by.get_username")
     artifact_name = serializers.CharField()
     artifact_size = serializers.IntegerField()
     artifact_sha256 = serializers.CharField()
     method_description = serializers.CharField()
     code_url = serializers.CharField()
     status = serializers.ChoiceField(choices=Submission.Status.choices)
-    status_label = serializers.CharField()
-    terminal = serializers.BooleanField(help_text="The status will not change any more.")
+    status_label = serializers.CharField(source="get_status_display")
+    terminal = serializers.BooleanField(source="is_terminal", help_text="The status will not change any more.")
     progress = serializers.FloatField(help_text="0 to 1, while evaluating.")
     progress_message = serializers.CharField()
     message = serializers.CharField(help_text="Why it was rejected or failed (the evaluator's message).")
     attempts = serializers.IntegerField()
-    metrics = SubmissionMetricsOut(allow_null=True, help_text="Once scored: the public split's metrics.")
-    stages = VerificationStageOut(
-        many=True, help_text="Closed division: the verification stages recorded so far (unpack, reproduce, concealed)."
+    metrics = serializers.SerializerMethodField(help_text="Once scored: the public split's metrics.")
+    stages = serializers.SerializerMethodField(
+        help_text="Closed division: the verification stages recorded so far (unpack, reproduce, concealed)."
     )
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -265,7 +374,21 @@ class SubmissionOut(serializers.Serializer[Any]):
     is_withdrawn = serializers.BooleanField()
     is_disqualified = serializers.BooleanField()
     is_selected_final = serializers.BooleanField()
-    web_url = serializers.URLField()
+    web_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(SubmissionMetricsOut(allow_null=True))
+    def get_metrics(self, submission: Submission) -> Any:
+        metrics = submission_metrics(submission=submission, viewer=_request(self).user)
+        return SubmissionMetricsOut(metrics).data if metrics else None  # empty until evaluated
+
+    @extend_schema_field(VerificationStageOut(many=True))
+    def get_stages(self, submission: Submission) -> Any:
+        stages = submission_stages(submission=submission, viewer=_request(self).user)
+        return VerificationStageOut(stages, many=True).data
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_web_url(self, submission: Submission) -> str:
+        return _absolute_url(self, "submissions:detail", submission.pk)
 
 
 class SubmissionPageOut(serializers.Serializer[Any]):
@@ -327,30 +450,42 @@ class MatrixLeaderOut(serializers.Serializer[Any]):
     primary = serializers.FloatField()
 
 
-class MatrixTaskOut(serializers.Serializer[Any]):
-    challenge = serializers.CharField()
-    task = serializers.CharField()
-    title = serializers.CharField()
+class MatrixTaskOut(serializers.Serializer[Any]):  # reads an entry of a MatrixCell
+    challenge = serializers.CharField(source="task.challenge.slug")
+    task = serializers.CharField(source="task.slug")
+    title = serializers.CharField(source="task.title")
     leader = MatrixLeaderOut(allow_null=True)
     submissions = serializers.IntegerField()
 
 
-class MatrixCellOut(serializers.Serializer[Any]):
+# Reads a tuple whose items are the fields, in order (the matrix's columns and rows are tuples).
+class _Items(serializers.Serializer[Any]):
+    def to_representation(self, instance: tuple[Any, ...]) -> dict[str, Any]:
+        return dict(super().to_representation(dict(zip(self.fields, instance, strict=True))))
+
+
+class MatrixCellOut(_Items):  # reads (ml_task, MatrixCell)
     ml_task = serializers.CharField()
-    tasks = MatrixTaskOut(many=True)
+    tasks = MatrixTaskOut(many=True, source="tasks.tasks")
 
 
-class MatrixRowOut(serializers.Serializer[Any]):
+class MatrixRowOut(_Items):  # reads (benchmark, title, cells): each cell paired with its column
     benchmark = serializers.CharField()
     title = serializers.CharField()
     cells = MatrixCellOut(many=True)
 
 
-class MatrixColumnOut(serializers.Serializer[Any]):
+class MatrixColumnOut(_Items):  # reads (ml_task, label)
     ml_task = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
 
 
 class MatrixOut(serializers.Serializer[Any]):
     columns = MatrixColumnOut(many=True)
-    rows = MatrixRowOut(many=True)
+    rows = serializers.SerializerMethodField()
+
+    @extend_schema_field(MatrixRowOut(many=True))
+    def get_rows(self, matrix: BenchmarkMatrix) -> Any:
+        ml_tasks = [ml_task for ml_task, _ in matrix.columns]
+        rows = [(slug, title, list(zip(ml_tasks, cells, strict=True))) for slug, title, cells in matrix.rows]
+        return MatrixRowOut(rows, many=True).data

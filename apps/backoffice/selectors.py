@@ -9,8 +9,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from apps.backoffice.models import AuditEntry
-from apps.challenges.models import Challenge
+from apps.challenges.models import AuditEntry, Challenge
 from apps.challenges.selectors import challenge_get, user_is_organizer
 from apps.core.errors import Forbidden
 from apps.core.users import AnyUser

@@ -19,8 +19,10 @@ from django.utils import timezone
 from apps.accounts.models import Team, TeamMembership
 from apps.accounts.selectors import team_invite_by_token, team_role
 from apps.accounts.services import team_ensure_personal, team_member_add
+from apps.challenges.audit import audit_record, require_organizer
 from apps.challenges.models import (
     CONCEALED_DIR,
+    AuditAction,
     Challenge,
     Participation,
     Task,
@@ -28,7 +30,7 @@ from apps.challenges.models import (
     parse_email_domains,
 )
 from apps.challenges.selectors import participation_of, user_is_organizer
-from apps.core.archives import ArchiveLimits, extract_archive
+from apps.core.archives import ArchiveLimits, unpack_archive
 from apps.core.errors import Forbidden, InvalidInput
 from evaluators import EvaluatorError, TaskConfigError, get_evaluator
 from evaluators.taskdir import load_task_dir
@@ -125,20 +127,42 @@ def _register_locked(*, challenge: Challenge, team: Team, user: User) -> Partici
 
 def participation_approve(*, participation: Participation, user: User) -> Participation:
     """An organizer approves a registration (pending or rejected): the team may submit. `Forbidden` for anyone
-    but the challenge's organizers. Idempotent."""
+    but the challenge's organizers. Audited. Idempotent: approving an approved registration changes and
+    records nothing."""
     return _decide(participation, user, Participation.Status.APPROVED)
 
 
 def participation_reject(*, participation: Participation, user: User) -> Participation:
     """An organizer rejects a registration (pending or approved): the team may no longer submit or download
-    the task data. `Forbidden` for anyone but the challenge's organizers. Idempotent."""
+    the task data. `Forbidden` for anyone but the challenge's organizers. Audited. Idempotent: rejecting a
+    rejected registration changes and records nothing."""
     return _decide(participation, user, Participation.Status.REJECTED)
 
 
-def _decide(participation: Participation, user: User, status: str) -> Participation:
+_DECISIONS = {
+    Participation.Status.APPROVED: (AuditAction.PARTICIPATION_APPROVE, "Approved"),
+    Participation.Status.REJECTED: (AuditAction.PARTICIPATION_REJECT, "Rejected"),
+}
+
+
+def _decide(participation: Participation, user: User, status: Participation.Status) -> Participation:
     if not user_is_organizer(challenge=participation.challenge, user=user):
         raise Forbidden("Only the challenge's organizers can decide on registrations.")
-    Participation.objects.filter(pk=participation.pk).update(status=status, decided_by=user, decided_at=timezone.now())
+    with transaction.atomic():
+        # Locked: two organizers deciding at once leave one decision and one entry per change, in order.
+        current = Participation.objects.select_for_update().select_related("team").get(pk=participation.pk)
+        if current.status != status:
+            Participation.objects.filter(pk=current.pk).update(
+                status=status, decided_by=user, decided_at=timezone.now()
+            )
+            action, verb = _DECISIONS[status]
+            audit_record(
+                challenge=participation.challenge,
+                actor=user,
+                action=action,
+                summary=f"{verb} the registration of team {current.team.name}.",
+                details={"team": current.team.name, "from": current.status, "to": status},
+            )
     participation.refresh_from_db()
     return participation
 
@@ -278,32 +302,24 @@ def task_data_file_set_role(*, data_file: TaskDataFile, role: str) -> TaskDataFi
 def task_data_import_archive(*, task: Task, archive_path: Path) -> list[TaskDataFile]:
     """Unpack an archive of a task directory (safely) and store every file with its declared role.
 
-    A leading single top-level folder is stripped, so both `task/` and its contents can be archived.
+    A single folder wrapping everything is the root (`unpack_archive`), so both `task/` and its contents can be
+    archived.
     """
     with tempfile.TemporaryDirectory(prefix="taskdata-") as tmp:
-        root = Path(tmp) / "x"
-        names = extract_archive(archive_path, root, ArchiveLimits(max_files=5000, max_bytes=20 * 1024**3))
-        if not names:
+        limits = ArchiveLimits(max_files=5000, max_bytes=20 * 1024**3)
+        unpacked = unpack_archive(archive_path, Path(tmp) / "x", limits)
+        if not unpacked.names:
             raise InvalidInput("the archive holds no files")
-        prefix = _common_folder(names)
         stored = []
-        for name in sorted(names):
-            relative = name[len(prefix) :] if prefix else name
+        for relative in sorted(unpacked.names):
             if relative == "task.yaml":
                 continue
             if relative == f"{CONCEALED_DIR}/task.yaml":
-                task_set_concealed_config(task=task, task_yaml=root / name)
+                task_set_concealed_config(task=task, task_yaml=unpacked.root / relative)
                 continue
-            with (root / name).open("rb") as handle:
+            with (unpacked.root / relative).open("rb") as handle:
                 stored.append(task_data_file_put(task=task, relative_path=relative, content=File(handle)))
         return stored
-
-
-def _common_folder(names: list[str]) -> str:
-    first_parts = {PurePosixPath(name).parts[0] for name in names}
-    if len(first_parts) == 1 and all(len(PurePosixPath(name).parts) > 1 for name in names):
-        return first_parts.pop() + "/"
-    return ""
 
 
 def task_check_data(*, task: Task) -> list[str]:
@@ -356,6 +372,23 @@ def task_set_concealed_config(*, task: Task, task_yaml: Path) -> None:
         )
     Task.objects.filter(pk=task.pk).update(concealed_config=config, data_version=F("data_version") + 1)
     task.concealed_config = config
+
+
+def task_delete(*, task: Task, actor: User) -> None:
+    """Delete a task (and its data rows) with an audit entry; its leaderboards go with it. `Forbidden` for
+    anyone but the challenge's organizers. A task with submissions cannot be deleted: the database refuses
+    (`ProtectedError`), and nothing is recorded then."""
+    require_organizer(challenge=task.challenge, actor=actor)
+    with transaction.atomic():
+        challenge, slug = task.challenge, task.slug
+        task.delete()
+        audit_record(
+            challenge=challenge,
+            actor=actor,
+            action=AuditAction.TASK_CHANGE,
+            summary=f"Deleted task {slug}.",
+            details={"task": slug, "deleted": True},
+        )
 
 
 def task_data_delete_all(*, task: Task) -> None:

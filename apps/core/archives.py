@@ -3,6 +3,9 @@
 Every member is checked before anything is written: no absolute path, no `..`, no link, no device or other
 special file, at most `max_files` members and `max_bytes` unpacked, and no member whose compression ratio
 suggests a bomb. Sizes are enforced while writing too, since a header can lie.
+
+Where the content starts is one rule for every archive the platform takes (`unpack_archive`, with
+`evaluators.inputs.wrapping_folder`): a single folder wrapping everything is the root.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from apps.core.errors import InvalidInput
+from evaluators.inputs import wrapping_folder
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,25 @@ def extract_archive(archive_path: Path, destination: Path, limits: ArchiveLimits
         shutil.rmtree(destination, ignore_errors=True)
         raise
     raise InvalidInput("the upload is not a zip or tar archive")
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    root: Path
+    """Where the content starts: the destination, or the one folder wrapping everything."""
+    names: list[str]
+    """The files' POSIX paths relative to `root`."""
+
+
+def unpack_archive(archive_path: Path, destination: Path, limits: ArchiveLimits | None = None) -> Unpacked:
+    """`extract_archive`, then the content's root by the platform's one rule (`wrapping_folder`: the one
+    folder wrapping every member, archiver noise beside it aside, is the root). Raises as `extract_archive`."""
+    names = extract_archive(archive_path, destination, limits)
+    folder = wrapping_folder(names)
+    if folder is None:
+        return Unpacked(destination, names)
+    prefix = f"{folder}/"
+    return Unpacked(destination / folder, [name.removeprefix(prefix) for name in names if name.startswith(prefix)])
 
 
 def _extract_zip(path: Path, destination: Path, limits: ArchiveLimits, size: int) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 VALIDATE_QUEUE = "validate"
 EVALUATE_QUEUE = "evaluate"
 SANDBOX_QUEUE = "sandbox"
+LONG_QUEUE = "long"
+"""Background jobs of several minutes that are not evaluations (exports): off `validate`, whose tasks are quick."""
 
 VALIDATE_TASK = "dataperf.validate_submission"
 EVALUATE_TASK = "dataperf.evaluate_submission"
@@ -18,3 +20,14 @@ REBUILD_LEADERBOARDS_TASK = "dataperf.rebuild_leaderboards"
 RESCORE_COLLECTIVE_TASK = "dataperf.rescore_collective"
 NOTIFY_TASK = "dataperf.notify_submission"
 EXPORT_SUBMISSIONS_TASK = "dataperf.export_submissions"
+
+SENT_TO: dict[str, str] = {
+    VALIDATE_TASK: VALIDATE_QUEUE,
+    NOTIFY_TASK: VALIDATE_QUEUE,
+    EVALUATE_TASK: EVALUATE_QUEUE,
+    RESCORE_COLLECTIVE_TASK: EVALUATE_QUEUE,
+    VERIFY_TASK: SANDBOX_QUEUE,
+    EXPORT_SUBMISSIONS_TASK: LONG_QUEUE,
+}
+"""The queue each task that the application sends (`apps.submissions.services.dispatch`) goes to. Every one
+of them must be declared in CELERY_TASK_QUEUES and consumed by the workers (tests/ops/test_worker_queues.py)."""

@@ -24,6 +24,7 @@ from apps.demo.closed import demo_submit_algorithm
 from apps.divisions.models import Division
 from apps.jobs.pipeline import evaluate_and_rank, verify_and_rank
 from apps.submissions.services.intake import SubmissionInput, submission_create
+from apps.submissions.services.leases import Outcome
 from evaluators import get_evaluator
 from evaluators.demo import demo_module
 from evaluators.taskdir import TASK_FILE
@@ -137,6 +138,6 @@ def demo_create(*, bundle: Path | None = None) -> DemoInfo:
         evaluate_and_rank(submission_id=pk)
     for pk in closed_ids:
         # Where this machine has no sandbox, the submission waits in `verifying` for a sandbox worker.
-        if verify_and_rank(submission_id=pk) == "verified":
+        if verify_and_rank(submission_id=pk) == Outcome.VERIFIED:
             evaluate_and_rank(submission_id=pk)
     return DemoInfo(challenge, created=True)

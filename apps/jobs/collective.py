@@ -2,8 +2,9 @@
 divides an item's credit among every submission that holds it).
 
 Each landed score asks for a task-wide rescore (`collective_request`); one job (`task_rescore_collective`)
-re-scores every ranked submission of the task together and serves every request made before it started.
-Results are new immutable evaluations (round n of the task), committed with the leaderboard rebuild.
+re-scores every ranked submission of the task, each division's together, and serves every request made
+before it started. Results are new immutable evaluations (round n of the task), committed with the
+leaderboard rebuild.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from apps.submissions.services.artifacts import artifact_path
 from apps.submissions.services.dispatch import enqueue_collective_rescore
 from apps.submissions.services.evaluation import evaluation_store
 from apps.submissions.services.leases import worker_name
-from evaluators import SubmissionError
+from evaluators import EvaluationResult, SubmissionError
 from evaluators.base import CollectiveEvaluator
 
 log = logging.getLogger(__name__)
@@ -41,16 +42,17 @@ def collective_request(*, task: Task) -> None:
     enqueue_collective_rescore(task.pk)
 
 
-def _ranked(task: Task) -> list[Submission]:
-    return list(
-        Submission.objects.filter(
-            task=task,
-            status=Submission.Status.SCORED,
-            is_withdrawn=False,
-            is_disqualified=False,
-            current_evaluation__isnull=False,
-        ).select_related("task__challenge", "division")
-    )
+def _ranked_by_division(task: Task) -> list[list[Submission]]:
+    """The submissions that rank on the task's boards (`Submission.objects.ranking`), one group per division.
+
+    Credit is shared within a division only: each division has its own boards and competition (a closed
+    division's submission competes on its own board), so an item's credit is divided among the ranked
+    submissions of the same division that hold it, and a submission of another division never dilutes it."""
+    ranking = Submission.objects.ranking(task=task).select_related("task__challenge", "division").order_by("pk")
+    groups: dict[int, list[Submission]] = {}
+    for submission in ranking:
+        groups.setdefault(submission.division_id, []).append(submission)
+    return list(groups.values())
 
 
 def _parse_all(evaluator: CollectiveEvaluator[Any, Any], loaded: Any, submissions: list[Submission]) -> dict[str, Any]:
@@ -64,8 +66,9 @@ def _parse_all(evaluator: CollectiveEvaluator[Any, Any], loaded: Any, submission
 
 
 def task_rescore_collective(*, task_id: int) -> int | None:
-    """Re-score every ranked submission of a collective task together; return the new round, or None when
-    there was nothing to do (no pending request, or not a collective task). Safe to run twice."""
+    """Re-score every ranked submission of a collective task, each division's together (`_ranked_by_division`);
+    return the new round, or None when there was nothing to do (no pending request, or not a collective task).
+    Safe to run twice."""
     task = Task.objects.select_related("challenge").filter(pk=task_id).first()
     if task is None or task.collective_done >= task.collective_requested or not is_collective(task):
         return None
@@ -74,8 +77,11 @@ def task_rescore_collective(*, task_id: int) -> int | None:
     evaluator, loaded = task_loaded(task)
     if not isinstance(evaluator, CollectiveEvaluator):
         return None
-    submissions = _ranked(task)
-    results = evaluator.evaluate_all(loaded, _parse_all(evaluator, loaded, submissions))
+    groups = _ranked_by_division(task)
+    submissions = [submission for group in groups for submission in group]
+    results: dict[str, EvaluationResult] = {}
+    for group in groups:
+        results.update(evaluator.evaluate_all(loaded, _parse_all(evaluator, loaded, group)))
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task_id)
         if locked.collective_done >= requested:
@@ -90,7 +96,7 @@ def task_rescore_collective(*, task_id: int) -> int | None:
                 submission=submission,
                 evaluator=evaluator,
                 result=result,
-                round=round_,
+                collective_round=round_,
                 worker=worker,
                 duration=duration,
             )

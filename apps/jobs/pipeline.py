@@ -13,7 +13,7 @@ from apps.leaderboards.services import leaderboards_rebuild_for_submission
 from apps.submissions.models import Submission
 from apps.submissions.services.choices import submission_select_final, submission_withdraw
 from apps.submissions.services.evaluation import submission_evaluate
-from apps.submissions.services.leases import worker_name
+from apps.submissions.services.leases import Outcome, worker_name
 from apps.submissions.services.verification import submission_verify
 
 
@@ -23,12 +23,12 @@ def _rebuild_for(submission: Submission) -> None:
         collective_request(task=submission.task)
 
 
-def evaluate_and_rank(*, submission_id: int) -> str:
+def evaluate_and_rank(*, submission_id: int) -> Outcome:
     """Evaluate one submission and, if this run recorded its score, rebuild its leaderboard. Idempotent."""
     return submission_evaluate(submission_id=submission_id, worker=worker_name(), on_recorded=_rebuild_for)
 
 
-def verify_and_rank(*, submission_id: int) -> str:
+def verify_and_rank(*, submission_id: int) -> Outcome:
     """Rerun a closed-division submission's code (`submission_verify`); a re-verification that rejects a ranked
     submission rebuilds its leaderboards in the same transaction. Idempotent."""
     return submission_verify(submission_id=submission_id, worker=worker_name(), on_rejected=_rebuild_for)

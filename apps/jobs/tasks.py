@@ -22,6 +22,7 @@ from apps.jobs.pipeline import evaluate_and_rank, verify_and_rank
 from apps.leaderboards.exports import export_run
 from apps.leaderboards.services import leaderboards_rebuild_for_task
 from apps.submissions.notifications import submission_notify
+from apps.submissions.services.leases import Outcome
 from apps.submissions.services.reaper import submissions_reap
 from apps.submissions.services.validation import submission_validate
 
@@ -33,7 +34,7 @@ from apps.submissions.services.validation import submission_validate
     soft_time_limit=settings.EVALUATION_SOFT_TIME_LIMIT,
     time_limit=settings.EVALUATION_SOFT_TIME_LIMIT + 60,
 )
-def evaluate_submission(submission_id: int) -> str:
+def evaluate_submission(submission_id: int) -> Outcome:
     return evaluate_and_rank(submission_id=submission_id)
 
 
@@ -45,7 +46,7 @@ def evaluate_submission(submission_id: int) -> str:
     soft_time_limit=3 * settings.SANDBOX_WALL_SECONDS + 300,
     time_limit=3 * settings.SANDBOX_WALL_SECONDS + 360,
 )
-def verify_submission(submission_id: int) -> str:
+def verify_submission(submission_id: int) -> Outcome:
     return verify_and_rank(submission_id=submission_id)
 
 

@@ -1,12 +1,12 @@
 """The JSON documents leaderboard reads serve (a board; its score history), encoded once per board version.
 
-On a large board a read is dominated by the document, not by the decision to serve it: encoding 2,000 rows takes
-tens of milliseconds, and even unpickling the encoded bytes out of Django's cache costs about a millisecond per
-megabyte. So each process keeps the documents it served last as bytes in its own memory (`LocalDocuments`,
-bounded by size and age), and the shared cache (`caching`: Redis when `CACHE_URL` says so) spares the other
-processes the encoding. Keys are made of everything a document depends on (`BoardRef.cache_parts`): a rebuilt
-board is read under new keys, and a stale document is never served; a team's new name shows once the entry
-ages out (`caching.TIMEOUT_SECONDS`) or the board is rebuilt.
+On a large board a read is dominated by the document, not by the decision to serve it: encoding grows with the
+rows, and even unpickling the encoded bytes out of Django's cache grows with their size. So each process keeps
+the documents it served last as bytes in its own memory (`LocalDocuments`, bounded by size and age), and the
+shared cache (`caching`: Redis when `CACHE_URL` says so) spares the other processes the encoding. Keys are made
+of everything a document depends on (`BoardRef.cache_parts`): a rebuilt board is read under new keys, and a stale
+document is never served; a team's new name shows once the entry ages out (`caching.TIMEOUT_SECONDS`) or the
+board is rebuilt.
 """
 
 from __future__ import annotations

@@ -6,33 +6,34 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from celery import current_app
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from kombu.exceptions import KombuError
 
 from apps.challenges.evaluators import task_primary_metric
 from apps.challenges.models import Challenge, Task
 from apps.challenges.selectors import user_is_organizer
 from apps.core.errors import Forbidden
-from apps.core.queues import EXPORT_SUBMISSIONS_TASK, VALIDATE_QUEUE
 from apps.leaderboards.models import Export
 from apps.submissions.models import Score, Submission
+from apps.submissions.services.dispatch import enqueue_export
 
 log = logging.getLogger(__name__)
 
 STALE_AFTER = dt.timedelta(minutes=15)
 """A running export older than this was lost with its worker (the task's hard limit is shorter): it may be
 claimed again when its message is redelivered."""
+UNSENT_MESSAGE = "The export could not be queued; request it again."
+"""Shown on an export whose task the broker could not take (no reaper re-sends exports)."""
 
 SUBMISSION_COLUMNS = [
     "submission_id",
@@ -79,22 +80,15 @@ def csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
     return buffer.getvalue()
 
 
-def _send(export_id: int) -> None:
-    try:
-        current_app.send_task(EXPORT_SUBMISSIONS_TASK, args=[export_id], queue=VALIDATE_QUEUE)
-    except (KombuError, OSError) as exc:
-        log.warning("could not send the export %s (%s)", export_id, exc)
-        export_fail(export_id=export_id, message="The export could not be queued; request it again.")
-
-
 def export_request(*, challenge: Challenge, user: User) -> Export:
     """Ask for an export of every submission of the challenge. Organizers (and staff) only (`Forbidden`).
-    The task is queued once the transaction commits."""
+    The task is queued once the transaction commits; if the broker cannot take it, the export is failed."""
     if not user_is_organizer(challenge=challenge, user=user):
         raise Forbidden("Only the challenge's organizers can export its submissions.")
     with transaction.atomic():
         export = Export.objects.create(challenge=challenge, requested_by=user)
-        transaction.on_commit(lambda: _send(export.pk))
+        unsent = functools.partial(export_fail, export_id=export.pk, message=UNSENT_MESSAGE)
+        enqueue_export(export.pk, on_unsent=unsent)
     return export
 
 

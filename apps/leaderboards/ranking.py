@@ -39,24 +39,17 @@ RankedRow = tuple[int, Candidate, int]
 
 
 def candidates(task: Task, division: Division, split: str, primary_name: str) -> list[Candidate]:
-    """Every submission that may rank: scored (a rescore can end `rejected`: such a submission no longer
-    ranks), neither withdrawn nor disqualified, with a value of the primary metric on this split. Two queries,
-    whatever the number of submissions."""
-    submissions = (
-        Submission.objects.filter(
-            task=task, division=division, is_withdrawn=False, is_disqualified=False, current_evaluation__isnull=False
-        )
-        .exclude(status__in=[Submission.Status.REJECTED, Submission.Status.CANCELLED])
-        .values(
-            "pk",
-            "team_id",
-            "team__name",
-            "is_baseline",
-            "created_at",
-            "current_evaluation_id",
-            "is_selected_final",
-            "method_description",
-        )
+    """Every submission of the division that ranks (`Submission.objects.ranking`) with a value of the primary
+    metric on this split. Two queries, whatever the number of submissions."""
+    submissions = Submission.objects.ranking(task=task, division=division).values(
+        "pk",
+        "team_id",
+        "team__name",
+        "is_baseline",
+        "created_at",
+        "current_evaluation_id",
+        "is_selected_final",
+        "method_description",
     )
     by_evaluation = {row["current_evaluation_id"]: row for row in submissions}
     metrics: dict[int, dict[str, float]] = {}

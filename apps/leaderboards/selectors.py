@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, QuerySet
 
 from apps.challenges.evaluators import task_metric_specs, task_primary_metric
 from apps.challenges.models import Challenge, Task
@@ -194,19 +194,12 @@ def leaderboard_view_from_scratch(
 
 def score_history(*, task: Task, division: Division, split: str = Score.Split.PUBLIC) -> list[dict[str, Any]]:
     """Every ranked submission's primary score on this split over time, oldest first, with the best value so
-    far among the teams (the "ratchet"; baselines do not move it). The same submissions as the board ranks."""
+    far among the teams (the "ratchet"; baselines do not move it). The same submissions as the board ranks
+    (`Submission.objects.ranking`), each by its current evaluation."""
     primary = task_primary_metric(task)
+    ranking = Submission.objects.ranking(task=task, division=division)
     scores = (
-        Score.objects.filter(
-            split=split,
-            metric=primary.name,
-            evaluation__submission__task=task,
-            evaluation__submission__division=division,
-            evaluation__submission__is_withdrawn=False,
-            evaluation__submission__is_disqualified=False,
-        )
-        .exclude(evaluation__submission__status__in=[Submission.Status.REJECTED, Submission.Status.CANCELLED])
-        .filter(evaluation__submission__current_evaluation=F("evaluation"))
+        Score.objects.filter(split=split, metric=primary.name, evaluation__in=ranking.values("current_evaluation"))
         .values_list(
             "value",
             "evaluation__submission__created_at",
@@ -323,10 +316,10 @@ def _read_one(sql: str, params: Sequence[str | bool | None]) -> tuple[Any, ...] 
     """One row of a read-only query that also serves as the connection's health check.
 
     With CONN_HEALTH_CHECKS, Django sends `SELECT 1` before a request's first query: as long a round trip as
-    the read itself, a third of a cached leaderboard read (py-spy under wrk). Here the read goes first: if the
-    connection turns out dead (the server restarted, an idle connection was cut), it is closed and the read,
-    which changes nothing, runs once more on a new one. Inside a transaction (tests, a caller's atomic
-    block) the usual check runs: a transaction cannot move to a new connection."""
+    the read itself. Here the read goes first: if the connection turns out dead (the server restarted, an idle
+    connection was cut), it is closed and the read, which changes nothing, runs once more on a new one. Inside a
+    transaction (tests, a caller's atomic block) the usual check runs: a transaction cannot move to a new
+    connection."""
     if connection.in_atomic_block or connection.connection is None:
         return _fetch_one(sql, params)
     # This request's health check is the read below (Django's own flag, set by its check; not in the stubs).

@@ -1,5 +1,5 @@
-"""Writes of leaderboards: rebuilding the materialised boards from immutable scores, an organizer's early
-reveal of a split, the task weights of the challenge board.
+"""Writes of leaderboards: rebuilding the materialised boards from immutable scores (and an organizer's rebuild
+on request, audited), an organizer's early reveal of a split, the task weights of the challenge board (audited).
 
 A leaderboard is a pure function of the scores of current evaluations, the submissions' flags and the task's
 ranking rule (`ranking.board_compute`); a rebuild recomputes it from scratch and bumps its version.
@@ -14,25 +14,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.challenges.models import Task
+from apps.challenges.audit import audit_record, require_organizer
+from apps.challenges.models import AuditAction, Task
 from apps.challenges.selectors import user_is_organizer
 from apps.core.errors import Forbidden, InvalidInput
 from apps.divisions.models import Division
 from apps.leaderboards.models import Leaderboard, LeaderboardEntry, SplitReveal, TaskWeight
-from apps.leaderboards.ranking import Candidate, board_compute, rank_candidates
+from apps.leaderboards.ranking import board_compute
 from apps.submissions.models import Score, Submission
-
-# The ranking moved to `ranking`; these names stay importable from here.
-_Candidate = Candidate
-__all__ = [
-    "_Candidate",
-    "leaderboard_rebuild",
-    "leaderboard_reveal_split",
-    "leaderboards_rebuild_for_submission",
-    "leaderboards_rebuild_for_task",
-    "rank_candidates",
-    "task_weight_set",
-]
 
 
 def _locked_leaderboard(task: Task, division: Division, split: str) -> Leaderboard:
@@ -138,13 +127,46 @@ def leaderboard_reveal_split(*, task: Task, split: str, user: User) -> SplitReve
     return reveal
 
 
+def leaderboard_rebuild_by_organizer(*, leaderboard: Leaderboard, actor: User) -> Leaderboard:
+    """An organizer's rebuild of one leaderboard from its scores (`leaderboard_rebuild`), with an audit entry:
+    a stale board changes before the participants' eyes. `Forbidden` for anyone but the challenge's
+    organizers. Returns the rebuilt board (its version bumped)."""
+    task = leaderboard.task
+    require_organizer(challenge=task.challenge, actor=actor)
+    with transaction.atomic():
+        rebuilt = leaderboard_rebuild(task=task, division=leaderboard.division, split=leaderboard.split)
+        audit_record(
+            challenge=task.challenge,
+            actor=actor,
+            action=AuditAction.LEADERBOARD_REBUILD,
+            summary=f"Rebuilt the {rebuilt.split} leaderboard of task {task.slug} in the {rebuilt.division.name} "
+            f"division (version {rebuilt.version}).",
+            details={"task": task.slug, "division": rebuilt.division.slug, "split": rebuilt.split},
+        )
+    return rebuilt
+
+
 def task_weight_set(*, task: Task, weight: float, user: User) -> TaskWeight:
     """Set the task's weight on its challenge's leaderboard. Organizers (and staff) only (`Forbidden`);
     `InvalidInput` for a negative or non-finite weight. The challenge board is computed on read from the
-    materialised task boards and the weights, so it changes at once; nothing needs a rebuild."""
+    materialised task boards and the weights, so it changes at once; nothing needs a rebuild. A change of the
+    weight is audited; setting the weight it has already records nothing."""
     if not user_is_organizer(challenge=task.challenge, user=user):
         raise Forbidden("Only the challenge's organizers can weigh its tasks.")
     if not math.isfinite(weight) or weight < 0:
         raise InvalidInput(f"A weight is a number of at least 0, not {weight!r}.")
-    task_weight, _ = TaskWeight.objects.update_or_create(task=task, defaults={"weight": float(weight)})
+    with transaction.atomic():
+        # Locked: two organizers weighing at once record each change against the weight it replaced.
+        stored = TaskWeight.objects.select_for_update().filter(task=task).values_list("weight", flat=True).first()
+        task_weight, _ = TaskWeight.objects.update_or_create(task=task, defaults={"weight": float(weight)})
+        previous = TaskWeight.DEFAULT if stored is None else stored
+        if previous != task_weight.weight:
+            audit_record(
+                challenge=task.challenge,
+                actor=user,
+                action=AuditAction.TASK_WEIGHT,
+                summary=f"Set the weight of task {task.slug} on the challenge leaderboard to {task_weight.weight:g} "
+                f"(was {previous:g}).",
+                details={"task": task.slug, "from": previous, "to": task_weight.weight},
+            )
     return task_weight

@@ -57,7 +57,6 @@ def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpRes
         # The board's document as the JSON endpoint serves it (not encoded again), for the script to draw.
         "board_json": embedded_json("leaderboard-data", documents.board_json(read)),
         "etag": read.etag(documents.BOARD),
-        "history_etag": read.etag(documents.HISTORY),
         "is_organizer": challenge_selectors.user_is_organizer(challenge=challenge, user=request.user),
         "awards": selectors.awards_data(awards_of_task(task).filter(submission__division=division)),
     }

@@ -16,6 +16,21 @@ def private_storage() -> Storage:
     return FileSystemStorage(location=f"{settings.MEDIA_ROOT}/private", base_url="/not-served/")
 
 
+class SubmissionQuerySet(models.QuerySet["Submission"]):
+    def ranking(self, *, task: Task, division: Division | None = None) -> SubmissionQuerySet:
+        """The submissions of a task that rank, in one division or (None) in every division: the one rule that
+        the boards, the score history and the collective rescore share.
+
+        A submission ranks while it has a current evaluation and is neither withdrawn, disqualified, rejected
+        nor cancelled. So a scored submission being rescored or re-verified (queued, running, verifying), or
+        whose rescore failed (a platform fault), keeps ranking on its last evaluation; a rescore that rejects it
+        unranks it. Whether it has a score on a given split is the caller's filter."""
+        ranking = self.filter(task=task, is_withdrawn=False, is_disqualified=False, current_evaluation__isnull=False)
+        if division is not None:
+            ranking = ranking.filter(division=division)
+        return ranking.exclude(status__in=[Submission.Status.REJECTED, Submission.Status.CANCELLED])
+
+
 class Submission(models.Model):
     """One artifact submitted by a team to a task in a division.
 
@@ -85,6 +100,8 @@ class Submission(models.Model):
     current_evaluation = models.ForeignKey(
         "Evaluation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = SubmissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -2,7 +2,7 @@
 challenge's organizers when it failed (a fault of the evaluator or the platform, never the participant's: that
 is `rejected`).
 
-The services that write those states call `submission_notify_later` inside their transaction; the message is
+The services that write those states call `dispatch.enqueue_notification` inside their transaction; the message is
 sent by name (`dataperf.notify_submission`, validate queue) once it commits, and the task calls
 `submission_notify`, which reads the submission's state as it is then. A participant's e-mail says only what
 the submission page shows its team (state, the participant-facing message, the public primary score): no
@@ -21,18 +21,10 @@ from django.urls import reverse
 from apps.accounts.models import TeamMembership
 from apps.challenges.evaluators import task_primary_metric
 from apps.submissions.models import Score, Submission
-from apps.submissions.services.dispatch import enqueue_notification
 
 log = logging.getLogger(__name__)
 Status = Submission.Status
 NOTIFIED = (Status.SCORED, Status.REJECTED, Status.FAILED)
-
-
-def submission_notify_later(submission_id: int) -> None:
-    """Send the notification task for the submission once the current transaction commits (at once outside
-    one), through the pipeline's one outbound boundary (`dispatch`). The task decides from the state it finds
-    whether anyone is told."""
-    enqueue_notification(submission_id)
 
 
 def submission_notify(*, submission_id: int) -> int:

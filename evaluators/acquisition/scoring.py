@@ -131,8 +131,7 @@ def score_plan(task: AcquisitionTask, plan: AcquisitionPlan, report_progress: Pr
     total = len(plan.markets) * task.config.trials
     report_progress(0.0, "drawing the purchased rows")
     results: list[MarketResult] = []
-    # Hundreds of tiny fits: BLAS threads only add wake-up costs (20x slower on a busy 2-CPU host) and
-    # do not change the results (checked on the reference case).
+    # Hundreds of tiny fits: BLAS threads would add only wake-up costs, never a different result.
     with threadpool_limits(limits=1, user_api="blas"):
         for index, market_plan in enumerate(plan.markets):
             progress = (report_progress, index * task.config.trials, total)

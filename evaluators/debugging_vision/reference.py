@@ -5,9 +5,8 @@ step i = 1..train_size the reference rebuilds the training table with the first 
 pyarrow round trip through Python lists, one pandas look-up per listed row), re-seeds and re-creates the
 model, and trains it with autograd, `torch.optim.AdamW` and a `DataLoader` (batch 64, no shuffling). This
 module does the same with plain torch building blocks (`nn.Linear`, `BCEWithLogitsLoss`, `AdamW`), written
-after the description in cases/README.md and DATAPERF.md section 3. It is slow (0.25 to 0.4 s a step on one
-core): the tests check that `training.py` gives the same weights bit for bit, and `bench/debugging_vision.py`
-times both schedules.
+after the description in cases/README.md and DATAPERF.md section 3. It is slow: the tests check that
+`training.py` gives the same weights bit for bit, and `bench/debugging_vision.py` times both schedules.
 """
 
 from __future__ import annotations

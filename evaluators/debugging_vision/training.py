@@ -99,7 +99,7 @@ class _AdamW:
     Each operation is issued once for the four parameters through torch's `_foreach_*` functions: on the CPU
     they apply the same per-tensor kernel to each tensor in turn (the same bits as one call per tensor, which
     the training tests check) and save three Python-to-C++ calls of four, most of what the three small
-    parameters cost (about 5% of a training).
+    parameters cost.
     """
 
     def __init__(self, params: Parameters) -> None:

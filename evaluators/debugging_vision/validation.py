@@ -17,7 +17,7 @@ from pathlib import Path
 
 from evaluators.base import SubmissionError
 from evaluators.debugging_vision.task import IGNORED_PREFIX, DebuggingTask
-from evaluators.inputs import read_text_file, show
+from evaluators.inputs import content_root, read_text_file, show
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a full ranking of the largest train_size (100000) is about 0.6 MB
 MAX_ENTRIES = 1000
@@ -61,7 +61,7 @@ def _entries(directory: Path) -> list[Path]:
         )
     entries: list[Path] = []
     try:
-        for entry in directory.iterdir():
+        for entry in content_root(directory).iterdir():
             entries.append(entry)
             if len(entries) > MAX_ENTRIES:
                 raise SubmissionError(f"the submission holds more than {MAX_ENTRIES} entries; one file per dataset")

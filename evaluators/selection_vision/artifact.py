@@ -3,8 +3,8 @@
 A participant uploads a zip or tar.gz that the platform unpacks into a directory; offline, the CLI is given
 the directory itself. Archivers add noise that must not be mistaken for a submission file (macOS's
 `__MACOSX/` and `.DS_Store`, Windows's `Thumbs.db`), and many people zip the folder rather than its
-content, so a single wrapping folder is looked through. Anything else is the evaluator's to judge: it
-receives every remaining regular file by name.
+content, so a single wrapping folder is looked through (the archives' one rule, `inputs.content_root`).
+Anything else is the evaluator's to judge: it receives every remaining regular file by name.
 
 Also used by `evaluators.acquisition` (same artifact shape); it would belong in `evaluators.inputs`.
 """
@@ -16,23 +16,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from evaluators.base import SubmissionError
-from evaluators.inputs import safe_text, show
+from evaluators.inputs import content_root, is_archive_noise, safe_text, show
 
 MAX_ENTRIES = 1000
 """More directory entries than this is not a submission of any benchmark here; refused before listing."""
-
-IGNORED_NAMES = frozenset({"__MACOSX", "Thumbs.db", "desktop.ini"})
 
 
 def safe_show(value: object) -> str:
     """`inputs.show(value)` made encodable as UTF-8: file names (undecodable bytes become surrogates) and
     JSON strings (`"\\ud800"`) may hold lone surrogates, which a message stored or printed as UTF-8 cannot."""
     return show(value).encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def is_ignored(name: str) -> bool:
-    """True for archiver and file-manager noise: hidden files (`.DS_Store`, `._x`) and the names above."""
-    return name.startswith(".") or name in IGNORED_NAMES
 
 
 def _entries(directory: Path, label: str) -> tuple[dict[str, Path], list[str]]:
@@ -44,7 +37,7 @@ def _entries(directory: Path, label: str) -> tuple[dict[str, Path], list[str]]:
             for count, entry in enumerate(scan, start=1):
                 if count > MAX_ENTRIES:
                     raise SubmissionError(f"{label}: holds more than {MAX_ENTRIES} entries; not a submission")
-                if is_ignored(entry.name):
+                if is_archive_noise(entry.name):
                     continue
                 # follow_symlinks: the platform links a single uploaded file into the directory.
                 if entry.is_dir(follow_symlinks=False):
@@ -72,11 +65,8 @@ def submission_files(path: Path, *, label: str = "submission") -> dict[str, Path
             f"{label}: is a single file; this benchmark expects a directory (or a zip / tar.gz archive) "
             "holding one file per part of the task"
         )
-    files, folders = _entries(path, label)
-    if not files and len(folders) == 1:
-        # The participant zipped the folder rather than its content.
-        inner = path / folders[0]
-        files, folders = _entries(inner, f"{label}/{safe_text(folders[0])}")
+    root = content_root(path)
+    files, folders = _entries(root, label if root == path else f"{label}/{safe_text(root.name)}")
     if folders:
         raise SubmissionError(
             f"{label}: unexpected folder {safe_show(folders[0])}; put the files at the top level of the archive"

@@ -10,9 +10,9 @@ derived from the parquet's absolute path, size and modification time, so new tas
 cache; old files are left for the host to prune. The task directory itself is never written (it may be
 read-only). Without the variable, or if the cache cannot be written, the vectors are read into memory.
 
-Why not memory-map the file: gathering 2,000 scattered rows of a mapped 800 MB file made the kernel map
-whole page-cache folios (up to 2 MB) around each row, so the worker's resident memory grew by most of the
-file in some runs, even with MADV_RANDOM; positioned reads copy only the rows asked for.
+Why not memory-map the file: the kernel maps whole page-cache folios around each scattered row gathered, so a
+worker's resident memory can grow towards the file's size, even with MADV_RANDOM; positioned reads copy only
+the rows asked for.
 """
 
 from __future__ import annotations

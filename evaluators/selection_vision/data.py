@@ -221,7 +221,7 @@ def _batch_vectors(column: pa.Array, path: Path, dtype: npt.DTypeLike = np.float
 
 def _embedding_batches(parquet: pq.ParquetFile) -> Iterator[pa.Array]:
     """The embedding column in batches of `_BATCH_ROWS` rows, one row group at a time: over the whole file
-    pyarrow reads row groups ahead (about 1 GB more for a 200,000 x 1024 pool), within one it does not."""
+    pyarrow reads row groups ahead, within one it does not."""
     for group in range(parquet.num_row_groups):
         for batch in parquet.iter_batches(
             batch_size=_BATCH_ROWS, row_groups=[group], columns=[EMBEDDING_COLUMN], use_threads=False

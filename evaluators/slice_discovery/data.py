@@ -226,8 +226,7 @@ def load_ground_truth(path: Path) -> GroundTruth:
 
 def embedding_ids(path: Path) -> list[str]:
     """The `id` column of the optional embeddings file; `TaskConfigError` if it is unreadable."""
-    # Imported here, not at the top, for memory: pyarrow costs about 70 MB, and validating a CSV submission
-    # never needs it (only an organizer's check_task reads this file).
+    # Imported here, not at the top: only an organizer's check_task reads this file; validation never pays for pyarrow.
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -182,8 +182,7 @@ def _read(task: SliceTask, path: Path, *, keep_scores: bool) -> tuple[str, tuple
     label = path.name
     kind = _file_kind(path, label)
     if kind == "parquet":
-        # Imported here, not at the top: pyarrow costs about 70 MB of memory, which validating a CSV
-        # submission must not pay for (the goal is a 100 MB upload validated under 200 MB).
+        # Imported here, not at the top: validating a CSV submission must not pay for pyarrow's memory.
         from evaluators.slice_discovery.parquet_scores import read_parquet_scores
 
         columns, table = read_parquet_scores(task, path, label, keep_scores=keep_scores)

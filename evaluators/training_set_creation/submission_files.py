@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from evaluators.base import SubmissionError
-from evaluators.inputs import show
+from evaluators.inputs import content_root, show
 
 LABELS_FILE = "labels.csv"
 FEATURES_FILE = "features.csv"
@@ -78,12 +78,8 @@ def locate(path: Path) -> SubmissionFiles:
         return SubmissionFiles(labels=path, root=None, files=frozenset())
     if not path.is_dir():
         raise SubmissionError(f"{path.name or 'submission'}: no such file or directory")
-    root = path
+    root = content_root(path)  # an archive of a folder unpacks to that folder: look inside it
     entries = _visible_entries(root)
-    if len(entries) == 1 and entries[0].is_dir() and not (root / LABELS_FILE).exists():
-        # An archive of a folder unpacks to that folder: look inside it.
-        root = entries[0]
-        entries = _visible_entries(root)
     labels = root / LABELS_FILE
     if not labels.is_file():
         csv_files = [entry for entry in entries if entry.is_file() and entry.suffix.lower() == ".csv"]

@@ -13,7 +13,8 @@ from apps.challenges.models import Task
 from apps.core.errors import Forbidden, InvalidInput
 from apps.divisions.models import Division
 from apps.leaderboards.models import Leaderboard
-from apps.leaderboards.services import _Candidate, leaderboard_rebuild, rank_candidates
+from apps.leaderboards.ranking import Candidate, rank_candidates
+from apps.leaderboards.services import leaderboard_rebuild
 from apps.submissions.models import Submission
 from apps.submissions.services.choices import submission_select_final
 from tests.api.conftest import World
@@ -22,11 +23,11 @@ from tests.apps.conftest import make_scored_submission
 T0 = timezone.now()
 
 
-def _candidate(pk: int, team: int, primary: float, *, final: bool = False, baseline: bool = False) -> _Candidate:
-    return _Candidate(pk, team, baseline, T0 + dt.timedelta(minutes=pk), primary, {"m": primary}, final)
+def _candidate(pk: int, team: int, primary: float, *, final: bool = False, baseline: bool = False) -> Candidate:
+    return Candidate(pk, team, baseline, T0 + dt.timedelta(minutes=pk), primary, {"m": primary}, final)
 
 
-def _rows(candidates: list[_Candidate], *, selected_final: bool) -> list[tuple[int, int, int]]:
+def _rows(candidates: list[Candidate], *, selected_final: bool) -> list[tuple[int, int, int]]:
     ranked = rank_candidates(candidates, higher_is_better=True, selected_final=selected_final)
     return [(rank, candidate.submission_id, count) for rank, candidate, count in ranked]
 

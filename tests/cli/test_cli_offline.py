@@ -172,3 +172,18 @@ def test_login_without_a_terminal_asks_for_the_options(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "give --url and --token" in done.stderr
+
+
+def test_score_reads_a_folder_wrapping_the_ranking_files_as_the_platform_reads_its_archive(tmp_path: Path) -> None:
+    """Offline the submission is a directory: the archives' one rule (`evaluators.inputs.content_root`) applies
+    to it as to an upload, so `rankings/` unzipped into a folder scores as the platform scores the zip."""
+    case = Path(__file__).resolve().parents[1] / "fixtures" / "reference_cases" / "debugging-vision" / "synC"
+    wrapped = tmp_path / "unzipped" / "rankings"
+    wrapped.mkdir(parents=True)
+    (wrapped / "synC_oracle.txt").write_bytes((case / "submissions" / "oracle" / "synC_oracle.txt").read_bytes())
+    expected = json.loads((case / "expected.json").read_text())["oracle"]["primary"]
+
+    done = _run([str(DATAPERF), "score", "--task", str(case / "task"), "--submission", str(wrapped.parent)])
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["primary"] == pytest.approx(expected, abs=1e-9)

@@ -373,26 +373,12 @@ def _link_target(data: st.DataObject, root: Path) -> str:
     return data.draw(st.sampled_from(choices))
 
 
+# Content edits are drawn three times as often as each structural edit.
+DIRECTORY_EDITS = ["content"] * 3 + ["delete", "add", "rename", "nest", "wrap", "folder", "link", "fifo", "empty"]
+
+
 def _directory_edit(data: st.DataObject, root: Path, names: st.SearchStrategy[str]) -> None:
-    op = data.draw(
-        st.sampled_from(
-            [
-                "content",
-                "content",
-                "content",
-                "delete",
-                "add",
-                "rename",
-                "nest",
-                "wrap",
-                "folder",
-                "link",
-                "fifo",
-                "empty",
-            ]
-        ),
-        label="dir-op",
-    )
+    op = data.draw(st.sampled_from(DIRECTORY_EDITS), label="dir-op")
     files = _files(root)
     chosen = data.draw(st.sampled_from(files)) if files else None
     if op == "content" and chosen is not None:

@@ -33,6 +33,7 @@ from apps.divisions.models import Division
 from apps.jobs.pipeline import evaluate_and_rank
 from apps.submissions.models import Submission
 from apps.submissions.services import dispatch
+from apps.submissions.services.leases import Outcome
 from evaluators import EvaluationResult, get_evaluator
 from scripts.processes import free_port
 from tests.conftest import required
@@ -211,7 +212,7 @@ def test_a_connection_dropped_while_the_evaluator_runs_costs_a_reconnection_not_
 
     monkeypatch.setattr(evaluator, "evaluate", evaluate_after_an_outage)
 
-    assert evaluate_and_rank(submission_id=submission.pk) == "scored"
+    assert evaluate_and_rank(submission_id=submission.pk) == Outcome.SCORED
 
     assert terminated == [True]
     submission.refresh_from_db()

@@ -22,6 +22,7 @@ from apps.jobs.pipeline import verify_and_rank
 from apps.submissions.models import Submission, VerificationStage
 from apps.submissions.services import dispatch
 from apps.submissions.services.intake import SubmissionInput, submission_create
+from apps.submissions.services.leases import Outcome
 from evaluators import SubmissionError, get_evaluator
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,7 +71,7 @@ def test_stderr_with_nul_bytes_from_a_participants_code_is_stored_and_rejects(
     )
     submission = submission_create(task=speech_task, division=closed_division, user=registered, data=data)
 
-    assert verify_and_rank(submission_id=submission.pk) == "rejected"
+    assert verify_and_rank(submission_id=submission.pk) == Outcome.REJECTED
 
     stage = VerificationStage.objects.get(submission=submission, stage="reproduce")
     assert "bad \\x00 byte" in stage.stderr_tail

@@ -356,14 +356,23 @@ _ADMIN_OBJECT = re.compile(r"^/admin/(?P<app>[a-z]+)/(?P<model>[a-z]+)/<path:obj
 
 ADMIN_NO_ADD = {
     "accounts_apitoken",
-    "backoffice_auditentry",
+    "challenges_auditentry",
+    "challenges_participation",
     "leaderboards_export",
     "leaderboards_leaderboard",
     "submissions_score",
     "submissions_submission",
 }
-"""Records the platform writes itself: staff may look, not add (403)."""
-ADMIN_NO_DELETE = {"backoffice_auditentry", "leaderboards_leaderboard", "submissions_score"}
+"""Records the platform writes itself (or participants, under the challenge's rules): staff may look, not add
+(403)."""
+ADMIN_NO_DELETE = {
+    "challenges_auditentry",
+    "challenges_participation",
+    "leaderboards_leaderboard",
+    "leaderboards_taskweight",
+    "submissions_score",
+    "submissions_submission",
+}
 """Records that are never deleted by hand: the delete page answers 403 even to staff."""
 
 

@@ -26,9 +26,8 @@ from django.utils import timezone
 
 from apps.accounts.models import ApiToken, Team, TeamInvite
 from apps.accounts.services import api_token_create, team_create, team_invite_create, team_member_add
-from apps.backoffice.models import AuditAction, AuditEntry
-from apps.backoffice.services.audit import audit_record
-from apps.challenges.models import CONCEALED_DIR, Challenge, Participation, Task, TaskDataFile
+from apps.challenges.audit import audit_record
+from apps.challenges.models import CONCEALED_DIR, AuditAction, AuditEntry, Challenge, Participation, Task, TaskDataFile
 from apps.challenges.services import participation_register, task_data_file_put
 from apps.divisions.models import Division
 from apps.leaderboards.models import Export, TaskWeight

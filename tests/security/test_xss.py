@@ -18,9 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken, Team
-from apps.backoffice.models import AuditAction
-from apps.backoffice.services.audit import audit_record
-from apps.challenges.models import Challenge, Task
+from apps.challenges.audit import audit_record
+from apps.challenges.models import AuditAction, Challenge, Task
 from apps.divisions.models import Division
 from apps.leaderboards.models import Export
 from apps.leaderboards.services import leaderboards_rebuild_for_task
@@ -146,7 +145,7 @@ def _admin_pages(w: SecurityWorld) -> list[str]:
             "submissions_submission",
             "accounts_team",
             "accounts_apitoken",
-            "backoffice_auditentry",
+            "challenges_auditentry",
             "leaderboards_export",
             "challenges_participation",
             "auth_user",
@@ -162,7 +161,7 @@ def _admin_pages(w: SecurityWorld) -> list[str]:
         ("accounts_team", w.submission_a.team_id),
         ("accounts_apitoken", w.token_a.pk),
         ("auth_user", w.base.user("participant_a").pk),
-        ("backoffice_auditentry", w.challenge.audit_entries.order_by("-pk").values_list("pk", flat=True)[0]),
+        ("challenges_auditentry", w.challenge.audit_entries.order_by("-pk").values_list("pk", flat=True)[0]),
     ]
     return pages + [reverse(f"admin:{name}_change", args=[pk]) for name, pk in objects]
 

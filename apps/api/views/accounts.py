@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.selectors import teams_of_user
-from apps.api.presenters import team_data
 from apps.api.schema import errors
 from apps.api.serializers import MeOut
 from apps.api.views.common import caller
@@ -22,5 +21,5 @@ class MeView(APIView):
     def get(self, request: Request) -> Response:
         """The authenticated user and their teams (the CLI's `login` checks a token with this)."""
         user = caller(request)
-        teams = [team_data(team) for team in teams_of_user(user=user).select_related("personal_owner")]
+        teams = teams_of_user(user=user).select_related("personal_owner")
         return Response(MeOut({"username": user.get_username(), "is_staff": user.is_staff, "teams": teams}).data)

@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.presenters import challenge_data, division_data, participation_data, task_summary_data
 from apps.api.schema import errors
 from apps.api.serializers import ChallengeDetailOut, ChallengeOut, ParticipationOut, RegistrationIn
 from apps.api.views.common import caller, challenge_for
@@ -24,7 +23,7 @@ class ChallengeListView(APIView):
     def get(self, request: Request) -> Response:
         """The challenges you can see: public ones, and those you organize."""
         challenges = selectors.challenges_listed(user=request.user)
-        return Response(ChallengeOut([challenge_data(c, request) for c in challenges], many=True).data)
+        return Response(ChallengeOut(challenges, many=True, context={"request": request}).data)
 
 
 class ChallengeDetailView(APIView):
@@ -34,16 +33,7 @@ class ChallengeDetailView(APIView):
     def get(self, request: Request, slug: str) -> Response:
         """A challenge with its rules, divisions, tasks and your participation."""
         challenge = challenge_for(request, slug)
-        data = {
-            **challenge_data(challenge, request),
-            "description": challenge.description,
-            "rules": challenge.rules,
-            "is_organizer": selectors.user_is_organizer(challenge=challenge, user=request.user),
-            "participation": participation_data(selectors.participation_of(challenge=challenge, user=request.user)),
-            "divisions": [division_data(d) for d in challenge.divisions.all()],
-            "tasks": [task_summary_data(t) for t in selectors.tasks_visible(challenge=challenge, user=request.user)],
-        }
-        return Response(ChallengeDetailOut(data).data)
+        return Response(ChallengeDetailOut(challenge, context={"request": request}).data)
 
 
 class ParticipationView(APIView):
@@ -56,7 +46,7 @@ class ParticipationView(APIView):
         """Your participation in the challenge (`registered: false` if none) and your team."""
         challenge = challenge_for(request, slug)
         participation = selectors.participation_of(challenge=challenge, user=request.user)
-        return Response(ParticipationOut(participation_data(participation)).data)
+        return Response(ParticipationOut().to_representation(participation))
 
 
 class RegisterView(APIView):
@@ -79,4 +69,4 @@ class RegisterView(APIView):
             challenge=challenge, user=caller(request), accept_rules=data.validated_data["accept_rules"]
         )
         code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
-        return Response(ParticipationOut(participation_data(participation)).data, status=code)
+        return Response(ParticipationOut().to_representation(participation), status=code)

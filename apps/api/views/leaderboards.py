@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.presenters import matrix_data
 from apps.api.schema import errors
 from apps.api.serializers import (
     ChallengeLeaderboardOut,
@@ -100,4 +99,4 @@ class BenchmarkMatrixView(APIView):
         benchmarks = [(slug, get_evaluator(slug).title) for slug in available_slugs()]
         tasks = challenge_selectors.tasks_public(user=request.user)
         matrix = selectors.benchmark_matrix(tasks=tasks, benchmarks=benchmarks)
-        return Response(MatrixOut(matrix_data(matrix)).data)
+        return Response(MatrixOut(matrix).data)

@@ -17,7 +17,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.presenters import submission_data
 from apps.api.schema import errors
 from apps.api.serializers import SelectFinalIn, SubmissionIn, SubmissionListQuery, SubmissionOut, SubmissionPageOut
 from apps.api.views.common import caller, challenge_for, task_for
@@ -114,7 +113,7 @@ class SubmissionCreateView(APIView):
         )
         rejected = submission.status == Submission.Status.REJECTED
         code = status.HTTP_422_UNPROCESSABLE_ENTITY if rejected else status.HTTP_201_CREATED
-        return Response(SubmissionOut(submission_data(submission, request)).data, status=code)
+        return Response(SubmissionOut(submission, context={"request": request}).data, status=code)
 
 
 class SubmissionPagination(LimitOffsetPagination):
@@ -146,8 +145,7 @@ class SubmissionListView(APIView):
             submissions = submissions.filter(task__challenge=challenge_for(request, challenge_slug))
         paginator = SubmissionPagination()
         page = paginator.paginate_queryset(submissions, request, view=self) or []
-        rows = [submission_data(submission, request) for submission in page]
-        return paginator.get_paginated_response(SubmissionOut(rows, many=True).data)
+        return paginator.get_paginated_response(SubmissionOut(page, many=True, context={"request": request}).data)
 
 
 class SubmissionDetailView(APIView):
@@ -158,7 +156,7 @@ class SubmissionDetailView(APIView):
         """A submission: its state, progress, message and (once scored) metrics. Visible to its team, the
         challenge's organizers and staff."""
         submission = selectors.submission_get(submission_id=submission_id, user=request.user)
-        response = Response(SubmissionOut(submission_data(submission, request)).data)
+        response = Response(SubmissionOut(submission, context={"request": request}).data)
         response["Cache-Control"] = "no-store"
         return response
 
@@ -181,7 +179,7 @@ class SubmissionSelectFinalView(APIView):
         chosen = submission_select_final_and_rank(
             submission=submission, user=caller(request), selected=form.validated_data["selected"]
         )
-        return Response(SubmissionOut(submission_data(chosen, request)).data)
+        return Response(SubmissionOut(chosen, context={"request": request}).data)
 
 
 class SubmissionWithdrawView(APIView):
@@ -197,4 +195,4 @@ class SubmissionWithdrawView(APIView):
         """Withdraw the submission for good: it leaves the leaderboards (the quota it used is not refunded)."""
         submission = selectors.submission_get(submission_id=submission_id, user=request.user)
         withdrawn = submission_withdraw_and_rank(submission=submission, user=caller(request))
-        return Response(SubmissionOut(submission_data(withdrawn, request)).data)
+        return Response(SubmissionOut(withdrawn, context={"request": request}).data)

@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.api.presenters import data_file_data, quota_data, task_detail_data, task_summary_data
 from apps.api.ranges import file_response
 from apps.api.renderers import OctetStreamRenderer
 from apps.api.schema import errors
@@ -21,7 +20,6 @@ from apps.api.serializers import QuotaOut, TaskDetailOut, TaskFilesOut, TaskSumm
 from apps.api.views.common import challenge_for, task_for
 from apps.challenges import selectors
 from apps.core.errors import Forbidden
-from apps.divisions.selectors import divisions_of_task
 from apps.submissions.services.quotas import quota_status
 
 
@@ -31,7 +29,7 @@ class TaskListView(APIView):
         """The challenge's tasks you can see (published ones; organizers see all)."""
         challenge = challenge_for(request, slug)
         tasks = selectors.tasks_visible(challenge=challenge, user=request.user)
-        return Response(TaskSummaryOut([task_summary_data(task) for task in tasks], many=True).data)
+        return Response(TaskSummaryOut(tasks, many=True).data)
 
 
 class TaskDetailView(APIView):
@@ -44,8 +42,7 @@ class TaskDetailView(APIView):
             files = list(selectors.task_public_files_for_download(task=task, user=request.user))
         except Forbidden:
             files = None
-        data = task_detail_data(task, divisions_of_task(task=task), files, request)
-        return Response(TaskDetailOut(data).data)
+        return Response(TaskDetailOut(task, context={"request": request, "files": files}).data)
 
 
 class TaskFilesView(APIView):
@@ -57,12 +54,7 @@ class TaskFilesView(APIView):
         For registered participants and organizers."""
         task = task_for(request, slug, task_slug)
         files = selectors.task_public_files_for_download(task=task, user=request.user)
-        data = {
-            "benchmark": task.evaluator_slug,
-            "config": task.config,
-            "files": [data_file_data(data_file, task, request) for data_file in files],
-        }
-        return Response(TaskFilesOut(data).data)
+        return Response(TaskFilesOut(task, context={"request": request, "files": files}).data)
 
 
 _BINARY = OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes (206: the requested range).")
@@ -107,4 +99,4 @@ class TaskQuotaView(APIView):
         """Your team's quota on the task: used, remaining, and when the daily quota resets."""
         task = task_for(request, slug, task_slug)
         team = selectors.competing_team(challenge=task.challenge, user=request.user)
-        return Response(QuotaOut(quota_data(quota_status(task=task, team=team))).data)
+        return Response(QuotaOut(quota_status(task=task, team=team)).data)

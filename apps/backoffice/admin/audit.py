@@ -1,11 +1,11 @@
-"""The audit log in the admin: read-only (entries are written by the back-office services only)."""
+"""The audit log in the admin: read-only (entries are written by the services whose changes they record)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.backoffice.models import AuditEntry
+from apps.challenges.models import AuditEntry
 
 
 @admin.register(AuditEntry)

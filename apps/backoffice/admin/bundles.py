@@ -19,7 +19,7 @@ from django.urls import URLPattern, path
 
 from apps.backoffice.admin.base import acting_user
 from apps.backoffice.bundles import InvalidBundle, challenge_bundle_export, challenge_bundle_import
-from apps.backoffice.services.audit import require_organizer
+from apps.challenges.audit import require_organizer
 from apps.challenges.models import Challenge
 from apps.core.errors import DomainError
 from apps.core.files import uploaded_file_path

@@ -19,12 +19,12 @@ from apps.backoffice.services.changes import (
     Snapshot,
     challenge_changes_record,
     challenge_snapshot,
-    division_delete_audited,
+    division_delete,
     division_snapshot,
     divisions_changes_record,
-    task_delete_audited,
 )
 from apps.challenges.models import Challenge, Task
+from apps.challenges.services import task_delete
 from apps.divisions.models import Division
 
 
@@ -97,7 +97,7 @@ class ChallengeAdmin(admin.ModelAdmin[Challenge]):
     def _save_tasks(self, request: HttpRequest, formset: Any) -> None:
         formset.save(commit=False)
         for deleted in formset.deleted_objects:
-            task_delete_audited(task=deleted, actor=acting_user(request))
+            task_delete(task=deleted, actor=acting_user(request))
         for task_form in formset.forms:
             task = task_form.instance
             if task_form in formset.deleted_forms or not task_form.has_changed():
@@ -139,4 +139,4 @@ class DivisionAdmin(admin.ModelAdmin[Division]):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Division]) -> None:
         for division in queryset.select_related("challenge"):
-            division_delete_audited(division=division, actor=acting_user(request))
+            division_delete(division=division, actor=acting_user(request))

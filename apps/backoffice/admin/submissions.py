@@ -111,38 +111,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
     ]
     list_filter = ["status", "is_baseline", "is_disqualified", "task__challenge", "task", "division__kind"]
     search_fields = ["team__name", "artifact_sha256"]
-    readonly_fields = [
-        "task",
-        "team",
-        "division",
-        "submitted_by",
-        "artifact_name",
-        "artifact_size",
-        "artifact_sha256",
-        "code_archive_sha256",
-        "method_description",
-        "code_url",
-        "status",
-        "message",
-        "progress",
-        "progress_message",
-        "attempts",
-        "lease_owner",
-        "lease_expires_at",
-        "created_at",
-        "queued_at",
-        "started_at",
-        "finished_at",
-        "is_baseline",
-        "current_evaluation",
-        "is_selected_final",
-        # Flags that change the leaderboards are set by the actions, whose services rebuild them in the same
-        # transaction and write the audit log; editing them here would do neither.
-        "is_withdrawn",
-        "is_disqualified",
-        "disqualified_reason",
-    ]
-    exclude = ["artifact", "code_archive", "concealed_output"]
+    exclude = ("artifact", "code_archive", "concealed_output")
     inlines = [EvaluationInline, VerificationStageInline, AwardInline]
     actions = [
         "rescore",
@@ -157,8 +126,16 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         "add_discovered_slice",
     ]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Submission | None = None) -> list[str]:
+        # Every field, those added later too: a submission changes only through the actions, whose services
+        # rebuild the leaderboards in the same transaction and write the audit log.
+        return [field.name for field in Submission._meta.fields if field.name not in self.exclude]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Submission | None = None) -> bool:
+        return False  # a deletion would change the boards unaudited and unrebuilt: disqualify it instead
 
     def _selected(self, queryset: QuerySet[Submission]) -> list[Submission]:
         return list(queryset.select_related("task__challenge", "division", "team"))

@@ -20,7 +20,6 @@ from apps.backoffice.services.changes import (
     snapshot,
     task_changes_record,
     task_data_changes_record,
-    task_delete_audited,
 )
 from apps.backoffice.services.tasks import task_rescore, task_reveal_split_audited
 from apps.challenges.models import Task, TaskDataFile
@@ -33,6 +32,7 @@ from apps.challenges.services import (
     task_data_file_put,
     task_data_file_set_role,
     task_data_import_archive,
+    task_delete,
 )
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.files import uploaded_file_path
@@ -228,11 +228,11 @@ class TaskAdmin(admin.ModelAdmin[Task]):
         task_data_changes_record(task=form.instance, actor=acting_user(request), changes=changes)
 
     def delete_model(self, request: HttpRequest, obj: Task) -> None:
-        task_delete_audited(task=obj, actor=acting_user(request))
+        task_delete(task=obj, actor=acting_user(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
         for task in queryset.select_related("challenge"):
-            task_delete_audited(task=task, actor=acting_user(request))
+            task_delete(task=task, actor=acting_user(request))
 
     @admin.action(description="Check the data of the selected tasks")
     def check_data(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:

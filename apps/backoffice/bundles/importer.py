@@ -13,9 +13,8 @@ from django.db import IntegrityError, transaction
 
 from apps.backoffice.bundles.schema import TASKS_DIR
 from apps.backoffice.bundles.validation import BundlePlan, InvalidBundle, unpacked_bundle, validate_unpacked
-from apps.backoffice.models import AuditAction
-from apps.backoffice.services.audit import audit_record
-from apps.challenges.models import Challenge, Task
+from apps.challenges.audit import audit_record
+from apps.challenges.models import AuditAction, Challenge, Task
 from apps.challenges.services import task_data_file_put
 from apps.core.errors import InvalidInput
 from apps.divisions.models import Division

@@ -37,7 +37,7 @@ from apps.backoffice.bundles.schema import (
 )
 from apps.challenges.models import CONCEALED_DIR, Challenge, Task, TaskDataFile
 from apps.challenges.services import clean_relative_path, data_file_required_role, task_config_validate, task_dir_check
-from apps.core.archives import ArchiveLimits, extract_archive
+from apps.core.archives import ArchiveLimits, unpack_archive
 from apps.core.errors import InvalidInput
 from apps.core.files import CHUNK, human_size
 from apps.divisions.models import Division
@@ -118,22 +118,18 @@ class BundlePlan:
 @contextmanager
 def unpacked_bundle(archive: Path) -> Iterator[tuple[Path, list[str]]]:
     """Unpack the bundle safely into a temporary folder (removed afterwards): yields the folder holding
-    bundle.yaml and the member paths relative to it. A single top-level folder around everything is allowed
-    (a bundle unpacked and zipped again). Raises `InvalidBundle` for an unsafe or unreadable archive."""
+    bundle.yaml and the member paths relative to it. A single folder wrapping everything is the root
+    (`unpack_archive`: a bundle unpacked and zipped again). Raises `InvalidBundle` for an unsafe or unreadable
+    archive."""
     if not archive.is_file():
         raise InvalidBundle([f"the archive: {archive.name} is not a file"])
     with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
         target = Path(tmp) / "bundle"
         try:
-            names = extract_archive(archive, target, BUNDLE_LIMITS)
+            unpacked = unpack_archive(archive, target, BUNDLE_LIMITS)
         except InvalidInput as exc:
             raise InvalidBundle([f"the archive: {exc.message}"]) from exc
-        tops = {PurePosixPath(name).parts[0] for name in names}
-        if MANIFEST not in names and len(tops) == 1 and f"{next(iter(tops))}/{MANIFEST}" in names:
-            prefix = f"{tops.pop()}/"
-            yield target / prefix, [name.removeprefix(prefix) for name in names]
-        else:
-            yield target, names
+        yield unpacked.root, unpacked.names
 
 
 def bundle_manifest_read(*, archive: Path) -> dict[str, Any]:

@@ -9,10 +9,9 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import models, transaction
 
-from apps.backoffice.models import AuditAction, AuditEntry
-from apps.backoffice.services.audit import audit_record, require_organizer
 from apps.backoffice.services.ranking import task_leaderboards_rebuild
-from apps.challenges.models import Challenge, Task
+from apps.challenges.audit import audit_record, require_organizer
+from apps.challenges.models import AuditAction, AuditEntry, Challenge, Task
 from apps.divisions.models import Division
 
 Snapshot = dict[str, Any]
@@ -103,22 +102,6 @@ def task_data_changes_record(*, task: Task, actor: User, changes: dict[str, list
     )
 
 
-def task_delete_audited(*, task: Task, actor: User) -> None:
-    """Delete a task (and its data rows) with an audit entry. A task with submissions cannot be deleted: the
-    database refuses (`ProtectedError`), and nothing is recorded then."""
-    require_organizer(challenge=task.challenge, actor=actor)
-    with transaction.atomic():
-        challenge, slug = task.challenge, task.slug
-        task.delete()
-        audit_record(
-            challenge=challenge,
-            actor=actor,
-            action=AuditAction.TASK_CHANGE,
-            summary=f"Deleted task {slug}.",
-            details={"task": slug, "deleted": True},
-        )
-
-
 def challenge_changes_record(*, challenge: Challenge, actor: User, before: Snapshot | None) -> AuditEntry | None:
     """Record the admin's save of a challenge (dates, visibility, rules, organizers ...): the diff against
     `before` (`challenge_snapshot`), or its creation when `before` is None. None when nothing changed."""
@@ -174,7 +157,7 @@ def divisions_changes_record(
     return entry
 
 
-def division_delete_audited(*, division: Division, actor: User) -> None:
+def division_delete(*, division: Division, actor: User) -> None:
     """Delete a division with an audit entry (its leaderboards go with it). A division with submissions cannot be
     deleted: the database refuses (`ProtectedError`), and nothing is recorded then."""
     challenge = division.challenge

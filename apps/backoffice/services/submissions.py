@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from apps.backoffice.models import AuditAction
-from apps.backoffice.services.audit import audit_record, require_organizer
 from apps.backoffice.services.ranking import task_leaderboards_rebuild
+from apps.challenges.audit import audit_record, require_organizer
+from apps.challenges.models import AuditAction
 from apps.core.errors import InvalidInput
 from apps.divisions.models import Division
 from apps.divisions.selectors import divisions_of_task

@@ -6,10 +6,9 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from apps.backoffice.models import AuditAction
-from apps.backoffice.services.audit import audit_record, require_organizer
 from apps.backoffice.services.ranking import task_leaderboards_rebuild
-from apps.challenges.models import Task
+from apps.challenges.audit import audit_record, require_organizer
+from apps.challenges.models import AuditAction, Task
 from apps.leaderboards.models import SplitReveal
 from apps.leaderboards.services import leaderboard_reveal_split
 from apps.submissions.models import Submission

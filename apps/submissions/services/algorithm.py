@@ -17,7 +17,7 @@ from django.conf import settings
 
 from apps.challenges import selectors
 from apps.challenges.models import CONCEALED_DIR, Task, TaskDataFile
-from apps.core.archives import ArchiveLimits, extract_archive
+from apps.core.archives import ArchiveLimits, unpack_archive
 from apps.core.errors import InvalidInput
 from apps.submissions.sandbox.runner import (
     Outcome,
@@ -59,11 +59,11 @@ def task_sandbox_limits(task: Task) -> SandboxLimits:
 def unpack_code(archive: Path, destination: Path, *, task: Task) -> tuple[Path, AlgorithmManifest]:
     """Unpack the code archive safely and read its manifest: (the folder holding it, the manifest)."""
     try:
-        extract_archive(archive, destination, code_limits())
+        unpacked = unpack_archive(archive, destination, code_limits())
     except InvalidInput as exc:
         raise StageFailed(f"The code archive cannot be used: {exc.message}.") from exc
     try:
-        root = find_manifest_root(destination)
+        root = find_manifest_root(unpacked.root)
         manifest = parse_manifest(root / "dataperf-algorithm.yaml")
     except ManifestError as exc:
         raise StageFailed(str(exc)) from exc

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from apps.core.archives import ArchiveLimits, extract_archive, is_archive
+from apps.core.archives import ArchiveLimits, is_archive, unpack_archive
 from apps.core.errors import InvalidInput
 from apps.submissions.models import Submission
 from evaluators import SubmissionError
@@ -20,7 +20,8 @@ def artifact_path(submission: Submission, *, is_directory: bool) -> Iterator[Pat
     """The artifact as the evaluator expects it, in a temporary directory that disappears afterwards.
 
     A file artifact appears under the participant's own file name, so that messages name *their* file. A
-    directory artifact is unpacked (safely) from the uploaded zip or tar.gz; a single non-archive file
+    directory artifact is unpacked (safely) from the uploaded zip or tar.gz, from the folder wrapping everything
+    if there is one (`unpack_archive`); a single non-archive file
     becomes a directory holding just that file (one concept's CSV, say). An unsafe archive becomes a
     `SubmissionError` naming the member and the rule.
     """
@@ -49,7 +50,7 @@ def file_as_artifact(stored: Path, name: str, *, is_directory: bool) -> Iterator
             yield target
             return
         try:
-            extract_archive(stored, target, SUBMISSION_ARCHIVE_LIMITS)
+            unpacked = unpack_archive(stored, target, SUBMISSION_ARCHIVE_LIMITS)
         except InvalidInput as exc:
             raise SubmissionError(f"{name}: {exc}") from exc
-        yield target
+        yield unpacked.root

@@ -1,20 +1,25 @@
-"""Sending pipeline tasks to the broker, by name, after the transaction that made them necessary commits."""
+"""Sending tasks to the broker, by name, after the transaction that made them necessary commits: the one
+outbound boundary to Celery. Each task goes to its queue in `apps.core.queues.SENT_TO`.
+
+A message the broker cannot take is logged and dropped: the row that needed it is committed in its waiting
+state, and the reaper re-sends it once the broker is back. Exports have no reaper: theirs record the failure
+(`enqueue_export`)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import current_app
 from django.db import transaction
 from kombu.exceptions import KombuError
 
 from apps.core.queues import (
-    EVALUATE_QUEUE,
     EVALUATE_TASK,
+    EXPORT_SUBMISSIONS_TASK,
     NOTIFY_TASK,
     RESCORE_COLLECTIVE_TASK,
-    SANDBOX_QUEUE,
-    VALIDATE_QUEUE,
+    SENT_TO,
     VALIDATE_TASK,
     VERIFY_TASK,
 )
@@ -23,32 +28,50 @@ log = logging.getLogger(__name__)
 
 
 def _send(task_name: str, queue: str, object_id: int, countdown: float) -> None:
+    """Hand one message to the broker. Raises `KombuError` or `OSError` when the broker cannot take it."""
+    current_app.send_task(task_name, args=[object_id], queue=queue, countdown=countdown or None)
+
+
+def _deliver(task_name: str, object_id: int, countdown: float, on_unsent: Callable[[], None] | None) -> None:
     try:
-        current_app.send_task(task_name, args=[object_id], queue=queue, countdown=countdown or None)
+        _send(task_name, SENT_TO[task_name], object_id, countdown)
     except (KombuError, OSError) as exc:
-        # The row is committed in its waiting state; the reaper re-sends it once the broker is back.
-        log.warning("could not send %s for %s (%s); the reaper will resend it", task_name, object_id, exc)
+        log.warning("could not send %s for %s (%s)", task_name, object_id, exc)
+        if on_unsent is not None:
+            on_unsent()
+
+
+def _send_on_commit(
+    task_name: str, object_id: int, *, countdown: float = 0, on_unsent: Callable[[], None] | None = None
+) -> None:
+    transaction.on_commit(lambda: _deliver(task_name, object_id, countdown, on_unsent))
 
 
 def enqueue_evaluation(submission_id: int, *, countdown: float = 0) -> None:
-    transaction.on_commit(lambda: _send(EVALUATE_TASK, EVALUATE_QUEUE, submission_id, countdown))
+    _send_on_commit(EVALUATE_TASK, submission_id, countdown=countdown)
 
 
 def enqueue_verification(submission_id: int, *, countdown: float = 0) -> None:
     """Rerun a closed-division submission's code, on the sandbox queue's workers."""
-    transaction.on_commit(lambda: _send(VERIFY_TASK, SANDBOX_QUEUE, submission_id, countdown))
+    _send_on_commit(VERIFY_TASK, submission_id, countdown=countdown)
 
 
 def enqueue_notification(submission_id: int) -> None:
     """E-mail the outcome of a submission (a lost message loses only the e-mail: the page shows the outcome)."""
-    transaction.on_commit(lambda: _send(NOTIFY_TASK, VALIDATE_QUEUE, submission_id, 0))
+    _send_on_commit(NOTIFY_TASK, submission_id)
 
 
 def enqueue_validation(submission_id: int) -> None:
-    transaction.on_commit(lambda: _send(VALIDATE_TASK, VALIDATE_QUEUE, submission_id, 0))
+    _send_on_commit(VALIDATE_TASK, submission_id)
 
 
 def enqueue_collective_rescore(task_id: int) -> None:
     """A task-wide rescore of a collective benchmark (after a short delay, so that a burst of landing scores
     is served by one job)."""
-    transaction.on_commit(lambda: _send(RESCORE_COLLECTIVE_TASK, EVALUATE_QUEUE, task_id, 2))
+    _send_on_commit(RESCORE_COLLECTIVE_TASK, task_id, countdown=2)
+
+
+def enqueue_export(export_id: int, *, on_unsent: Callable[[], None]) -> None:
+    """An organizers' export, on the queue of long jobs. No reaper re-sends exports: `on_unsent` runs (after
+    the commit, outside any transaction) when the broker cannot take the message, to record the failure."""
+    _send_on_commit(EXPORT_SUBMISSIONS_TASK, export_id, on_unsent=on_unsent)

@@ -5,54 +5,46 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.challenges.evaluators import task_concealed_loaded, task_loaded
 from apps.submissions.models import Evaluation, Score, Submission
-from apps.submissions.notifications import submission_notify_later
 from apps.submissions.services.artifacts import artifact_path, file_as_artifact
-from apps.submissions.services.dispatch import enqueue_evaluation
-from apps.submissions.services.leases import LeaseKeeper, lease_deadline
+from apps.submissions.services.dispatch import enqueue_evaluation, enqueue_notification
+from apps.submissions.services.leases import LeasedJob, LeaseKeeper, OnRecorded, Outcome
 from evaluators import EvaluationResult, Evaluator, EvaluatorError, SubmissionError
-from evaluators.inputs import safe_text
 from evaluators.runtime import environment_fingerprint
 
 log = logging.getLogger(__name__)
 Status = Submission.Status
-OnRecorded = Callable[[Submission], None]
 CONCEALED_DETAILS_KEY = "concealed_metrics"
 """Carries the concealed run's metrics from the evaluation to the store, where they become `concealed` scores
 (and are dropped from the stored details)."""
 
 
+EVALUATION = LeasedJob(
+    held=Status.RUNNING,
+    free=Q(status=Status.QUEUED),
+    waiting=Status.QUEUED,
+    enqueue=enqueue_evaluation,
+    first_step="Starting",
+    interrupted="The evaluation was interrupted {times} times; giving up.",
+    message_while_retrying=True,
+)
+"""An evaluation: of a `queued` submission, `running` while a worker holds it."""
+
+
 def submission_claim(*, submission_id: int, worker: str) -> Submission | None:
     """Take the submission for this worker: `queued`, or `running` under an expired lease (its worker died).
-
-    One conditional UPDATE, so of two workers racing for the same row exactly one wins. Returns None when
-    there is nothing to do (already scored, claimed by a live worker, cancelled ...).
-    """
-    now = timezone.now()
-    claimable = Q(status=Status.QUEUED) | Q(status=Status.RUNNING, lease_expires_at__lt=now)
-    claimed = Submission.objects.filter(claimable, pk=submission_id).update(
-        status=Status.RUNNING,
-        lease_owner=worker,
-        lease_expires_at=lease_deadline(now),
-        started_at=now,
-        attempts=F("attempts") + 1,
-        progress=0.0,
-        progress_message="Starting",
-    )
-    if not claimed:
-        return None
-    return Submission.objects.select_related("task__challenge", "division", "team").get(pk=submission_id)
+    None when there is nothing to do (already scored, claimed by a live worker, cancelled ...); of two workers
+    racing for the same row exactly one wins (`LeasedAttempt.claim`)."""
+    return EVALUATION.attempt(submission_id=submission_id, worker=worker).claim()
 
 
 def _environment(evaluator: Evaluator[Any, Any]) -> dict[str, str]:
@@ -64,11 +56,12 @@ def evaluation_store(
     submission: Submission,
     evaluator: Evaluator[Any, Any],
     result: EvaluationResult,
-    round: int,
+    collective_round: int,
     worker: str,
     duration: float,
 ) -> Evaluation:
-    """The immutable evaluation and its scores for (submission, evaluator version, data version, round).
+    """The immutable evaluation and its scores for (submission, evaluator version, data version, collective round;
+    0 outside collective rescoring).
     Idempotent: when it exists already, it is returned unchanged (a repeated run never writes twice)."""
     task = submission.task
     primary = evaluator.primary_metric(task.config)
@@ -77,7 +70,7 @@ def evaluation_store(
         submission=submission,
         evaluator_version=evaluator.version,
         data_version=task.data_version,
-        round=round,
+        round=collective_round,
         defaults={
             "evaluator_slug": evaluator.slug,
             "primary_metric": primary.name,
@@ -120,98 +113,51 @@ def submission_record(
     Returns False, writing nothing, when this worker no longer holds the lease: the run that holds it will
     record. The unique evaluation per (submission, evaluator version, data version) makes a repeat a no-op.
     """
-    with transaction.atomic():
-        locked = Submission.objects.select_for_update().get(pk=submission.pk)
-        if locked.status != Status.RUNNING or locked.lease_owner != worker:
-            return False
+    attempt = EVALUATION.attempt(submission_id=submission.pk, worker=worker)
+
+    def write(locked: Submission) -> None:
         evaluation = evaluation_store(
-            submission=locked, evaluator=evaluator, result=result, round=0, worker=worker, duration=duration
+            submission=locked, evaluator=evaluator, result=result, collective_round=0, worker=worker, duration=duration
         )
-        Submission.objects.filter(pk=locked.pk).update(
+        attempt.release(
             status=Status.SCORED,
             current_evaluation=evaluation,
             finished_at=timezone.now(),
             progress=1.0,
             progress_message="Scored",
             message="",
-            lease_owner="",
-            lease_expires_at=None,
         )
         locked.refresh_from_db()
         on_recorded(locked)
-        submission_notify_later(locked.pk)
-    return True
+        enqueue_notification(locked.pk)
+
+    return attempt.record(write)
 
 
-def submission_end_attempt(
-    *, submission_id: int, worker: str, status: str, message: str, retry: bool, on_finished: OnRecorded | None = None
-) -> None:
-    """End this worker's attempt: reject, fail, or (when `retry` and attempts remain) queue it again.
-
-    `on_finished` runs in the same transaction when a previously scored submission (a rescore) is rejected: it
-    no longer ranks, so its leaderboard must be rebuilt with it.
-    """
-    with transaction.atomic():
-        locked = Submission.objects.select_for_update().get(pk=submission_id)
-        if locked.status != Status.RUNNING or locked.lease_owner != worker:
-            return
-        # safe_text: an evaluator's message may hold characters PostgreSQL refuses (see `_finish` of validation).
-        fields: dict[str, Any] = {"lease_owner": "", "lease_expires_at": None, "message": safe_text(message)}
-        if retry and locked.attempts < settings.EVALUATION_MAX_ATTEMPTS:
-            fields.update(status=Status.QUEUED, queued_at=timezone.now(), progress_message="Waiting to retry")
-            enqueue_evaluation(submission_id, countdown=min(5 * 2**locked.attempts, 300))
-        else:
-            fields.update(status=status, finished_at=timezone.now())
-            submission_notify_later(submission_id)
-        Submission.objects.filter(pk=submission_id).update(**fields)
-        if on_finished is not None and status == Status.REJECTED and locked.current_evaluation_id is not None:
-            locked.refresh_from_db()
-            on_finished(locked)
-
-
-def submission_evaluate(*, submission_id: int, worker: str, on_recorded: OnRecorded) -> str:
+def submission_evaluate(*, submission_id: int, worker: str, on_recorded: OnRecorded) -> Outcome:
     """Claim, validate fully, evaluate and record one submission. Safe to call any number of times.
 
-    Returns what happened: "skipped" (nothing to claim), "scored", "lost-lease", "rejected", "failed".
-    A participant's fault ends in `rejected`; an unexpected evaluator fault is retried up to the budget.
+    Returns what happened: SKIPPED (nothing to claim), SCORED, LOST_LEASE, REJECTED or FAILED (for good, or
+    queued to be retried). A participant's fault ends in `rejected`; an unexpected evaluator fault is retried
+    up to the budget. `on_recorded` runs in the transaction that records the score, or that rejects a
+    submission that ranked before (a rescore): the leaderboard rebuild, orchestrated by the layer above.
     """
-    submission = submission_claim(submission_id=submission_id, worker=worker)
-    if submission is None:
-        return "skipped"
-    if submission.attempts > settings.EVALUATION_MAX_ATTEMPTS:
-        message = f"The evaluation was interrupted {submission.attempts - 1} times; giving up."
-        submission_end_attempt(
-            submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=False
-        )
-        return "failed"
+    attempt = EVALUATION.attempt(submission_id=submission_id, worker=worker)
+    submission = attempt.begin()
+    if isinstance(submission, Outcome):
+        return submission
     try:
-        with LeaseKeeper(submission_id, worker) as keeper:
+        with attempt.heartbeat() as keeper:
             result, evaluator, duration = _run_evaluator(submission, keeper)
-        if keeper.lost.is_set():
-            return "lost-lease"
     except SubmissionError as exc:
-        submission_end_attempt(
-            submission_id=submission_id,
-            worker=worker,
-            status=Status.REJECTED,
-            message=str(exc),
-            retry=False,
-            on_finished=on_recorded,
-        )
-        return "rejected"
+        return attempt.end(status=Status.REJECTED, message=str(exc), on_finished=on_recorded)
     except (EvaluatorError, SoftTimeLimitExceeded) as exc:
-        message = _failure_message(exc)
-        submission_end_attempt(
-            submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=False
-        )
-        return "failed"
+        return attempt.end(status=Status.FAILED, message=_failure_message(exc))
     except Exception as exc:
         log.exception("evaluating submission %s failed", submission_id)
-        message = f"The evaluator failed unexpectedly ({type(exc).__name__})."
-        submission_end_attempt(
-            submission_id=submission_id, worker=worker, status=Status.FAILED, message=message, retry=True
-        )
-        return "failed"
+        return attempt.retry(message=f"The evaluator failed unexpectedly ({type(exc).__name__}).")
+    if keeper.lost.is_set():
+        return Outcome.LOST_LEASE
     recorded = submission_record(
         submission=submission,
         worker=worker,
@@ -220,7 +166,7 @@ def submission_evaluate(*, submission_id: int, worker: str, on_recorded: OnRecor
         duration=duration,
         on_recorded=on_recorded,
     )
-    return "scored" if recorded else "lost-lease"
+    return Outcome.SCORED if recorded else Outcome.LOST_LEASE
 
 
 def _failure_message(exc: BaseException) -> str:

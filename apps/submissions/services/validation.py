@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from apps.challenges.evaluators import task_loaded
 from apps.submissions.models import Submission
-from apps.submissions.notifications import submission_notify_later
 from apps.submissions.services.artifacts import artifact_path
-from apps.submissions.services.dispatch import enqueue_evaluation
+from apps.submissions.services.dispatch import enqueue_evaluation, enqueue_notification
 from apps.submissions.services.verification import submission_start_verification, verification_needed
 from evaluators import EvaluatorError, SubmissionError
 from evaluators.inputs import safe_text
@@ -68,5 +67,5 @@ def _finish(submission: Submission, status: str, message: str) -> Submission:
     Submission.objects.filter(pk=submission.pk, status=Status.VALIDATING).update(
         status=status, message=safe_text(message), finished_at=timezone.now()
     )
-    submission_notify_later(submission.pk)
+    enqueue_notification(submission.pk)
     return _load(submission.pk)

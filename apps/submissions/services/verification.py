@@ -18,14 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.challenges.evaluators import task_concealed_loaded, task_loaded
 from apps.core.archives import make_zip
 from apps.core.errors import InvalidInput
 from apps.submissions.models import Submission, VerificationStage
-from apps.submissions.notifications import submission_notify_later
 from apps.submissions.sandbox.runner import SandboxResult, SandboxUnavailable
 from apps.submissions.services.algorithm import (
     StageFailed,
@@ -38,8 +37,7 @@ from apps.submissions.services.algorithm import (
 )
 from apps.submissions.services.artifacts import artifact_path, file_as_artifact
 from apps.submissions.services.dispatch import enqueue_evaluation, enqueue_verification
-from apps.submissions.services.evaluation import OnRecorded
-from apps.submissions.services.leases import LeaseKeeper, lease_deadline
+from apps.submissions.services.leases import LeasedAttempt, LeasedJob, LeaseKeeper, OnRecorded, Outcome
 from evaluators import EvaluatorError, SubmissionError
 from evaluators.algorithm import AlgorithmManifest, describe_difference
 from evaluators.inputs import safe_text
@@ -47,6 +45,16 @@ from evaluators.inputs import safe_text
 log = logging.getLogger(__name__)
 Status = Submission.Status
 Stage = VerificationStage.Stage
+VERIFICATION = LeasedJob(
+    held=Status.VERIFYING,
+    free=Q(status=Status.VERIFYING, lease_owner=""),
+    waiting=Status.VERIFYING,
+    enqueue=enqueue_verification,
+    first_step="Unpacking the code",
+    interrupted="The verification was interrupted {times} times.",
+    message_while_retrying=False,
+)
+"""A verification: of a `verifying` submission, which stays `verifying` while a sandbox worker holds it."""
 
 
 @dataclass
@@ -54,7 +62,7 @@ class _Run:
     """One verification attempt: the claimed submission, its scratch folder and the unpacked code."""
 
     submission: Submission
-    worker: str
+    attempt: LeasedAttempt
     keeper: LeaseKeeper
     scratch: Path
     on_rejected: OnRecorded | None = None
@@ -66,53 +74,32 @@ def verification_needed(submission: Submission) -> bool:
     return submission.division.requires_code and bool(submission.code_archive)
 
 
-def submission_claim_verification(*, submission_id: int, worker: str) -> Submission | None:
-    """Take a `verifying` submission nobody holds (or whose holder's lease expired). One conditional UPDATE."""
-    now = timezone.now()
-    free = Q(lease_owner="") | Q(lease_expires_at__lt=now)
-    claimed = Submission.objects.filter(free, pk=submission_id, status=Status.VERIFYING).update(
-        lease_owner=worker,
-        lease_expires_at=lease_deadline(now),
-        started_at=now,
-        attempts=F("attempts") + 1,
-        progress=0.0,
-        progress_message="Unpacking the code",
-    )
-    if not claimed:
-        return None
-    return Submission.objects.select_related("task__challenge", "division", "team").get(pk=submission_id)
-
-
-def submission_verify(*, submission_id: int, worker: str, on_rejected: OnRecorded | None = None) -> str:
+def submission_verify(*, submission_id: int, worker: str, on_rejected: OnRecorded | None = None) -> Outcome:
     """Verify one closed-division submission. Safe to call any number of times.
 
-    Returns "skipped" (nothing to claim), "verified" (queued for evaluation), "rejected", "failed" or
-    "lost-lease" (the reaper gave it to another worker; this attempt's result is dropped). `on_rejected` runs
-    in the transaction that rejects a submission that was ranked before (a re-verification): the leaderboard
-    rebuild, orchestrated by the layer above.
+    Returns SKIPPED (nothing to claim), VERIFIED (queued for evaluation), REJECTED, FAILED (for good, or sent
+    again to be retried) or LOST_LEASE (the reaper gave it to another worker; this attempt's result is
+    dropped). `on_rejected` runs in the transaction that rejects a submission that was ranked before (a
+    re-verification): the leaderboard rebuild, orchestrated by the layer above.
     """
-    submission = submission_claim_verification(submission_id=submission_id, worker=worker)
-    if submission is None:
-        return "skipped"
-    if submission.attempts > settings.EVALUATION_MAX_ATTEMPTS:
-        _end(submission_id, worker, Status.FAILED, f"The verification was interrupted {submission.attempts - 1} times.")
-        return "failed"
+    attempt = VERIFICATION.attempt(submission_id=submission_id, worker=worker)
+    submission = attempt.begin()
+    if isinstance(submission, Outcome):
+        return submission
     scratch = Path(tempfile.mkdtemp(prefix=f"verify-{submission_id}-", dir=_scratch_root()))
     try:
-        with LeaseKeeper(submission_id, worker, status=Status.VERIFYING) as keeper:
-            run = _Run(submission=submission, worker=worker, keeper=keeper, scratch=scratch, on_rejected=on_rejected)
+        with attempt.heartbeat() as keeper:
+            run = _Run(submission=submission, attempt=attempt, keeper=keeper, scratch=scratch, on_rejected=on_rejected)
             outcome = _verify(run)
-        if keeper.lost.is_set():
-            return "lost-lease"
-        return outcome
     except (SandboxUnavailable, EvaluatorError) as exc:
         log.error("verification of submission %s could not run: %s", submission_id, exc)
-        return _retry(submission_id, worker, "The sandbox could not run on this worker; it will be retried.")
+        return attempt.retry(message="The sandbox could not run on this worker; it will be retried.")
     except Exception as exc:
         log.exception("verifying submission %s crashed", submission_id)
-        return _retry(submission_id, worker, f"The verification failed unexpectedly ({type(exc).__name__}).")
+        return attempt.retry(message=f"The verification failed unexpectedly ({type(exc).__name__}).")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    return Outcome.LOST_LEASE if keeper.lost.is_set() else outcome
 
 
 def _scratch_root() -> Path:
@@ -121,39 +108,40 @@ def _scratch_root() -> Path:
     return root
 
 
-def _verify(run: _Run) -> str:
+def _verify(run: _Run) -> Outcome:
     try:
         _stage(run, Stage.UNPACK, _unpack)
         _stage(run, Stage.REPRODUCE, _reproduce)
     except StageFailed as exc:
-        _end(run.submission.pk, run.worker, Status.REJECTED, exc.message, on_finished=run.on_rejected)
-        return "rejected"
+        return run.attempt.end(status=Status.REJECTED, message=exc.message, on_finished=run.on_rejected)
     concealed: Path | None = None
     if run.submission.task.has_concealed_task:
         try:
             concealed = _stage(run, Stage.CONCEALED, _run_concealed)
         except StageFailed:
             concealed = None  # recorded on the stage; the public score stands
-    return "verified" if _pass(run, concealed) else "lost-lease"
+    return Outcome.VERIFIED if _pass(run, concealed) else Outcome.LOST_LEASE
+
+
+_STAGE_CLEARED: dict[str, Any] = {
+    "finished_at": None,
+    "message": "",
+    "stderr_tail": "",
+    "organizer_detail": "",
+    "outcome": "",
+    "exit_code": None,
+    "wall_seconds": None,
+    "cpu_seconds": None,
+    "max_rss_bytes": None,
+    "output_bytes": None,
+}
+"""What a stage's earlier run recorded, cleared when it runs again (a retried attempt, a re-verification)."""
 
 
 def _stage(run: _Run, stage: str, step: Any) -> Any:
     """Record the stage as running, do it, record how it ended. Re-raises `StageFailed`."""
     submission = run.submission
-    fields = {
-        "status": VerificationStage.Status.RUNNING,
-        "started_at": timezone.now(),
-        "finished_at": None,
-        "message": "",
-        "stderr_tail": "",
-        "organizer_detail": "",
-        "outcome": "",
-        "exit_code": None,
-        "wall_seconds": None,
-        "cpu_seconds": None,
-        "max_rss_bytes": None,
-        "output_bytes": None,
-    }
+    fields = {**_STAGE_CLEARED, "status": VerificationStage.Status.RUNNING, "started_at": timezone.now()}
     VerificationStage.objects.update_or_create(submission=submission, stage=stage, defaults=fields)
     try:
         value, result = step(run)
@@ -281,56 +269,24 @@ def _run_concealed(run: _Run) -> tuple[Path, SandboxResult]:
 
 def _pass(run: _Run, concealed: Path | None) -> bool:
     """Store the concealed output and queue the evaluation, if this worker still holds the submission."""
-    submission_id = run.submission.pk
-    with transaction.atomic():
-        locked = Submission.objects.select_for_update().get(pk=submission_id)
-        if locked.status != Status.VERIFYING or locked.lease_owner != run.worker:
-            return False
+
+    def write(locked: Submission) -> None:
         if locked.concealed_output:
             locked.concealed_output.delete(save=False)
         if concealed is not None:
             with concealed.open("rb") as handle:
                 locked.concealed_output.save(concealed.name, File(handle), save=False)
-        Submission.objects.filter(pk=submission_id).update(
+        run.attempt.release(
             status=Status.QUEUED,
             concealed_output=locked.concealed_output.name or "",
             attempts=0,
-            lease_owner="",
-            lease_expires_at=None,
             queued_at=timezone.now(),
             progress=0.0,
             progress_message="Verified; waiting for an evaluation worker",
         )
-        enqueue_evaluation(submission_id)
-    return True
+        enqueue_evaluation(locked.pk)
 
-
-def _end(submission_id: int, worker: str, status: str, message: str, on_finished: OnRecorded | None = None) -> None:
-    with transaction.atomic():
-        ended = Submission.objects.filter(pk=submission_id, status=Status.VERIFYING, lease_owner=worker).update(
-            status=status, message=safe_text(message), finished_at=timezone.now(), lease_owner="", lease_expires_at=None
-        )
-        if ended:
-            submission_notify_later(submission_id)
-        if ended and on_finished is not None:
-            submission = Submission.objects.select_related("task", "division").get(pk=submission_id)
-            if submission.current_evaluation_id is not None:
-                on_finished(submission)
-
-
-def _retry(submission_id: int, worker: str, message: str) -> str:
-    with transaction.atomic():
-        locked = Submission.objects.select_for_update().get(pk=submission_id)
-        if locked.status != Status.VERIFYING or locked.lease_owner != worker:
-            return "lost-lease"
-        if locked.attempts >= settings.EVALUATION_MAX_ATTEMPTS:
-            _end(submission_id, worker, Status.FAILED, message)
-            return "failed"
-        Submission.objects.filter(pk=submission_id).update(
-            lease_owner="", lease_expires_at=None, queued_at=timezone.now(), progress_message="Waiting to retry"
-        )
-        enqueue_verification(submission_id, countdown=min(5 * 2**locked.attempts, 300))
-    return "failed"
+    return run.attempt.record(write)
 
 
 def submission_start_verification(*, submission_id: int) -> None:

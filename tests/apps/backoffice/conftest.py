@@ -11,8 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from apps.backoffice.models import AuditEntry
-from apps.challenges.models import Task
+from apps.challenges.models import AuditEntry, Task
 from apps.divisions.models import Division
 from apps.leaderboards.models import Leaderboard
 from apps.leaderboards.services import leaderboard_rebuild

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from apps.backoffice.models import AuditAction
 from apps.backoffice.services.submissions import award_grant_audited, submission_disqualify
+from apps.challenges.models import AuditAction
 from apps.core.errors import InvalidInput
 from apps.submissions.awards import award_grant, award_revoke, awards_of_task, awards_of_team
 from apps.submissions.models import Award

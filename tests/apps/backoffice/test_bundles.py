@@ -31,8 +31,7 @@ from apps.backoffice.bundles import (
 )
 from apps.backoffice.bundles import importer as bundle_importer
 from apps.backoffice.bundles.schema import CHALLENGE_KEYS, DIVISION_KEYS, TASK_KEYS
-from apps.backoffice.models import AuditEntry
-from apps.challenges.models import CONCEALED_DIR, Challenge, ConcealedVisibility, Task, TaskDataFile
+from apps.challenges.models import CONCEALED_DIR, AuditEntry, Challenge, ConcealedVisibility, Task, TaskDataFile
 from apps.challenges.services import task_data_file_put
 from apps.core.errors import InvalidInput
 from apps.divisions.models import Division

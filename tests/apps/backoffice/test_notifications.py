@@ -20,7 +20,8 @@ from apps.jobs.tasks import notify_submission
 from apps.submissions.models import Score, Submission
 from apps.submissions.sandbox.runner import SandboxUnavailable
 from apps.submissions.services import verification
-from apps.submissions.services.evaluation import submission_claim, submission_end_attempt
+from apps.submissions.services.evaluation import EVALUATION, submission_claim
+from apps.submissions.services.leases import Outcome
 from tests.apps.backoffice.conftest import Board
 from tests.apps.conftest import RecordingBroker
 from tests.conftest import make_user
@@ -124,8 +125,8 @@ def test_a_failed_evaluation_sends_the_notification_but_a_retry_does_not(
         assert submission_claim(submission_id=submission.pk, worker="w") is not None
 
     with django_capture_on_commit_callbacks(execute=True):
-        submission_end_attempt(submission_id=board.alice.pk, worker="w", status=Status.FAILED, message="x", retry=True)
-        submission_end_attempt(submission_id=board.bob.pk, worker="w", status=Status.FAILED, message="x", retry=False)
+        EVALUATION.attempt(submission_id=board.alice.pk, worker="w").retry(message="x")
+        EVALUATION.attempt(submission_id=board.bob.pk, worker="w").end(status=Status.FAILED, message="x")
 
     assert broker.ids(NOTIFY_TASK) == [board.bob.pk]
 
@@ -163,5 +164,5 @@ def test_a_verification_that_fails_for_good_sends_the_notification(
     with django_capture_on_commit_callbacks(execute=True):
         outcome = verification.submission_verify(submission_id=board.alice.pk, worker="w")
 
-    assert (outcome, Submission.objects.get(pk=board.alice.pk).status) == ("failed", Status.FAILED)
+    assert (outcome, Submission.objects.get(pk=board.alice.pk).status) == (Outcome.FAILED, Status.FAILED)
     assert broker.ids(NOTIFY_TASK) == [board.alice.pk]

@@ -8,8 +8,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
-from apps.backoffice.models import AuditAction
 from apps.backoffice.services.submissions import submission_disqualify, submission_move_to_open
+from apps.challenges.models import AuditAction
 from apps.core.errors import Forbidden, InvalidInput
 from apps.core.queues import EVALUATE_TASK
 from apps.divisions.models import Division

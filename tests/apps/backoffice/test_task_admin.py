@@ -14,9 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
-from apps.backoffice.models import AuditAction, AuditEntry
 from apps.backoffice.services.tasks import task_reveal_split_audited
-from apps.challenges.models import Challenge, Task
+from apps.challenges.models import AuditAction, AuditEntry, Challenge, Task
 from apps.core.errors import InvalidInput
 from apps.core.queues import EVALUATE_TASK
 from apps.divisions.models import Division
@@ -276,9 +275,9 @@ def test_the_audit_log_is_read_only_in_the_admin(staff: Client, board: Board, st
     task_reveal_split_audited(task=board.task, actor=staff_user, split=Score.Split.PRIVATE)
     entry = AuditEntry.objects.get()
 
-    listing = staff.get(reverse("admin:backoffice_auditentry_changelist"))
-    page = staff.get(reverse("admin:backoffice_auditentry_change", args=[entry.pk]))
-    deleted = staff.post(reverse("admin:backoffice_auditentry_delete", args=[entry.pk]), {"post": "yes"})
+    listing = staff.get(reverse("admin:challenges_auditentry_changelist"))
+    page = staff.get(reverse("admin:challenges_auditentry_change", args=[entry.pk]))
+    deleted = staff.post(reverse("admin:challenges_auditentry_delete", args=[entry.pk]), {"post": "yes"})
 
     assert listing.status_code == page.status_code == 200
     assert "Revealed the private leaderboards" in listing.text

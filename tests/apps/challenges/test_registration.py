@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from apps.accounts.models import Team
 from apps.accounts.services import team_create, team_invite_create
-from apps.challenges.models import Challenge, Participation, parse_email_domains
+from apps.challenges.models import AuditAction, AuditEntry, Challenge, Participation, parse_email_domains
 from apps.challenges.services import (
     email_domain_refusal,
     participation_approve,
@@ -194,6 +194,60 @@ def test_an_organizer_approves_a_pending_registration(pending: Participation, or
 
 def test_an_organizer_rejects_a_registration(pending: Participation, organizer: User) -> None:
     assert participation_reject(participation=pending, user=organizer).status == Participation.Status.REJECTED
+
+
+def test_each_decision_on_a_registration_is_audited_once(pending: Participation, organizer: User) -> None:
+    participation_approve(participation=pending, user=organizer)
+    participation_approve(participation=pending, user=organizer)
+    participation_reject(participation=pending, user=organizer)
+
+    entries = list(AuditEntry.objects.filter(challenge=pending.challenge).order_by("pk"))
+    assert [(e.action, e.actor, e.details["from"], e.details["to"]) for e in entries] == [
+        (AuditAction.PARTICIPATION_APPROVE, organizer, "pending", "approved"),
+        (AuditAction.PARTICIPATION_REJECT, organizer, "approved", "rejected"),
+    ]
+    assert pending.team.name in entries[0].summary
+
+
+def test_a_refused_decision_is_not_audited(pending: Participation, participant: User) -> None:
+    with pytest.raises(Forbidden):
+        participation_approve(participation=pending, user=participant)
+
+    assert not AuditEntry.objects.exists()
+
+
+def test_staff_decide_on_registrations_through_the_audited_admin_actions(
+    client: Client, pending: Participation
+) -> None:
+    staff = make_user("staff", staff=True)
+    client.force_login(staff)
+    changelist = reverse("admin:challenges_participation_changelist")
+
+    client.post(changelist, {"action": "approve", "_selected_action": [pending.pk]}, follow=True)
+
+    pending.refresh_from_db()
+    assert (pending.status, pending.decided_by) == (Participation.Status.APPROVED, staff)
+    [entry] = AuditEntry.objects.all()
+    assert (entry.action, entry.actor) == (AuditAction.PARTICIPATION_APPROVE, staff)
+
+
+def test_the_participation_admin_cannot_edit_a_status_in_place(client: Client, pending: Participation) -> None:
+    client.force_login(make_user("staff", staff=True))
+    changelist = reverse("admin:challenges_participation_changelist")
+    edit = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(pending.pk),
+        "form-0-status": Participation.Status.APPROVED,
+        "_save": "Save",
+    }
+
+    client.post(changelist, edit, follow=True)
+    client.post(reverse("admin:challenges_participation_change", args=[pending.pk]), {"status": "approved"})
+
+    pending.refresh_from_db()
+    assert pending.status == Participation.Status.PENDING
+    assert not AuditEntry.objects.exists()
 
 
 def test_only_organizers_decide_on_registrations(pending: Participation, participant: User) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.core.archives import ArchiveLimits, extract_archive
+from apps.core.archives import ArchiveLimits, extract_archive, unpack_archive
 from apps.core.errors import InvalidInput
 
 MB = 1024 * 1024
@@ -215,3 +215,49 @@ def test_it_writes_nothing_when_one_member_is_refused(tmp_path: Path) -> None:
 
     assert not (tmp_path / "out").exists()
     assert not (tmp_path / "bad.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"rankings/a.txt": b"1", "rankings/b.txt": b"2"},
+        {"rankings/": b"", "rankings/a.txt": b"1", "rankings/b.txt": b"2"},  # as `zip -r` writes it
+        {"rankings/a.txt": b"1", "rankings/b.txt": b"2", "__MACOSX/rankings/._a.txt": b"", ".DS_Store": b""},
+    ],
+    ids=["wrapped", "with-directory-entry", "with-archiver-noise"],
+)
+def test_one_folder_wrapping_everything_is_the_root(tmp_path: Path, members: dict[str, bytes]) -> None:
+    unpacked = unpack_archive(_zip(tmp_path / "a.zip", members), tmp_path / "out")
+
+    assert unpacked.root == tmp_path / "out" / "rankings"
+    assert sorted(unpacked.names) == ["a.txt", "b.txt"]
+    assert (unpacked.root / "a.txt").read_bytes() == b"1"
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        {"a.txt": b"1", "sub/b.txt": b"2"},
+        {"one/a.txt": b"1", "two/b.txt": b"2"},
+        {"rankings": b"a file, not a folder"},
+    ],
+    ids=["a-file-at-the-root", "two-folders", "a-single-file"],
+)
+def test_anything_else_at_the_root_keeps_the_archives_own_root(tmp_path: Path, members: dict[str, bytes]) -> None:
+    unpacked = unpack_archive(_zip(tmp_path / "a.zip", members), tmp_path / "out")
+
+    assert unpacked.root == tmp_path / "out"
+    assert sorted(unpacked.names) == sorted(members)
+
+
+def test_a_wrapped_archive_is_refused_for_an_unsafe_member_like_any_other(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "a.zip", {"rankings/a.txt": b"1", "rankings/../../evil.txt": b"x"})
+
+    assert "points outside the archive" in _refused_unpack(archive, tmp_path / "out")
+
+
+def _refused_unpack(archive: Path, destination: Path) -> str:
+    with pytest.raises(InvalidInput) as caught:
+        unpack_archive(archive, destination)
+    assert not destination.exists()
+    return caught.value.message

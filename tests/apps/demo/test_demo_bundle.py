@@ -13,8 +13,14 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from apps.backoffice.bundles import InvalidBundle, challenge_bundle_validate
-from apps.backoffice.models import AuditEntry
-from apps.challenges.models import CONCEALED_DIR, Challenge, ConcealedVisibility, Participation, TaskDataFile
+from apps.challenges.models import (
+    CONCEALED_DIR,
+    AuditEntry,
+    Challenge,
+    ConcealedVisibility,
+    Participation,
+    TaskDataFile,
+)
 from apps.demo.bundle import DEMO_SLUG, demo_bundle_current, demo_bundle_ensure, demo_bundle_write
 from apps.demo.services import ORGANIZER, PARTICIPANT, demo_create
 from apps.submissions.models import Submission

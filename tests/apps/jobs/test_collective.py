@@ -3,48 +3,21 @@ a new immutable round, and rebuilds the leaderboard; requests made before the jo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
 
 from apps.challenges.models import Challenge, Task
-from apps.challenges.services import participation_register, task_data_file_put
 from apps.core.queues import RESCORE_COLLECTIVE_TASK
 from apps.divisions.models import Division
 from apps.jobs.collective import task_rescore_collective
-from apps.jobs.pipeline import evaluate_and_rank
 from apps.leaderboards.models import LeaderboardEntry
 from apps.submissions.models import Evaluation, Submission
-from apps.submissions.services.intake import SubmissionInput, submission_create
+from apps.submissions.services.admin_actions import submission_rescore
 from apps.submissions.services.reaper import submissions_reap
 from tests.apps.conftest import RecordingBroker
 from tests.conftest import make_user
-
-
-@pytest.fixture
-def toy_task(challenge: Challenge, open_division: Division) -> Task:
-    task = Task.objects.create(
-        challenge=challenge, slug="toy", title="Toy", evaluator_slug="toy-collective", ml_task="tabular", config={}
-    )
-    task_data_file_put(task=task, relative_path="items.json", content=ContentFile(json.dumps(list("abcdef")).encode()))
-    task.refresh_from_db()
-    return task
-
-
-@pytest.fixture
-def hand_in(toy_task: Task, open_division: Division, challenge: Challenge) -> Callable[..., Submission]:
-    def _hand_in(user: User, items: list[str]) -> Submission:
-        participation_register(challenge=challenge, user=user, accept_rules=True)
-        data = SubmissionInput(artifact=ContentFile(json.dumps(items).encode()), artifact_name="items.json")
-        submission = submission_create(task=toy_task, division=open_division, user=user, data=data)
-        assert evaluate_and_rank(submission_id=submission.pk) == "scored"
-        return submission
-
-    return _hand_in
 
 
 def _credit(submission: Submission) -> Any:
@@ -108,6 +81,35 @@ def test_withdrawn_submissions_take_no_share(hand_in: Callable[..., Submission],
 
     assert _credit(carol) == pytest.approx(2.0)
     assert not LeaderboardEntry.objects.filter(submission=dave).exists()
+
+
+def test_a_submission_being_rescored_keeps_its_collective_credit(
+    hand_in: Callable[..., Submission], toy_task: Task
+) -> None:
+    carol = hand_in(make_user("carol"), ["a", "b"])
+    dave = hand_in(make_user("dave"), ["a"])
+    assert submission_rescore(submission=dave)  # queued again; its last evaluation stays current meanwhile
+
+    round_ = task_rescore_collective(task_id=toy_task.pk)
+
+    dave.refresh_from_db()
+    assert dave.current_evaluation is not None and dave.current_evaluation.round == round_
+    assert _credit(dave) == pytest.approx(0.5)  # still ranked, and holding its share of a
+    assert _credit(carol) == pytest.approx(1.5)
+
+
+def test_credit_is_shared_within_a_division_only(
+    hand_in: Callable[..., Submission], toy_task: Task, challenge: Challenge
+) -> None:
+    second = Division.objects.create(challenge=challenge, slug="second", kind="open", name="Second", order=1)
+    carol = hand_in(make_user("carol"), ["a", "b"])
+    dave = hand_in(make_user("dave"), ["a"])
+    erin = hand_in(make_user("erin"), ["a", "b"], second)
+
+    task_rescore_collective(task_id=toy_task.pk)
+
+    assert (_credit(carol), _credit(dave)) == (pytest.approx(1.5), pytest.approx(0.5))
+    assert _credit(erin) == pytest.approx(2.0)  # alone in its division: neither carol nor dave dilutes it
 
 
 def test_the_reaper_resends_a_rescore_that_never_ran(

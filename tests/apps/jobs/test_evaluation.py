@@ -20,6 +20,7 @@ from apps.leaderboards.models import Leaderboard, LeaderboardEntry
 from apps.submissions.models import Evaluation, Score, Submission
 from apps.submissions.services.admin_actions import submission_rescore
 from apps.submissions.services.evaluation import submission_claim, submission_record
+from apps.submissions.services.leases import Outcome
 from evaluators import EvaluationResult, SubmissionError, get_evaluator
 from evaluators.selection_speech.evaluator import SelectionSpeechEvaluator
 from tests.apps.conftest import PRIMARY, SEED_METRICS, RecordingBroker
@@ -47,7 +48,7 @@ def test_it_scores_a_queued_submission(queued: Submission) -> None:
     outcome = evaluate_and_rank(submission_id=queued.pk)
 
     queued.refresh_from_db()
-    assert outcome == "scored"
+    assert outcome == Outcome.SCORED
     assert queued.status == Submission.Status.SCORED
     assert queued.progress == 1.0
     assert (queued.lease_owner, queued.lease_expires_at) == ("", None)
@@ -88,7 +89,7 @@ def test_evaluating_twice_skips_the_second_run_and_adds_nothing(queued: Submissi
 
     outcome = evaluate_and_rank(submission_id=queued.pk)
 
-    assert outcome == "skipped"
+    assert outcome == Outcome.SKIPPED
     assert Evaluation.objects.count() == 1
     assert Score.objects.count() == 11
     assert Leaderboard.objects.get().version == version
@@ -152,7 +153,7 @@ def test_an_evaluator_fault_requeues_the_submission_with_a_message(
         outcome = evaluate_and_rank(submission_id=queued.pk)
 
     queued.refresh_from_db()
-    assert outcome == "failed"
+    assert outcome == Outcome.FAILED
     assert queued.status == Submission.Status.QUEUED
     assert queued.message == "The evaluator failed unexpectedly (ValueError)."
     assert (queued.lease_owner, queued.lease_expires_at) == ("", None)
@@ -185,7 +186,7 @@ def test_a_submission_error_during_evaluation_rejects_the_submission(
     outcome = evaluate_and_rank(submission_id=queued.pk)
 
     queued.refresh_from_db()
-    assert outcome == "rejected"
+    assert outcome == Outcome.REJECTED
     assert queued.status == Submission.Status.REJECTED
     assert queued.message == "targets.fifty: the rule that only a full run can check"
     assert not LeaderboardEntry.objects.exists()
@@ -222,7 +223,7 @@ def test_a_rescore_after_a_data_change_records_a_new_current_evaluation(queued: 
     outcome = evaluate_and_rank(submission_id=queued.pk)
 
     queued.refresh_from_db()
-    assert outcome == "scored"
+    assert outcome == Outcome.SCORED
     assert queued.current_evaluation is not None
     assert queued.current_evaluation != old
     assert queued.current_evaluation.data_version == old.data_version + 1

@@ -11,19 +11,20 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from celery import current_app as celery_app
 from django.contrib.auth.models import User
 from django.utils import timezone
 
 from apps.accounts.models import Team
 from apps.challenges.models import Challenge, Task
+from apps.core.queues import EXPORT_SUBMISSIONS_TASK, LONG_QUEUE
 from apps.divisions.models import Division
 from apps.jobs.tasks import export_submissions
 from apps.leaderboards import exports
 from apps.leaderboards.models import Export
 from apps.leaderboards.services import leaderboards_rebuild_for_task
 from apps.submissions.models import Submission
-from tests.apps.conftest import make_scored_submission, team_of
+from apps.submissions.services import dispatch
+from tests.apps.conftest import RecordingBroker, SentTask, make_scored_submission, team_of
 from tests.apps.leaderboards.conftest import add_private_score, challenge_url, client_for, task_url
 
 pytestmark = pytest.mark.django_db
@@ -35,11 +36,9 @@ def _csv(content: bytes) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The export ids handed to the broker (the outbound boundary)."""
-    recorded: list[int] = []
-    monkeypatch.setattr(exports, "_send", recorded.append)
-    return recorded
+def sent(broker: RecordingBroker) -> list[SentTask]:
+    """The export messages handed to the broker (the outbound boundary, `dispatch._send`)."""
+    return broker.sent
 
 
 @pytest.fixture
@@ -82,15 +81,16 @@ def test_a_formula_in_a_team_name_is_neutralised_in_the_csv(
     assert rows[0]["team"] == "'=HYPERLINK(1)"
 
 
-def test_an_organizer_requests_an_export_and_the_task_is_sent_after_commit(
-    challenge: Challenge, organizer: User, sent: list[int], django_capture_on_commit_callbacks: OnCommit
+def test_an_organizer_requests_an_export_and_the_task_is_sent_to_the_long_queue_after_commit(
+    challenge: Challenge, organizer: User, sent: list[SentTask], django_capture_on_commit_callbacks: OnCommit
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(organizer).post(_export_url(challenge))
 
     export = Export.objects.get()
     assert response.status_code == 302
-    assert (export.status, export.requested_by, sent) == (Export.Status.QUEUED, organizer, [export.pk])
+    assert (export.status, export.requested_by) == (Export.Status.QUEUED, organizer)
+    assert sent == [SentTask(EXPORT_SUBMISSIONS_TASK, LONG_QUEUE, export.pk, 0)]
 
 
 def test_the_export_task_writes_every_submission_with_its_scores_into_private_storage(
@@ -132,7 +132,7 @@ def test_an_export_that_cannot_be_queued_is_marked_failed(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("broker down")
 
-    monkeypatch.setattr(celery_app, "send_task", broken)
+    monkeypatch.setattr(dispatch, "_send", broken)
     with django_capture_on_commit_callbacks(execute=True):
         export = exports.export_request(challenge=challenge, user=organizer)
 
@@ -154,7 +154,7 @@ def test_the_organizer_downloads_a_finished_export(
 
 
 def test_participants_cannot_request_list_or_download_exports(
-    scored: list[Submission], challenge: Challenge, organizer: User, registered: User, sent: list[int]
+    scored: list[Submission], challenge: Challenge, organizer: User, registered: User, sent: list[SentTask]
 ) -> None:
     export = exports.export_request(challenge=challenge, user=organizer)
     export_submissions(export.pk)
@@ -167,7 +167,7 @@ def test_participants_cannot_request_list_or_download_exports(
     assert Export.objects.count() == 1
 
 
-def test_an_unfinished_export_cannot_be_downloaded(challenge: Challenge, organizer: User, sent: list[int]) -> None:
+def test_an_unfinished_export_cannot_be_downloaded(challenge: Challenge, organizer: User, sent: list[SentTask]) -> None:
     export = exports.export_request(challenge=challenge, user=organizer)
 
     assert client_for(organizer).get(_download_url(challenge, export)).status_code == 404

@@ -15,7 +15,8 @@ from apps.challenges.services import participation_register
 from apps.divisions.models import Division
 from apps.jobs.pipeline import evaluate_and_rank
 from apps.leaderboards.models import Leaderboard
-from apps.leaderboards.services import _Candidate, leaderboard_rebuild, rank_candidates
+from apps.leaderboards.ranking import Candidate, rank_candidates
+from apps.leaderboards.services import leaderboard_rebuild
 from apps.submissions.models import Score, Submission
 from tests.apps.conftest import PRIMARY, make_scored_submission
 from tests.conftest import make_user
@@ -27,8 +28,8 @@ Row = tuple[int, int, int]
 
 def _candidate(
     submission_id: int, team_id: int, primary: float, *, minute: int = 0, baseline: bool = False
-) -> _Candidate:
-    return _Candidate(
+) -> Candidate:
+    return Candidate(
         submission_id=submission_id,
         team_id=team_id,
         is_baseline=baseline,
@@ -38,7 +39,7 @@ def _candidate(
     )
 
 
-def _ranked(candidates: list[_Candidate], *, higher_is_better: bool = True) -> list[Row]:
+def _ranked(candidates: list[Candidate], *, higher_is_better: bool = True) -> list[Row]:
     """(rank, submission id, submissions of its team) per row, in order."""
     return [
         (rank, c.submission_id, count)

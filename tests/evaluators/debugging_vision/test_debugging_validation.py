@@ -145,7 +145,7 @@ def test_it_rejects_an_unexpected_file(small_task: DebuggingTask, write_director
 
 
 def test_it_rejects_a_sub_directory(small_task: DebuggingTask, write_directory: WriteDirectory) -> None:
-    directory = write_directory({})
+    directory = write_directory({"09j2d_m.txt": GOOD})  # not alone: a lone folder would be the root
     (directory / "rankings").mkdir()
     assert '"rankings" is a directory' in _rejects(small_task, directory)
 

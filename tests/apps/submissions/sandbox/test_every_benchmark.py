@@ -16,6 +16,7 @@ from apps.divisions.models import Division
 from apps.jobs.pipeline import evaluate_and_rank, verify_and_rank
 from apps.submissions.models import Score, Submission, VerificationStage
 from apps.submissions.services.intake import SubmissionInput, submission_create
+from apps.submissions.services.leases import Outcome
 from evaluators import available_slugs, get_evaluator
 from evaluators.algorithm import example_algorithm_dir, run_locally, write_public_inputs
 from evaluators.demo import demo_module
@@ -78,8 +79,9 @@ def test_the_example_algorithm_is_verified_and_scored_on_the_concealed_task(
     submission = submission_create(task=task, division=closed_division, user=registered, data=data)
     assert submission.status == Submission.Status.VERIFYING, submission.message
 
-    assert verify_and_rank(submission_id=submission.pk) == "verified", _stages(submission)
-    assert evaluate_and_rank(submission_id=submission.pk) == "scored", Submission.objects.get(pk=submission.pk).message
+    assert verify_and_rank(submission_id=submission.pk) == Outcome.VERIFIED, _stages(submission)
+    scored = evaluate_and_rank(submission_id=submission.pk)
+    assert scored == Outcome.SCORED, Submission.objects.get(pk=submission.pk).message
     splits = set(Score.objects.filter(evaluation__submission=submission).values_list("split", flat=True))
     assert splits == {"public", "concealed"}
 

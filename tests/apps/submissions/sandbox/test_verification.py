@@ -24,6 +24,7 @@ from apps.jobs.pipeline import evaluate_and_rank, verify_and_rank
 from apps.leaderboards.models import LeaderboardEntry
 from apps.submissions.models import Score, Submission, VerificationStage
 from apps.submissions.services.intake import SubmissionInput, submission_create
+from apps.submissions.services.leases import Outcome
 from apps.submissions.services.verification import submission_reverify
 from evaluators.algorithm import write_public_inputs
 from evaluators.registry import get_evaluator
@@ -133,7 +134,7 @@ def test_an_honest_algorithm_is_verified_and_gets_a_concealed_score(
     assert submission.status == Status.VERIFYING
     assert broker.ids(VERIFY_TASK) == [submission.pk]
 
-    assert verify_and_rank(submission_id=submission.pk) == "verified"
+    assert verify_and_rank(submission_id=submission.pk) == Outcome.VERIFIED
     submission.refresh_from_db()
     assert submission.status == Status.QUEUED
     assert {name: stage.status for name, stage in stages(submission).items()} == {
@@ -144,7 +145,7 @@ def test_an_honest_algorithm_is_verified_and_gets_a_concealed_score(
     assert submission.concealed_output
     assert broker.ids(EVALUATE_TASK) == [submission.pk]
 
-    assert evaluate_and_rank(submission_id=submission.pk) == "scored"
+    assert evaluate_and_rank(submission_id=submission.pk) == Outcome.SCORED
     concealed = Score.objects.filter(evaluation__submission=submission, split=Score.Split.CONCEALED)
     public = Score.objects.filter(evaluation__submission=submission, split=Score.Split.PUBLIC)
     assert concealed.filter(metric="macro_f1").exists() and public.filter(metric="macro_f1").exists()
@@ -159,7 +160,7 @@ def test_code_whose_output_differs_from_the_artifact_is_rejected_with_a_diff(
     code = zipped({"dataperf-algorithm.yaml": MANIFEST, "algorithm.py": FIRST_K})
     submission = submit_closed(registered, closed_task, closed_division, artifact, code)
 
-    assert verify_and_rank(submission_id=submission.pk) == "rejected"
+    assert verify_and_rank(submission_id=submission.pk) == Outcome.REJECTED
     submission.refresh_from_db()
     assert submission.status == Status.REJECTED
     assert "does not reproduce" in submission.message
@@ -176,7 +177,7 @@ def test_a_crash_is_rejected_with_the_tail_of_stderr(
     code = zipped({"dataperf-algorithm.yaml": MANIFEST, "algorithm.py": crashing})
     submission = submit_closed(registered, closed_task, closed_division, artifact, code)
 
-    assert verify_and_rank(submission_id=submission.pk) == "rejected"
+    assert verify_and_rank(submission_id=submission.pk) == Outcome.REJECTED
     stage = stages(submission)["reproduce"]
     assert "exited with status 1" in stage.message
     assert "ConnectionRefusedError" in stage.stderr_tail
@@ -216,7 +217,7 @@ def test_an_unusable_code_archive_is_rejected_at_unpacking(
     artifact = run_offline(FIRST_K, speech_task_dir, tmp_path)
     submission = submit_closed(registered, closed_task, closed_division, artifact, code)
 
-    assert verify_and_rank(submission_id=submission.pk) == "rejected"
+    assert verify_and_rank(submission_id=submission.pk) == Outcome.REJECTED
     submission.refresh_from_db()
     assert expected in submission.message
     assert stages(submission)["unpack"].status == "failed"
@@ -234,7 +235,7 @@ def test_a_tar_gz_package_in_a_folder_works_too(
             info.size = len(text.encode())
             archive.addfile(info, io.BytesIO(text.encode()))
     submission = submit_closed(registered, closed_task, closed_division, artifact, buffer.getvalue())
-    assert verify_and_rank(submission_id=submission.pk) == "verified"
+    assert verify_and_rank(submission_id=submission.pk) == Outcome.VERIFIED
 
 
 def test_a_concealed_failure_keeps_the_public_score_and_tells_only_organizers_why(
@@ -254,13 +255,13 @@ def test_a_concealed_failure_keeps_the_public_score_and_tells_only_organizers_wh
         zipped({"dataperf-algorithm.yaml": MANIFEST, "algorithm.py": code}),
     )
 
-    assert verify_and_rank(submission_id=submission.pk) == "verified"
+    assert verify_and_rank(submission_id=submission.pk) == Outcome.VERIFIED
     concealed = stages(submission)["concealed"]
     assert concealed.status == "failed"
     assert concealed.stderr_tail == ""
     assert "cidade" not in concealed.message
     assert "cidade" in concealed.organizer_detail
-    assert evaluate_and_rank(submission_id=submission.pk) == "scored"
+    assert evaluate_and_rank(submission_id=submission.pk) == Outcome.SCORED
     assert not Score.objects.filter(evaluation__submission=submission, split=Score.Split.CONCEALED).exists()
 
 
@@ -281,5 +282,5 @@ def test_an_organizer_can_rerun_the_verification(
     submission_reverify(submission=Submission.objects.get(pk=submission.pk))
     assert Submission.objects.get(pk=submission.pk).status == Status.VERIFYING
     assert broker.ids(VERIFY_TASK) == [submission.pk, submission.pk]
-    assert verify_and_rank(submission_id=submission.pk) == "verified"
-    assert verify_and_rank(submission_id=submission.pk) == "skipped"  # a redelivered message does nothing
+    assert verify_and_rank(submission_id=submission.pk) == Outcome.VERIFIED
+    assert verify_and_rank(submission_id=submission.pk) == Outcome.SKIPPED  # a redelivered message does nothing

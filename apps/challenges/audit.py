@@ -1,4 +1,6 @@
-"""Writing the audit log, and the access rule every back-office action checks first."""
+"""Writing the audit log, and the access rule every organizer action checks first. The services of every layer
+(challenges and above) that change what participants see write their entry here, in their own transaction, so
+that the admin, the API, the commands and the shell are all audited alike."""
 
 from __future__ import annotations
 
@@ -6,8 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from apps.backoffice.models import AuditEntry
-from apps.challenges.models import Challenge
+from apps.challenges.models import AuditEntry, Challenge
 from apps.challenges.selectors import user_is_organizer
 from apps.core.errors import Forbidden
 
