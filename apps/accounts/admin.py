@@ -9,9 +9,17 @@ from apps.accounts.services import api_token_revoke
 
 
 class MembershipInline(admin.TabularInline[TeamMembership, Team]):
+    """Read-only: members join by invitation and leave or are removed on the team page, whose services apply
+    the team rules of its challenges (size, e-mail domains) and write the team's history."""
+
     model = TeamMembership
     extra = 0
-    autocomplete_fields = ["user"]
+    can_delete = False
+    fields = ("user", "role", "joined_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Team | None = None) -> bool:
+        return False
 
 
 class InviteInline(admin.TabularInline[TeamInvite, Team]):
@@ -43,9 +51,21 @@ class EventInline(admin.TabularInline[TeamEvent, Team]):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin[Team]):
+    """Read-only: a team's name is on the materialised leaderboards and its members are bound by its
+    challenges' rules, so it changes only through the team pages' services."""
+
     list_display = ["name", "personal_owner", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline, InviteInline, EventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Team | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Team | None = None) -> bool:
+        return False
 
 
 @admin.register(ApiToken)

@@ -6,13 +6,11 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from apps.challenges.models import Task
 from apps.core.queues import (
     EVALUATE_TASK,
     EXPORT_SUBMISSIONS_TASK,
     NOTIFY_TASK,
     REAP_TASK,
-    REBUILD_LEADERBOARDS_TASK,
     RESCORE_COLLECTIVE_TASK,
     VALIDATE_TASK,
     VERIFY_TASK,
@@ -20,7 +18,6 @@ from apps.core.queues import (
 from apps.jobs.collective import task_rescore_collective
 from apps.jobs.pipeline import evaluate_and_rank, verify_and_rank
 from apps.leaderboards.exports import export_run
-from apps.leaderboards.services import leaderboards_rebuild_for_task
 from apps.submissions.notifications import submission_notify
 from apps.submissions.services.leases import Outcome
 from apps.submissions.services.reaper import submissions_reap
@@ -48,12 +45,6 @@ def evaluate_submission(submission_id: int) -> Outcome:
 )
 def verify_submission(submission_id: int) -> Outcome:
     return verify_and_rank(submission_id=submission_id)
-
-
-@shared_task(name=REBUILD_LEADERBOARDS_TASK, acks_late=True)
-def rebuild_leaderboards(task_id: int) -> int:
-    task = Task.objects.filter(pk=task_id).first()
-    return 0 if task is None else leaderboards_rebuild_for_task(task=task)
 
 
 @shared_task(

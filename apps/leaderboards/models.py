@@ -77,7 +77,13 @@ class TaskWeight(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(weight__gte=0), name="task_weight_non_negative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=0),
+                name="task_weight_non_negative",
+                violation_error_message="A weight is a number of at least 0 (0 leaves the task out).",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.task}: {self.weight:g}"

@@ -1,5 +1,6 @@
 """Writes of leaderboards: rebuilding the materialised boards from immutable scores (and an organizer's rebuild
-on request, audited), an organizer's early reveal of a split, the task weights of the challenge board (audited).
+on request, audited), an organizer's early reveal of a split (audited), the task weights of the challenge board
+(audited).
 
 A leaderboard is a pure function of the scores of current evaluations, the submissions' flags and the task's
 ranking rule (`ranking.board_compute`); a rebuild recomputes it from scratch and bumps its version.
@@ -109,22 +110,32 @@ def leaderboards_rebuild_for_task(*, task: Task) -> int:
     return rebuilt
 
 
-def leaderboard_reveal_split(*, task: Task, split: str, user: User) -> SplitReveal:
+def leaderboard_reveal_split(*, task: Task, split: str, user: User) -> bool:
     """Reveal the task's boards of a private or concealed split to everyone now (before the challenge ends, or
-    against the concealed visibility policy). Organizers of the task's challenge (and staff) only: raises
-    `Forbidden` for anyone else, `InvalidInput` for the public split, an unknown one, or the concealed split of
-    a task without a concealed task. Idempotent: a second reveal returns the first one unchanged. The boards
-    need no rebuild (their entries do not depend on who may read them)."""
-    if not user_is_organizer(challenge=task.challenge, user=user):
-        raise Forbidden("Only the challenge's organizers can reveal a leaderboard.")
+    against the concealed visibility policy), with an audit entry. Permanent. Organizers of the task's challenge
+    (and staff) only: raises `Forbidden` for anyone else, `InvalidInput` for the public split, an unknown one, or
+    the concealed split of a task without a concealed task. Idempotent: returns False, recording nothing, when
+    the split was revealed already. The boards need no rebuild (their entries do not depend on who may read
+    them)."""
+    require_organizer(challenge=task.challenge, actor=user)
     if split not in (Score.Split.PRIVATE, Score.Split.CONCEALED):
         raise InvalidInput(f"Only the private and concealed splits can be revealed, not {split!r}.")
     if split == Score.Split.CONCEALED and not task.has_concealed_task:
         raise InvalidInput("This task has no concealed task.")
-    reveal, _ = SplitReveal.objects.get_or_create(
-        task=task, split=split, defaults={"revealed_at": timezone.now(), "revealed_by": user}
-    )
-    return reveal
+    with transaction.atomic():
+        # Serialises two organizers revealing at once: one entry, not two.
+        Task.objects.select_for_update().filter(pk=task.pk).first()
+        if SplitReveal.objects.filter(task=task, split=split).exists():
+            return False
+        SplitReveal.objects.create(task=task, split=split, revealed_at=timezone.now(), revealed_by=user)
+        audit_record(
+            challenge=task.challenge,
+            actor=user,
+            action=AuditAction.LEADERBOARD_REVEAL,
+            summary=f"Revealed the {split} leaderboards of task {task.slug} to everyone, ahead of schedule.",
+            details={"task": task.slug, "split": split},
+        )
+    return True
 
 
 def leaderboard_rebuild_by_organizer(*, leaderboard: Leaderboard, actor: User) -> Leaderboard:

@@ -1,6 +1,5 @@
-"""Scores in the back office: immutable, read-only. Submissions are registered by `apps.backoffice.admin`: their
-actions (rescoring, disqualification, awards ...) rebuild leaderboards and write the audit log, which live
-above this layer."""
+"""Scores in the back office: immutable, read-only. Submissions are registered by `apps.backoffice.admin`: some of
+their actions (rescoring, disqualification, baselines ...) rebuild leaderboards, which live above this layer."""
 
 from __future__ import annotations
 

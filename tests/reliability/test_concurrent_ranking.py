@@ -33,7 +33,7 @@ from apps.leaderboards.selectors import leaderboard_view, leaderboard_view_from_
 from apps.leaderboards.services import leaderboards_rebuild_for_submission, leaderboards_rebuild_for_task
 from apps.submissions.models import Submission
 from apps.submissions.services import dispatch
-from apps.submissions.services.admin_actions import submission_rescore
+from apps.submissions.services.admin_actions import submission_queue_rescore
 from apps.submissions.services.evaluation import submission_claim, submission_record
 from apps.submissions.services.leases import lease_deadline
 from evaluators import EvaluationResult, Evaluator, get_evaluator
@@ -170,7 +170,7 @@ def _rescore(board: Board, rng: random.Random) -> None:
         if not scored:
             continue
         submission = Submission.objects.get(pk=rng.choice(scored))
-        if not submission_rescore(submission=submission):
+        if not submission_queue_rescore(submission=submission):
             continue  # another rescorer took it first
         worker = f"{threading.current_thread().name}:{index}"
         claimed = submission_claim(submission_id=submission.pk, worker=worker)

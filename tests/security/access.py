@@ -356,6 +356,7 @@ _ADMIN_OBJECT = re.compile(r"^/admin/(?P<app>[a-z]+)/(?P<model>[a-z]+)/<path:obj
 
 ADMIN_NO_ADD = {
     "accounts_apitoken",
+    "accounts_team",
     "challenges_auditentry",
     "challenges_participation",
     "leaderboards_export",
@@ -366,6 +367,7 @@ ADMIN_NO_ADD = {
 """Records the platform writes itself (or participants, under the challenge's rules): staff may look, not add
 (403)."""
 ADMIN_NO_DELETE = {
+    "accounts_team",
     "challenges_auditentry",
     "challenges_participation",
     "leaderboards_leaderboard",

@@ -291,7 +291,7 @@ def security_world(world: World, closed_division: Division) -> SecurityWorld:
         challenge=world.challenge, actor=organizer, action=AuditAction.CHALLENGE_CHANGE, summary=Marker.AUDIT
     )
     _mark_drafts(world)
-    award = award_grant(submission=world.submission, name="Best in show", granted_by=organizer)
+    award = award_grant(submission=world.submission, actor=organizer, name="Best in show")
     leaderboards_rebuild_for_task(task=world.task)
     # One row of every model the admin shows, for its change pages.
     TaskWeight.objects.create(task=world.task, weight=1.0)

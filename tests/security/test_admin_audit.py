@@ -19,6 +19,7 @@ from django.db.models import Model
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from apps.accounts.models import Team
 from apps.challenges.models import AuditAction, AuditEntry, Challenge, Participation, Task
 from apps.challenges.services import participation_register
 from apps.divisions.models import Division
@@ -108,7 +109,7 @@ def _closed_with_code(stage: Stage) -> Selection:
 
 def _awarded(stage: Stage) -> Selection:
     submission = stage.scored()
-    award = award_grant(submission=submission, name="Best", granted_by=stage.organizer)
+    award = award_grant(submission=submission, actor=stage.organizer, name="Best")
     return [submission], {"apply": "1", "awards": [award.pk]}
 
 
@@ -355,3 +356,16 @@ def _posted_back(page: str) -> dict[str, Any]:
         for name, values in parser.data.items()
         if "__prefix__" not in name
     }
+
+
+def test_teams_and_their_members_are_read_only_in_the_admin(staff: User) -> None:
+    team_admin = admin.site._registry[Team]
+    request = _staff_request(staff)
+
+    assert not team_admin.has_add_permission(request)
+    assert not team_admin.has_change_permission(request)
+    assert not team_admin.has_delete_permission(request)
+    for inline in team_admin.get_inline_instances(request):
+        assert not inline.has_add_permission(request, None)
+        assert not inline.can_delete
+        assert not _editable(inline, request), f"{type(inline).__name__} edits a team's rows"

@@ -1,6 +1,6 @@
 """Submissions in the back office: read-only records, with the organizers' actions on them. Each action calls
-an audited service that rebuilds the leaderboards it affects in the same transaction; those that need input
-(a disqualification's reason, an award) ask for it on an intermediate page."""
+a service that writes its own audit entry and rebuilds the leaderboards it affects, in one transaction; those
+that need input (a disqualification's reason, an award) ask for it on an intermediate page."""
 
 from __future__ import annotations
 
@@ -15,19 +15,17 @@ from django.template.response import TemplateResponse
 from apps.backoffice.admin.base import APPLY, acting_user, apply_each, ask
 from apps.backoffice.admin.forms import AwardForm, DiscoveredSliceForm, DisqualifyForm, RevokeAwardsForm
 from apps.backoffice.services.submissions import (
-    award_grant_audited,
-    award_revoke_audited,
     submission_disqualify,
     submission_move_to_open,
     submission_requalify,
-    submission_rescore_audited,
-    submission_reverify_audited,
+    submission_rescore,
     submission_set_baseline,
 )
-from apps.backoffice.services.tasks import task_add_discovered_slice_audited
 from apps.core.errors import DomainError
+from apps.submissions.awards import award_grant, award_revoke
 from apps.submissions.models import Award, Evaluation, Submission, VerificationStage
-from apps.submissions.services.verification import verification_needed
+from apps.submissions.services.slices import task_add_discovered_slice
+from apps.submissions.services.verification import submission_reverify, verification_needed
 
 
 class EvaluationInline(admin.TabularInline[Evaluation, Submission]):
@@ -171,7 +169,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         queued = 0
         for submission in self._selected(queryset):
             try:
-                queued += submission_rescore_audited(submission=submission, actor=actor)
+                queued += submission_rescore(submission=submission, actor=actor)
             except DomainError as exc:
                 self.message_user(request, f"{submission}: {exc.message}", messages.ERROR)
         self.message_user(
@@ -186,7 +184,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         queued = 0
         for submission in chosen:
             try:
-                submission_reverify_audited(submission=submission, actor=actor)
+                submission_reverify(submission=submission, actor=actor)
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.WARNING)
             else:
@@ -275,7 +273,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         actor, data = acting_user(request), form.cleaned_data
 
         def grant(submission: Submission) -> bool:
-            award_grant_audited(submission=submission, actor=actor, name=data["name"], description=data["description"])
+            award_grant(submission=submission, actor=actor, name=data["name"], description=data["description"])
             return True
 
         self._each(request, queryset, grant, done="Granted the award to", unchanged="")
@@ -300,7 +298,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
             self,
             request,
             form.cleaned_data["awards"],
-            lambda award: award_revoke_audited(award=award, actor=actor),
+            lambda award: award_revoke(award=award, actor=actor),
             done="Revoked",
             unchanged="were revoked already",
             noun="award(s)",
@@ -316,7 +314,7 @@ class SubmissionAdmin(admin.ModelAdmin[Submission]):
         form = DiscoveredSliceForm(request.POST if APPLY in request.POST else None)
         if form.is_valid():
             try:
-                queued = task_add_discovered_slice_audited(
+                queued = task_add_discovered_slice(
                     submission=submission, actor=acting_user(request), **form.cleaned_data
                 )
             except DomainError as exc:

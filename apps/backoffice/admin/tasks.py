@@ -21,7 +21,7 @@ from apps.backoffice.services.changes import (
     task_changes_record,
     task_data_changes_record,
 )
-from apps.backoffice.services.tasks import task_rescore, task_reveal_split_audited
+from apps.backoffice.services.tasks import task_rescore
 from apps.challenges.models import Task, TaskDataFile
 from apps.challenges.services import (
     clean_relative_path,
@@ -36,6 +36,7 @@ from apps.challenges.services import (
 )
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.files import uploaded_file_path
+from apps.leaderboards.services import leaderboard_reveal_split
 from apps.submissions.models import Score
 from evaluators import available_slugs, get_evaluator
 
@@ -284,7 +285,7 @@ class TaskAdmin(admin.ModelAdmin[Task]):
             self,
             request,
             tasks,
-            lambda task: task_reveal_split_audited(task=task, actor=actor, split=split),
+            lambda task: leaderboard_reveal_split(task=task, split=split, user=actor),
             done=f"Revealed the {split} leaderboards of",
             unchanged="were revealed already",
             noun="task(s)",

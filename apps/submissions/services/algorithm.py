@@ -4,6 +4,8 @@ participant (and, separately, the organizers) should read."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -90,12 +92,14 @@ def sandbox_inputs(task: Task, *, concealed: bool) -> Path:
     and a task.yaml, built once per data version and shared by every run (hard links where possible)."""
     suffix = "-concealed" if concealed else ""
     root = Path(settings.SANDBOX_ROOT) / "inputs"
-    target = root / f"{task.pk}-v{task.data_version}{suffix}"
+    files = list(task.data_files.filter(role=TaskDataFile.Role.PUBLIC).order_by("relative_path"))
+    config = task.concealed_config if concealed else task.config
+    document = {"benchmark": task.evaluator_slug, "config": config or {}}
+    target = root / f"{task.pk}-v{task.data_version}-{_inputs_key(document, files)}{suffix}"
     if target.is_dir():
         return target
     root.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=root))
-    files = task.data_files.filter(role=TaskDataFile.Role.PUBLIC)
     prefix = f"{CONCEALED_DIR}/"
     for data_file in files:
         inside = data_file.relative_path.startswith(prefix)
@@ -103,12 +107,18 @@ def sandbox_inputs(task: Task, *, concealed: bool) -> Path:
             continue
         relative = data_file.relative_path.removeprefix(prefix) if concealed else data_file.relative_path
         _link_or_copy(Path(data_file.file.path), building / relative)
-    config = task.concealed_config if concealed else task.config
-    document = {"benchmark": task.evaluator_slug, "config": config or {}}
     (building / TASK_FILE).write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     _publish(building, target)
     _remove_stale_inputs(root, task, target)
     return target
+
+
+def _inputs_key(document: dict[str, Any], files: list[TaskDataFile]) -> str:
+    """What the inputs hold, hashed: a task id that a database reuses (SQLite, after a deletion) never
+    serves another task's folder."""
+    listing = [(f.relative_path, f.sha256, f.size, f.uploaded_at.isoformat()) for f in files]
+    encoded = json.dumps([document, listing], sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

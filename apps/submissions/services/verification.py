@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.challenges.evaluators import task_concealed_loaded, task_loaded
+from apps.challenges.models import AuditAction
 from apps.core.archives import make_zip
 from apps.core.errors import InvalidInput
+from apps.submissions.audit import submission_audit_record, submission_label, submission_lock_for_organizer
 from apps.submissions.models import Submission, VerificationStage
 from apps.submissions.sandbox.runner import SandboxResult, SandboxUnavailable
 from apps.submissions.services.algorithm import (
@@ -301,16 +304,19 @@ def submission_start_verification(*, submission_id: int) -> None:
     enqueue_verification(submission_id)
 
 
-def submission_reverify(*, submission: Submission) -> None:
+def submission_reverify(*, submission: Submission, actor: User) -> None:
     """Run the verification again from the start (an organizer's action, e.g. after a sandbox fix or new
-    concealed data). A scored submission keeps its rank until the new verification ends: rescored, or rejected
-    (and then unranked by `on_rejected`)."""
-    if not verification_needed(submission):
-        raise InvalidInput(f"Submission #{submission.pk} has no code to verify.")
-    if not submission.is_terminal:
-        raise InvalidInput(f"Submission #{submission.pk} is {submission.status}; rerun it once that has ended.")
+    concealed data), with an audit entry. A scored submission keeps its rank until the new verification ends:
+    rescored, or rejected (and then unranked by `on_rejected`). Raises `Forbidden` unless the actor organizes
+    the challenge, `InvalidInput` (recording nothing) when it has no code to verify or is still being
+    processed."""
     with transaction.atomic():
-        Submission.objects.filter(pk=submission.pk).update(
+        locked = submission_lock_for_organizer(submission=submission, actor=actor)
+        if not verification_needed(locked):
+            raise InvalidInput(f"Submission #{locked.pk} has no code to verify.")
+        if not locked.is_terminal:
+            raise InvalidInput(f"Submission #{locked.pk} is {locked.status}; rerun it once that has ended.")
+        Submission.objects.filter(pk=locked.pk).update(
             status=Status.VERIFYING,
             attempts=0,
             lease_owner="",
@@ -321,5 +327,11 @@ def submission_reverify(*, submission: Submission) -> None:
             progress=0.0,
             progress_message="Verification requested",
         )
-        VerificationStage.objects.filter(submission=submission).delete()
-        enqueue_verification(submission.pk)
+        VerificationStage.objects.filter(submission=locked).delete()
+        enqueue_verification(locked.pk)
+        submission_audit_record(
+            submission=locked,
+            actor=actor,
+            action=AuditAction.SUBMISSION_REVERIFY,
+            summary=f"Rerunning the verification of {submission_label(locked)}.",
+        )

@@ -12,9 +12,9 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 
-from apps.challenges.models import Challenge, Task
+from apps.challenges.models import AuditAction, AuditEntry, Challenge, Task
 from apps.challenges.services import participation_register
-from apps.core.errors import InvalidInput
+from apps.core.errors import Forbidden, InvalidInput
 from apps.divisions.models import Division
 from apps.jobs.pipeline import evaluate_and_rank
 from apps.submissions.models import Submission
@@ -57,11 +57,11 @@ def _header(task: Task) -> list[str]:
 
 
 def test_adding_a_discovered_slice_extends_the_ground_truth_and_queues_rescoring(
-    scored: Submission, slice_task: Task
+    scored: Submission, slice_task: Task, organizer: User
 ) -> None:
     version = slice_task.data_version
 
-    queued = task_add_discovered_slice(submission=scored, column="slice_2", name="found_by_finder")
+    queued = task_add_discovered_slice(submission=scored, actor=organizer, column="slice_2", name="found_by_finder")
 
     slice_task.refresh_from_db()
     scored.refresh_from_db()
@@ -76,15 +76,51 @@ def test_adding_a_discovered_slice_extends_the_ground_truth_and_queues_rescoring
     assert scored.current_evaluation.scores.filter(metric="average_precision.found_by_finder").exists()
 
 
-def test_it_refuses_an_unknown_column_and_changes_nothing(scored: Submission, slice_task: Task) -> None:
+def test_it_refuses_an_unknown_column_and_changes_nothing(
+    scored: Submission, slice_task: Task, organizer: User
+) -> None:
     before = (slice_task.data_dir / "test_slices.csv").read_bytes()
 
     with pytest.raises(InvalidInput):
-        task_add_discovered_slice(submission=scored, column="no_such_column", name="x")
+        task_add_discovered_slice(submission=scored, actor=organizer, column="no_such_column", name="x")
 
     assert (slice_task.data_dir / "test_slices.csv").read_bytes() == before
     scored.refresh_from_db()
     assert scored.status == Submission.Status.SCORED
+    assert not AuditEntry.objects.exists()
+
+
+def test_adding_a_discovered_slice_writes_its_own_audit_entry(
+    scored: Submission, slice_task: Task, organizer: User
+) -> None:
+    task_add_discovered_slice(
+        submission=scored, actor=organizer, column="slice_2", name="found_by_finder", threshold=0.25
+    )
+
+    [entry] = AuditEntry.objects.all()
+    assert (entry.action, entry.actor, entry.submission_id) == (AuditAction.TASK_SLICE, organizer, scored.pk)
+    assert entry.summary == (
+        f"Added slice 'found_by_finder' (column 'slice_2' of submission #{scored.pk}) to the ground truth of task "
+        "slices; 1 submission(s) queued for rescoring."
+    )
+    assert entry.details == {
+        "task": "slices",
+        "slice": "found_by_finder",
+        "column": "slice_2",
+        "threshold": 0.25,
+        "complement": False,
+        "queued": 1,
+    }
+
+
+def test_only_an_organizer_can_add_a_discovered_slice(scored: Submission, slice_task: Task) -> None:
+    before = (slice_task.data_dir / "test_slices.csv").read_bytes()
+
+    with pytest.raises(Forbidden):
+        task_add_discovered_slice(submission=scored, actor=scored.submitted_by, column="slice_2", name="mine")
+
+    assert (slice_task.data_dir / "test_slices.csv").read_bytes() == before
+    assert not AuditEntry.objects.exists()
 
 
 def test_the_admin_action_asks_for_the_slice_then_applies_it(scored: Submission, slice_task: Task) -> None:

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
-from apps.backoffice.services.submissions import submission_disqualify, submission_move_to_open
+from apps.backoffice.services.submissions import submission_disqualify, submission_move_to_open, submission_rescore
 from apps.challenges.models import AuditAction
 from apps.core.errors import Forbidden, InvalidInput
 from apps.core.queues import EVALUATE_TASK
@@ -188,6 +188,32 @@ def test_rescoring_a_submission_that_is_not_scored_records_nothing(staff: Client
 
     run_action(staff, SUBMISSIONS, "rescore", [board.alice.pk])
 
+    assert entries() == []
+
+
+def test_rescoring_a_submission_writes_its_own_audit_entry(board: Board, staff_user: User) -> None:
+    assert submission_rescore(submission=board.alice, actor=staff_user) is True
+    assert submission_rescore(submission=board.alice, actor=staff_user) is False  # queued already
+
+    [entry] = entries()
+    team = team_of(board.alice.submitted_by).name
+    assert (entry.action, entry.actor, entry.submission_id) == (
+        AuditAction.SUBMISSION_RESCORE,
+        staff_user,
+        board.alice.pk,
+    )
+    assert (
+        entry.summary == f"Rescoring submission #{board.alice.pk} ({team}, {board.task.slug}, {board.division.slug})."
+    )
+    assert entry.details == {"task": board.task.slug, "team": team}
+
+
+def test_only_an_organizer_can_rescore_a_submission(board: Board, other_participant: User) -> None:
+    with pytest.raises(Forbidden):
+        submission_rescore(submission=board.alice, actor=other_participant)
+
+    board.alice.refresh_from_db()
+    assert board.alice.status == Submission.Status.SCORED
     assert entries() == []
 
 

@@ -14,12 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
-from apps.backoffice.services.tasks import task_reveal_split_audited
 from apps.challenges.models import AuditAction, AuditEntry, Challenge, Task
 from apps.core.errors import InvalidInput
 from apps.core.queues import EVALUATE_TASK
 from apps.divisions.models import Division
 from apps.leaderboards.models import SplitReveal
+from apps.leaderboards.services import leaderboard_reveal_split
 from apps.submissions.models import Score, Submission
 from tests.apps.backoffice.conftest import Board, assert_boards_fresh, entries, rows, run_action, version
 from tests.apps.conftest import RecordingBroker, make_scored_submission
@@ -197,7 +197,7 @@ def test_revealing_the_private_board_early_is_audited_once(staff: Client, board:
 
 def test_a_task_without_a_concealed_task_cannot_reveal_one(board: Board, staff_user: User) -> None:
     with pytest.raises(InvalidInput):
-        task_reveal_split_audited(task=board.task, actor=staff_user, split=Score.Split.CONCEALED)
+        leaderboard_reveal_split(task=board.task, split=Score.Split.CONCEALED, user=staff_user)
 
     assert entries() == []
 
@@ -272,7 +272,7 @@ def test_changing_a_division_kind_is_audited_and_rebuilds_the_boards(staff: Clie
 
 
 def test_the_audit_log_is_read_only_in_the_admin(staff: Client, board: Board, staff_user: User) -> None:
-    task_reveal_split_audited(task=board.task, actor=staff_user, split=Score.Split.PRIVATE)
+    leaderboard_reveal_split(task=board.task, split=Score.Split.PRIVATE, user=staff_user)
     entry = AuditEntry.objects.get()
 
     listing = staff.get(reverse("admin:challenges_auditentry_changelist"))
@@ -287,7 +287,7 @@ def test_the_audit_log_is_read_only_in_the_admin(staff: Client, board: Board, st
 
 
 def test_an_audit_entry_cannot_be_changed(board: Board, staff_user: User) -> None:
-    task_reveal_split_audited(task=board.task, actor=staff_user, split=Score.Split.PRIVATE)
+    leaderboard_reveal_split(task=board.task, split=Score.Split.PRIVATE, user=staff_user)
     entry = AuditEntry.objects.get()
     entry.summary = "Nothing happened."
 

@@ -14,7 +14,7 @@ from apps.divisions.models import Division
 from apps.jobs.collective import task_rescore_collective
 from apps.leaderboards.models import LeaderboardEntry
 from apps.submissions.models import Evaluation, Submission
-from apps.submissions.services.admin_actions import submission_rescore
+from apps.submissions.services.admin_actions import submission_queue_rescore
 from apps.submissions.services.reaper import submissions_reap
 from tests.apps.conftest import RecordingBroker
 from tests.conftest import make_user
@@ -88,7 +88,7 @@ def test_a_submission_being_rescored_keeps_its_collective_credit(
 ) -> None:
     carol = hand_in(make_user("carol"), ["a", "b"])
     dave = hand_in(make_user("dave"), ["a"])
-    assert submission_rescore(submission=dave)  # queued again; its last evaluation stays current meanwhile
+    assert submission_queue_rescore(submission=dave)  # queued again; its last evaluation stays current meanwhile
 
     round_ = task_rescore_collective(task_id=toy_task.pk)
 

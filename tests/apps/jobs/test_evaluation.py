@@ -18,7 +18,7 @@ from apps.core.queues import EVALUATE_TASK
 from apps.jobs.pipeline import evaluate_and_rank
 from apps.leaderboards.models import Leaderboard, LeaderboardEntry
 from apps.submissions.models import Evaluation, Score, Submission
-from apps.submissions.services.admin_actions import submission_rescore
+from apps.submissions.services.admin_actions import submission_queue_rescore
 from apps.submissions.services.evaluation import submission_claim, submission_record
 from apps.submissions.services.leases import Outcome
 from evaluators import EvaluationResult, SubmissionError, get_evaluator
@@ -202,7 +202,7 @@ def test_rescoring_requeues_a_scored_submission_and_keeps_its_evaluation_meanwhi
     evaluation = queued.current_evaluation
 
     with django_capture_on_commit_callbacks(execute=True):
-        requeued = submission_rescore(submission=queued)
+        requeued = submission_queue_rescore(submission=queued)
 
     queued.refresh_from_db()
     assert requeued is True
@@ -217,7 +217,7 @@ def test_a_rescore_after_a_data_change_records_a_new_current_evaluation(queued: 
     queued.refresh_from_db()
     old = queued.current_evaluation
     assert old is not None
-    submission_rescore(submission=queued)
+    submission_queue_rescore(submission=queued)
     Task.objects.filter(pk=queued.task_id).update(data_version=F("data_version") + 1)
 
     outcome = evaluate_and_rank(submission_id=queued.pk)
@@ -232,6 +232,6 @@ def test_a_rescore_after_a_data_change_records_a_new_current_evaluation(queued: 
 
 
 def test_rescoring_refuses_a_submission_that_is_not_scored(queued: Submission) -> None:
-    assert submission_rescore(submission=queued) is False
+    assert submission_queue_rescore(submission=queued) is False
     queued.refresh_from_db()
     assert queued.status == Submission.Status.QUEUED

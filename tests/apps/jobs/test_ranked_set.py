@@ -15,7 +15,7 @@ from apps.jobs.collective import task_rescore_collective
 from apps.leaderboards.ranking import board_compute
 from apps.leaderboards.selectors import score_history
 from apps.submissions.models import Evaluation, Submission
-from apps.submissions.services.admin_actions import submission_rescore
+from apps.submissions.services.admin_actions import submission_queue_rescore
 from tests.apps.jobs.conftest import HandIn
 from tests.conftest import make_user
 
@@ -30,7 +30,7 @@ def _updated(**fields: object) -> Callable[[Submission], None]:
 
 
 def _queued_for_rescore(submission: Submission) -> None:
-    assert submission_rescore(submission=submission)
+    assert submission_queue_rescore(submission=submission)
 
 
 RANKED: dict[str, Callable[[Submission], None]] = {

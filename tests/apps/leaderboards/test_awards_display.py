@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def _awarded(task: Task, division: Division, user: User, organizer: User) -> Submission:
     submission = make_scored_submission(task=task, division=division, user=user, primary=0.7)
     leaderboard_rebuild(task=task, division=division)
-    award_grant(submission=submission, name="Innovation prize", description="A new idea", granted_by=organizer)
+    award_grant(submission=submission, actor=organizer, name="Innovation prize", description="A new idea")
     return submission
 
 
@@ -52,7 +52,7 @@ def test_an_award_name_is_escaped(
     speech_task: Task, open_division: Division, registered: User, organizer: User
 ) -> None:
     submission = make_scored_submission(task=speech_task, division=open_division, user=registered, primary=0.7)
-    award_grant(submission=submission, name="<script>alert(1)</script>", granted_by=organizer)
+    award_grant(submission=submission, actor=organizer, name="<script>alert(1)</script>")
 
     page = client_for(None).get(task_url("task", speech_task)).content.decode()
 

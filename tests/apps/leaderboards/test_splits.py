@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 
-from apps.challenges.models import Challenge, ConcealedVisibility, Task
+from apps.challenges.models import AuditAction, AuditEntry, Challenge, ConcealedVisibility, Task
 from apps.core.errors import Forbidden, InvalidInput
 from apps.divisions.models import Division
 from apps.leaderboards.models import SplitReveal
@@ -48,19 +48,38 @@ def test_everyone_sees_the_private_split_once_the_challenge_has_ended(
 def test_an_organizers_early_reveal_shows_the_private_split_to_everyone(
     speech_task: Task, registered: User, organizer: User
 ) -> None:
-    reveal = leaderboard_reveal_split(task=speech_task, split="private", user=organizer)
+    assert leaderboard_reveal_split(task=speech_task, split="private", user=organizer) is True
 
     assert split_visible(task=speech_task, split="private", user=registered)
     assert split_visible(task=speech_task, split="private", user=AnonymousUser())
+    reveal = SplitReveal.objects.get()
     assert reveal.revealed_by == organizer and reveal.revealed_at is not None
 
 
-def test_a_reveal_is_idempotent(speech_task: Task, organizer: User) -> None:
+def test_a_reveal_writes_its_own_audit_entry(speech_task: Task, organizer: User) -> None:
+    leaderboard_reveal_split(task=speech_task, split="private", user=organizer)
+
+    [entry] = AuditEntry.objects.all()
+    assert (entry.challenge_id, entry.action, entry.actor, entry.submission_id) == (
+        speech_task.challenge_id,
+        AuditAction.LEADERBOARD_REVEAL,
+        organizer,
+        None,
+    )
+    assert entry.summary == (
+        f"Revealed the private leaderboards of task {speech_task.slug} to everyone, ahead of schedule."
+    )
+    assert entry.details == {"task": speech_task.slug, "split": "private"}
+
+
+def test_a_reveal_is_idempotent_and_recorded_once(speech_task: Task, organizer: User) -> None:
     first = leaderboard_reveal_split(task=speech_task, split="private", user=organizer)
+    revealed_at = SplitReveal.objects.get().revealed_at
     second = leaderboard_reveal_split(task=speech_task, split="private", user=organizer)
 
-    assert first.pk == second.pk and first.revealed_at == second.revealed_at
-    assert SplitReveal.objects.count() == 1
+    assert (first, second) == (True, False)
+    assert SplitReveal.objects.get().revealed_at == revealed_at
+    assert AuditEntry.objects.count() == 1
 
 
 def test_only_organizers_can_reveal_a_split(speech_task: Task, registered: User) -> None:
@@ -68,6 +87,7 @@ def test_only_organizers_can_reveal_a_split(speech_task: Task, registered: User)
         leaderboard_reveal_split(task=speech_task, split="private", user=registered)
 
     assert not SplitReveal.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 @pytest.mark.parametrize("split", ["public", "nonsense"])

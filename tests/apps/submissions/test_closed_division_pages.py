@@ -19,13 +19,15 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
-from apps.challenges.models import Challenge, ConcealedVisibility, Task
+from apps.challenges.models import AuditAction, AuditEntry, Challenge, ConcealedVisibility, Task
+from apps.core.errors import Forbidden, InvalidInput
 from apps.core.queues import VERIFY_TASK
 from apps.divisions.models import Division
 from apps.leaderboards.selectors import split_visible
 from apps.leaderboards.services import leaderboard_rebuild
 from apps.submissions.models import Score, Submission, VerificationStage
 from apps.submissions.services.algorithm import task_sandbox_limits
+from apps.submissions.services.verification import submission_reverify
 from evaluators import get_evaluator
 from evaluators.algorithm import MANIFEST_NAME, example_algorithm_dir
 from evaluators.registry import configure
@@ -445,6 +447,43 @@ def test_the_admin_action_reruns_the_verification_of_closed_division_submissions
     assert open_one.status == Submission.Status.SCORED
     assert "Queued 1 submission(s) for a new verification." in response.text
     assert f"#{open_one.pk}" in response.text
+
+
+def test_rerunning_a_verification_writes_its_own_audit_entry(
+    verified: Submission, organizer: User, broker: RecordingBroker
+) -> None:
+    submission_reverify(submission=verified, actor=organizer)
+
+    verified.refresh_from_db()
+    assert verified.status == Submission.Status.VERIFYING
+    [entry] = AuditEntry.objects.all()
+    team = verified.team.name
+    assert (entry.action, entry.actor, entry.submission_id) == (AuditAction.SUBMISSION_REVERIFY, organizer, verified.pk)
+    assert entry.summary == (
+        f"Rerunning the verification of #{verified.pk} ({team}, {verified.task.slug}, {verified.division.slug})."
+    )
+    assert entry.details == {"task": verified.task.slug, "team": team}
+
+
+def test_only_an_organizer_can_rerun_a_verification(verified: Submission, registered: User) -> None:
+    with pytest.raises(Forbidden):
+        submission_reverify(submission=verified, actor=registered)
+
+    verified.refresh_from_db()
+    assert verified.status == Submission.Status.SCORED
+    assert VerificationStage.objects.filter(submission=verified).exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_submission_without_code_is_not_reverified_and_nothing_is_recorded(
+    speech_task: Task, open_division: Division, registered: User, organizer: User
+) -> None:
+    open_one = make_scored_submission(task=speech_task, division=open_division, user=registered, primary=0.4)
+
+    with pytest.raises(InvalidInput, match="no code to verify"):
+        submission_reverify(submission=open_one, actor=organizer)
+
+    assert not AuditEntry.objects.exists()
 
 
 def test_the_submission_admin_shows_the_stages_with_the_organizer_detail(verified: Submission) -> None:

@@ -269,6 +269,7 @@ def test_an_organizer_can_rerun_the_verification(
     closed_task: Task,
     closed_division: Division,
     registered: User,
+    organizer: User,
     speech_task_dir: Path,
     tmp_path: Path,
     broker: RecordingBroker,
@@ -279,7 +280,7 @@ def test_an_organizer_can_rerun_the_verification(
     verify_and_rank(submission_id=submission.pk)
     evaluate_and_rank(submission_id=submission.pk)
 
-    submission_reverify(submission=Submission.objects.get(pk=submission.pk))
+    submission_reverify(submission=Submission.objects.get(pk=submission.pk), actor=organizer)
     assert Submission.objects.get(pk=submission.pk).status == Status.VERIFYING
     assert broker.ids(VERIFY_TASK) == [submission.pk, submission.pk]
     assert verify_and_rank(submission_id=submission.pk) == Outcome.VERIFIED
