@@ -68,17 +68,32 @@ class MetricSpec:
 
 
 @dataclass(frozen=True)
+class SplitScore:
+    """A primary value and metrics computed on one side of a task's public/private split."""
+
+    primary: float
+    metrics: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"primary": self.primary, "metrics": self.metrics}
+
+
+@dataclass(frozen=True)
 class EvaluationResult:
     """What `evaluate` returns.
 
-    `primary` is the primary metric on the original's scale; `metrics` holds every other reported value
-    (name -> float); `details` is JSON-serialisable data for charts (curves, per-class values), never
-    hidden labels.
+    `primary` is the primary metric on the original's scale, over the whole evaluation set; `metrics` holds
+    every other reported value (name -> float); `details` is JSON-serialisable data for charts (curves,
+    per-class values), never hidden labels. `splits` is empty unless the task has a private split
+    (`evaluators.splits`): then it holds "public" and "private", each with the same metric names computed on
+    that side alone, and every chart outside `details["sealed"]` and `details["sealed_charts"]` is computed
+    on the public side alone.
     """
 
     primary: float
     metrics: dict[str, float]
     details: dict[str, Any] = field(default_factory=dict)
+    splits: dict[str, SplitScore] = field(default_factory=dict)
 
 
 def chart(
@@ -174,6 +189,9 @@ class Evaluator(abc.ABC, Generic[TaskT, ParsedT]):
     submission_is_directory: ClassVar[bool] = False
     """True when the artifact is a directory (uploaded as a zip or tar.gz archive and unpacked safely)."""
     data_files: ClassVar[Sequence[DataFileRule]] = ()
+    split_refusal: ClassVar[str | None] = None
+    """Why a public/private split of this benchmark's evaluation data has no sound meaning, if it has none:
+    `validate_config` then refuses a private fraction with this reason, and the task page shows it."""
     demo_module: ClassVar[str | None] = None
     """Dotted path of a module with the benchmark's synthetic data (see `evaluators.demo`): used for the demo
     challenge and by the contract test that every registered evaluator passes."""

@@ -47,6 +47,8 @@ def _score(args: argparse.Namespace) -> int:
     parsed = opened.evaluator.validate(opened.task, args.submission)
     result = opened.evaluator.evaluate(opened.task, parsed, _stderr_progress if args.progress else no_progress)
     output: dict[str, Any] = {"primary": result.primary, "metrics": result.metrics}
+    if result.splits:
+        output["splits"] = {name: score.as_dict() for name, score in result.splits.items()}
     if args.details:
         output["details"] = result.details
     # json.dumps writes floats with repr precision, so the printed value round-trips exactly.

@@ -241,7 +241,9 @@ class TaskDetailOut(TaskSummaryOut):
 
 class TaskFilesOut(serializers.Serializer[Any]):  # its context holds `files` too: the public files
     benchmark = serializers.CharField(source="evaluator_slug")
-    config = serializers.DictField(help_text="Write {benchmark, config} to task.yaml for offline scoring.")
+    config = serializers.DictField(
+        source="participant_config", help_text="Write {benchmark, config} to task.yaml for offline scoring."
+    )
     files = serializers.SerializerMethodField()
 
     @extend_schema_field(DataFileOut(many=True))

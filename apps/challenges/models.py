@@ -18,6 +18,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.accounts.models import Team
+from evaluators.splits import participant_config
 
 
 def task_data_storage() -> Storage:
@@ -272,6 +273,11 @@ class Task(models.Model):
     @property
     def concealed_dir(self) -> Path:
         return self.data_dir / CONCEALED_DIR
+
+    @property
+    def participant_config(self) -> dict[str, Any]:
+        """The config as participants see it (downloads, the API, the sandbox): no split seed."""
+        return participant_config(self.config)
 
     @property
     def has_concealed_task(self) -> bool:

@@ -33,6 +33,7 @@ from apps.challenges.selectors import participation_of, user_is_organizer
 from apps.core.archives import ArchiveLimits, unpack_archive
 from apps.core.errors import Forbidden, InvalidInput
 from evaluators import EvaluatorError, TaskConfigError, get_evaluator
+from evaluators.splits import PRIVATE_FRACTION_KEY, SplitConfig
 from evaluators.taskdir import load_task_dir
 
 
@@ -218,9 +219,20 @@ def task_config_validate(*, evaluator_slug: str, config: Any) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise InvalidInput("The configuration must be a JSON object.")
     try:
-        return get_evaluator(evaluator_slug).validate_config(config)
+        normalised = get_evaluator(evaluator_slug).validate_config(config)
     except EvaluatorError as exc:
         raise InvalidInput(str(exc)) from exc
+    _refuse_unranked_split(normalised)
+    return normalised
+
+
+def _refuse_unranked_split(config: dict[str, Any]) -> None:
+    # Until the platform stores and ranks private scores, a split would promise a private board it cannot build.
+    if SplitConfig.from_mapping(config).enabled:
+        raise InvalidInput(
+            f"config.{PRIVATE_FRACTION_KEY}: the platform does not rank private splits yet; leave it out (or 0). "
+            "Offline, `python -m evaluators score` already prints both sides."
+        )
 
 
 def clean_relative_path(relative_path: str) -> str:
@@ -366,6 +378,7 @@ def task_set_concealed_config(*, task: Task, task_yaml: Path) -> None:
         config = get_evaluator(task.evaluator_slug).validate_config(document.config)
     except TaskConfigError as exc:
         raise InvalidInput(f"concealed/task.yaml: {exc}") from exc
+    _refuse_unranked_split(config)
     if document.slug != task.evaluator_slug:
         raise InvalidInput(
             f"concealed/task.yaml is for the benchmark {document.slug!r}; this task is {task.evaluator_slug!r}"

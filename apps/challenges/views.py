@@ -210,7 +210,7 @@ def task_data_archive(request: HttpRequest, slug: str, task_slug: str) -> Stream
     challenge = selectors.challenge_get(slug=slug, user=request.user)
     task = selectors.task_get(challenge=challenge, slug=task_slug, user=request.user)
     files = selectors.task_public_files_for_download(task=task, user=request.user)
-    task_yaml = yaml.safe_dump({"benchmark": task.evaluator_slug, "config": task.config}, sort_keys=False)
+    task_yaml = yaml.safe_dump({"benchmark": task.evaluator_slug, "config": task.participant_config}, sort_keys=False)
     members: list[tuple[str, Path | bytes]] = [(f"{task.slug}/task.yaml", task_yaml.encode())]
     members += [(f"{task.slug}/{data_file.relative_path}", Path(data_file.file.path)) for data_file in files]
     response = StreamingHttpResponse(zip_stream(members), content_type="application/zip")

@@ -6,12 +6,16 @@ import math
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from evaluators.acquisition.data import MarketData, MarketInfo, read_market_data, read_market_info
 from evaluators.base import TaskConfigError
+from evaluators.splits import SplitConfig, partition, split_and_rest, split_problems
 
 MODELS = ("lr",)
 DEFAULT_TRIALS = 10
@@ -21,6 +25,9 @@ MAX_MARKETS = 100
 # A market names a directory and a submission file (<m>.csv).
 MARKET_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _CONFIG_KEYS = frozenset({"markets", "model", "trials", "alpha"})
+BUYER_UNIT = "buyer evaluation row"
+
+BoolArray = npt.NDArray[np.bool_]
 
 
 def _markets(value: object) -> tuple[str, ...]:
@@ -55,22 +62,25 @@ def _alpha(value: object) -> float:
 
 @dataclass(frozen=True)
 class AcquisitionConfig:
-    """A validated config: markets (in scoring order), the model (`lr`), trials and alpha."""
+    """A validated config: markets (in scoring order), the model (`lr`), trials, alpha and the split."""
 
     markets: tuple[str, ...]
     model: str = "lr"
     trials: int = DEFAULT_TRIALS
     alpha: float = DEFAULT_ALPHA
+    split: SplitConfig = field(default_factory=SplitConfig)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> AcquisitionConfig:
         """Validate a raw config; raise `TaskConfigError` naming the key and the rule."""
         if not isinstance(config, Mapping):
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
+        split, config = split_and_rest(config)
         unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
         if unexpected:
             raise TaskConfigError(
-                f"unexpected config key(s) {', '.join(unexpected)}; allowed: markets, model, trials, alpha"
+                f"unexpected config key(s) {', '.join(unexpected)}; allowed: markets, model, trials, alpha, "
+                "private_fraction, split_seed"
             )
         model = config.get("model", "lr")
         if model not in MODELS:
@@ -80,11 +90,20 @@ class AcquisitionConfig:
             model=str(model),
             trials=_trials(config.get("trials", DEFAULT_TRIALS)),
             alpha=_alpha(config.get("alpha", DEFAULT_ALPHA)),
+            split=split,
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """The normalised config, as stored by the platform."""
-        return {"markets": list(self.markets), "model": self.model, "trials": self.trials, "alpha": self.alpha}
+        """The normalised config, as stored by the platform (the split keys only when there is a split)."""
+        plain = {"markets": list(self.markets), "model": self.model, "trials": self.trials, "alpha": self.alpha}
+        return plain | self.split.as_dict()
+
+
+def buyer_units(market: str, buyer: npt.NDArray[np.float64]) -> tuple[list[str], list[str]]:
+    """The split units of a market: its buyer rows, with ids `<market>/<row index in 20.csv>` and their labels
+    as strata (so each side keeps the market's class balance)."""
+    ids = [f"{market}/{row}" for row in range(len(buyer))]
+    return ids, [f"{label:g}" for label in buyer[:, -1]]
 
 
 class AcquisitionTask:
@@ -99,6 +118,7 @@ class AcquisitionTask:
         self.config = config
         self.markets = markets
         self._data: dict[str, MarketData] = {}
+        self._private: dict[str, BoolArray] = {}
         self._lock = threading.Lock()
 
     def market_data(self, market: str) -> MarketData:
@@ -108,6 +128,19 @@ class AcquisitionTask:
             if found is None:
                 found = read_market_data(self.task_dir, self.markets[market])
                 self._data[market] = found
+            return found
+
+    def private_rows(self, market: str) -> BoolArray:
+        """Which buyer rows of `market` are private (all False without a split), computed once from the hidden
+        buyer data; a read-only array, shared by every submission."""
+        data = self.market_data(market)
+        with self._lock:
+            found = self._private.get(market)
+            if found is None:
+                ids, strata = buyer_units(market, data.buyer)
+                found = np.array(partition(ids, split=self.config.split, strata=strata), dtype=np.bool_)
+                found.setflags(write=False)
+                self._private[market] = found
             return found
 
     def problems(self) -> list[str]:
@@ -124,6 +157,9 @@ class AcquisitionTask:
             labels = {float(label) for rows in data.sellers for label in rows[:, -1]}
             if len(labels) < 2:
                 found.append(f"market {market}: every seller row has the same label; no model can be trained")
+            ids, strata = buyer_units(market, data.buyer)
+            for problem in split_problems(ids, split=self.config.split, strata=strata, unit=BUYER_UNIT):
+                found.append(f"market {market}: {problem}")
         return found
 
 

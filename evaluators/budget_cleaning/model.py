@@ -9,7 +9,7 @@ is `LogisticRegression()` with scikit-learn's defaults.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder, MinMaxScaler, OneHotEncoder
 
@@ -26,6 +27,7 @@ from evaluators.budget_cleaning.data import HiddenTables, PublicTables
 
 FloatMatrix = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,9 @@ class ReferenceModels:
     splits: tuple[Split, ...]
     dirty_accuracy: dict[str, float]
     clean_accuracy: dict[str, float]
+    dirty_predictions: dict[str, IntArray] = field(default_factory=dict)
+    """The dirty model's predictions per split, for the accuracies on one side of a private split."""
+    clean_predictions: dict[str, IntArray] = field(default_factory=dict)
 
     def zero_gaps(self) -> list[str]:
         """A problem per split where the clean and the dirty model are equally accurate (gap closed = x / 0)."""
@@ -145,6 +150,13 @@ class ReferenceModels:
     def accuracy(self, model: LogisticRegression, split: Split) -> float:
         """`model.score` on a split: the share of correct predictions."""
         return float(model.score(split.features, split.labels))
+
+
+def accuracy_on(split: Split, predictions: IntArray, rows: BoolArray | None = None) -> float:
+    """The share of correct `predictions` on `split`, or on its `rows` only: what `model.score` gives on them."""
+    if rows is None:
+        return float(accuracy_score(split.labels, predictions))
+    return float(accuracy_score(split.labels[rows], predictions[rows]))
 
 
 def fit_references(public: PublicTables, hidden: HiddenTables) -> ReferenceModels:
@@ -178,4 +190,6 @@ def fit_references(public: PublicTables, hidden: HiddenTables) -> ReferenceModel
     for split in splits:
         models.dirty_accuracy[split.name] = models.accuracy(dirty_model, split)
         models.clean_accuracy[split.name] = models.accuracy(clean_model, split)
+        models.dirty_predictions[split.name] = dirty_model.predict(split.features)
+        models.clean_predictions[split.name] = clean_model.predict(split.features)
     return models

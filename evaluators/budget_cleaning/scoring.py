@@ -14,10 +14,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from evaluators.base import EvaluationResult, ProgressCallback, chart
-from evaluators.budget_cleaning.model import ColumnArrays, ReferenceModels, fit_model
-from evaluators.budget_cleaning.task import CleaningTask
+from evaluators.base import EvaluationResult, ProgressCallback, SplitScore, chart
+from evaluators.budget_cleaning.model import ColumnArrays, IntArray, ReferenceModels, accuracy_on, fit_model
+from evaluators.budget_cleaning.task import TEST_SPLIT, CleaningTask
 from evaluators.budget_cleaning.validation import CleaningSelection
+from evaluators.splits import PUBLIC, score_splits
 
 PRIMARY_METRIC = "gapclosed"
 SPLITS = (("val", "validation"), ("test", "test"))
@@ -54,18 +55,26 @@ def _selected(task: CleaningTask, selection: CleaningSelection) -> npt.NDArray[n
     return selected
 
 
-def _accuracies(task: CleaningTask, selection: CleaningSelection, report_progress: ProgressCallback) -> dict[str, Any]:
+def _accuracies(
+    task: CleaningTask, selection: CleaningSelection, report_progress: ProgressCallback
+) -> tuple[dict[str, Any], IntArray]:
+    """The six accuracies on the whole splits, and the solution model's predictions on the test split."""
     report_progress(0.0, "preparing the dirty and clean reference models")
     models = task.reference()
     report_progress(0.4, f"training on the table with {len(selection.rows)} cleaned rows")
     model = fit_model(models.preprocessor.transform(solution_inputs(models, task, selection)), models.train_labels)
     report_progress(0.9, "scoring the validation and test splits")
     values: dict[str, Any] = {}
+    test_predictions: IntArray = np.zeros(0, dtype=np.int64)
     for (short, name), split in zip(SPLITS, models.splits, strict=True):
-        values[accuracy_metric(short, "solution")] = models.accuracy(model, split)
+        predictions: IntArray = model.predict(split.features)
+        # What `model.score` returns (the reference values hold to the bit), from predictions kept for the split.
+        values[accuracy_metric(short, "solution")] = accuracy_on(split, predictions)
         values[accuracy_metric(short, "dirty")] = models.dirty_accuracy[name]
         values[accuracy_metric(short, "clean")] = models.clean_accuracy[name]
-    return values
+        if name == TEST_SPLIT:
+            test_predictions = predictions
+    return values, test_predictions
 
 
 def _gapclosed(values: dict[str, Any], split: str) -> float:
@@ -73,11 +82,18 @@ def _gapclosed(values: dict[str, Any], split: str) -> float:
     return float((solution - dirty) / (clean - dirty))
 
 
-def _details(task: CleaningTask, selection: CleaningSelection, metrics: dict[str, float]) -> dict[str, Any]:
-    dirty_cells = task.dirty_cells_per_row
-    chosen = list(selection.rows)
-    selected_dirty_rows = int((dirty_cells[chosen] > 0).sum()) if chosen else 0
+def _metrics(values: dict[str, Any]) -> dict[str, float]:
+    return {
+        gapclosed_metric("test"): _gapclosed(values, "test"),
+        gapclosed_metric("val"): _gapclosed(values, "val"),
+        **{name: float(value) for name, value in values.items()},
+    }
+
+
+def _accuracy_charts(metrics: dict[str, float], test_series: str) -> list[dict[str, Any]]:
+    """The charts of the accuracies; `test_series` names the test rows they are computed on."""
     labels = {"dirty": "dirty table", "solution": "your selection cleaned", "clean": "clean table"}
+    names = {short: test_series if short == "test" else name for short, name in SPLITS}
     charts = [
         chart(
             "bar",
@@ -85,21 +101,29 @@ def _details(task: CleaningTask, selection: CleaningSelection, metrics: dict[str
             list(labels.values()),
             [metrics[accuracy_metric(short, kind)] for kind in labels],
             y_label="accuracy",
-            series=name,
+            series=names[short],
         )
-        for short, name in SPLITS
+        for short, _ in SPLITS
     ]
     charts.append(
         chart(
             "bar",
             "Share of the accuracy gap closed",
-            [name for _, name in SPLITS],
+            [names[short] for short, _ in SPLITS],
             [metrics[gapclosed_metric(short)] for short, _ in SPLITS],
             y_label="gap closed",
         )
     )
+    return charts
+
+
+def _details(task: CleaningTask, selection: CleaningSelection, metrics: dict[str, float]) -> dict[str, Any]:
+    """The details; `metrics` are those computed on the test rows a participant may see charted."""
+    dirty_cells = task.dirty_cells_per_row
+    chosen = list(selection.rows)
+    selected_dirty_rows = int((dirty_cells[chosen] > 0).sum()) if chosen else 0
     return {
-        "charts": charts,
+        "charts": _accuracy_charts(metrics, "test"),
         "file_format": selection.file_format,
         "n_selected": len(chosen),
         "budget_rows": task.max_selected,
@@ -110,18 +134,37 @@ def _details(task: CleaningTask, selection: CleaningSelection, metrics: dict[str
     }
 
 
+def _splits(task: CleaningTask, values: dict[str, Any], test_predictions: IntArray) -> dict[str, SplitScore]:
+    """The same metrics with the test accuracies taken on one side's test rows (validation is public, whole)."""
+    models = task.reference()
+    test = next(split for split in models.splits if split.name == TEST_SPLIT)
+
+    def compute(mask: list[bool]) -> tuple[float, dict[str, float]]:
+        rows = np.array(mask, dtype=np.bool_)
+        side = dict(values)
+        side[accuracy_metric("test", "solution")] = accuracy_on(test, test_predictions, rows)
+        side[accuracy_metric("test", "dirty")] = accuracy_on(test, models.dirty_predictions[TEST_SPLIT], rows)
+        side[accuracy_metric("test", "clean")] = accuracy_on(test, models.clean_predictions[TEST_SPLIT], rows)
+        metrics = _metrics(side)
+        return metrics[gapclosed_metric("test")], metrics
+
+    return score_splits(task.private_test_rows().tolist(), compute)
+
+
 def score_selection(
     task: CleaningTask, selection: CleaningSelection, report_progress: ProgressCallback
 ) -> EvaluationResult:
     """Train on the cleaned selection; primary = gap closed on the test split. `TaskConfigError` if the task's
-    clean and dirty models tie on a split (checked before any submission model is trained)."""
-    values = _accuracies(task, selection, report_progress)
-    metrics: dict[str, float] = {
-        gapclosed_metric("test"): _gapclosed(values, "test"),
-        gapclosed_metric("val"): _gapclosed(values, "val"),
-        **{name: float(value) for name, value in values.items()},
-    }
+    clean and dirty models tie on a split (checked before any submission model is trained), or on a side of
+    its private split. With a split, `splits` holds the metrics on each side's test rows and the visible
+    charts show the public side; the whole-set charts are sealed."""
+    values, test_predictions = _accuracies(task, selection, report_progress)
+    metrics = _metrics(values)
     report_progress(1.0, f"test gap closed {metrics[gapclosed_metric('test')]:.4f}")
-    return EvaluationResult(
-        primary=metrics[gapclosed_metric("test")], metrics=metrics, details=_details(task, selection, metrics)
-    )
+    details = _details(task, selection, metrics)
+    if not task.config.split.enabled:
+        return EvaluationResult(primary=metrics[gapclosed_metric("test")], metrics=metrics, details=details)
+    splits = _splits(task, values, test_predictions)
+    details["charts"] = _accuracy_charts(splits[PUBLIC].metrics, "test (public part)")
+    details["sealed_charts"] = _accuracy_charts(metrics, "test (whole)")
+    return EvaluationResult(primary=metrics[gapclosed_metric("test")], metrics=metrics, details=details, splits=splits)

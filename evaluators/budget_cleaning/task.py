@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pandas as pd
 
 from evaluators.base import TaskConfigError
 from evaluators.budget_cleaning.data import (
+    X_TEST,
     X_TRAIN_CLEAN,
     X_TRAIN_DIRTY,
     PublicTables,
@@ -27,28 +28,37 @@ from evaluators.budget_cleaning.data import (
     load_public,
     row_ids,
 )
-from evaluators.budget_cleaning.model import ReferenceModels, fit_references
+from evaluators.budget_cleaning.model import BoolArray, ReferenceModels, accuracy_on, fit_references
+from evaluators.splits import PRIVATE, PUBLIC, SplitConfig, partition, split_and_rest, split_problems
 
 MODELS = ("logreg",)
 _CONFIG_KEYS = ("budget", "model")
+TEST_UNIT = "test row"
+TEST_SPLIT = "test"
 
 
 @dataclass(frozen=True)
 class CleaningConfig:
     """A validated config: `budget` (the fraction of training rows that may be cleaned, 0 < budget <= 1) and
-    `model` (`logreg`; DCBench's `randomf` is unseeded, hence not reproducible, and not offered)."""
+    `model` (`logreg`; DCBench's `randomf` is unseeded, hence not reproducible, and not offered), and the
+    public/private split of the test rows."""
 
     budget: float
     model: str = "logreg"
+    split: SplitConfig = field(default_factory=SplitConfig)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CleaningConfig:
         """Validate a raw config; raise `TaskConfigError` naming the key and the rule."""
         if not isinstance(config, Mapping):
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
+        split, config = split_and_rest(config)
         unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
         if unexpected:
-            raise TaskConfigError(f"unexpected config key(s) {', '.join(unexpected)}; allowed: budget, model")
+            raise TaskConfigError(
+                f"unexpected config key(s) {', '.join(unexpected)}; allowed: budget, model, private_fraction, "
+                "split_seed"
+            )
         budget = config.get("budget")
         if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget <= 1:
             raise TaskConfigError(
@@ -57,11 +67,11 @@ class CleaningConfig:
         model = config.get("model", "logreg")
         if model not in MODELS:
             raise TaskConfigError(f"config.model must be one of {', '.join(MODELS)}, got {model!r}")
-        return cls(budget=float(budget), model=str(model))
+        return cls(budget=float(budget), model=str(model), split=split)
 
     def as_dict(self) -> dict[str, Any]:
-        """The normalised config, as stored by the platform."""
-        return {"budget": self.budget, "model": self.model}
+        """The normalised config, as stored by the platform (the split keys only when there is a split)."""
+        return {"budget": self.budget, "model": self.model} | self.split.as_dict()
 
     def max_selected(self, n_train: int) -> int:
         """How many rows may be cleaned: `int(budget * n_train)`, exactly as the original computes it."""
@@ -101,6 +111,7 @@ class CleaningTask:
         self.dirty_cells_per_row: npt.NDArray[np.int64] = dirty_cells.sum(axis=1).astype(np.int64)
         self._reference: ReferenceModels | None = None
         self._reference_error: TaskConfigError | None = None
+        self._private: BoolArray | None = None
         self._lock = threading.Lock()
 
     def _models(self) -> ReferenceModels:
@@ -130,6 +141,42 @@ class CleaningTask:
             raise TaskConfigError("; ".join(gaps))
         return models
 
+    def _test_units(self, models: ReferenceModels) -> tuple[tuple[str, ...], list[str]]:
+        """The split units: the test rows, by their X_test.csv index as written, with their labels as strata."""
+        ids = row_ids(self.task_dir / X_TEST)
+        test = next(split for split in models.splits if split.name == TEST_SPLIT)
+        return ids, [str(label) for label in models.preprocessor.label_encoder.classes_[test.labels]]
+
+    def _split_findings(self, models: ReferenceModels) -> tuple[BoolArray, list[str]]:
+        """The private test rows, and what makes the split unusable: a class on one side only, or a side on
+        which the clean and the dirty model tie (its gap closed would divide by zero)."""
+        ids, strata = self._test_units(models)
+        private = np.array(partition(ids, split=self.config.split, strata=strata), dtype=np.bool_)
+        findings = split_problems(ids, split=self.config.split, strata=strata, unit=TEST_UNIT)
+        test = next(split for split in models.splits if split.name == TEST_SPLIT)
+        for side, rows in ((PUBLIC, ~private), (PRIVATE, private)):
+            clean = accuracy_on(test, models.clean_predictions[TEST_SPLIT], rows)
+            if not findings and clean == accuracy_on(test, models.dirty_predictions[TEST_SPLIT], rows):
+                findings.append(
+                    f"config.private_fraction {self.config.split.private_fraction:g}: on the {side} test rows the "
+                    f"clean and the dirty model have the same accuracy ({clean:.6f}): the gap closed would divide "
+                    "by zero; change split_seed or private_fraction"
+                )
+        return private, findings
+
+    def private_test_rows(self) -> BoolArray:
+        """Which test rows are private (a read-only array, computed once from the hidden files); raise
+        `TaskConfigError` when the split is unusable (see `check_task`). Only for a task with a split."""
+        models = self.reference()
+        with self._lock:
+            if self._private is None:
+                private, findings = self._split_findings(models)
+                if findings:
+                    raise TaskConfigError("; ".join(findings))
+                private.setflags(write=False)
+                self._private = private
+            return self._private
+
     def problems(self) -> list[str]:
         """Everything an organizer must fix (an empty list when the task is usable)."""
         try:
@@ -137,6 +184,11 @@ class CleaningTask:
         except TaskConfigError as exc:
             return [str(exc)]
         problems = models.zero_gaps()
+        if self.config.split.enabled:
+            try:
+                problems += self._split_findings(models)[1]
+            except TaskConfigError as exc:
+                problems.append(str(exc))
         if self.max_selected == 0:
             problems.append(f"budget {self.config.budget} x {self.n_train} rows allows no row at all")
         if not self.dirty_cells_per_row.any():

@@ -16,22 +16,31 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from evaluators.base import EvaluationResult, ProgressCallback, chart
+from evaluators.base import EvaluationResult, ProgressCallback, SplitScore, chart
 from evaluators.debugging_vision.data import LabelArray
 from evaluators.debugging_vision.metrics import final_accuracy_metric, fraction_metric
-from evaluators.debugging_vision.task import DebuggingTask
-from evaluators.debugging_vision.training import DatasetTensors, accuracy_after_training, as_tensor, reference_numerics
+from evaluators.debugging_vision.task import DebuggingTask, private_test_rows
+from evaluators.debugging_vision.training import (
+    DatasetTensors,
+    as_tensor,
+    correctness_after_training,
+    reference_numerics,
+    rounded_mean,
+)
 from evaluators.debugging_vision.validation import DebuggingSubmission
+from evaluators.splits import PRIVATE, PUBLIC, score_splits
 
 TARGET_RATIO = 0.95
 
 TrainFunction = Callable[[LabelArray], np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def first_reaching(curve: Sequence[float]) -> tuple[int, float]:
@@ -149,6 +158,42 @@ def dataset_tensors(task: DebuggingTask, data_id: str) -> DatasetTensors:
     )
 
 
+@dataclass
+class Trainings:
+    """Which test images each trained label vector predicts right, kept so that the whole test set and each
+    side of a private split read their accuracies from the same trainings (one training per label vector)."""
+
+    train: Callable[[LabelArray], BoolArray]
+    on_trained: Callable[[], None] = lambda: None
+    memo: dict[bytes, BoolArray] = field(default_factory=dict)
+
+    def correct(self, labels: LabelArray) -> BoolArray:
+        """The per-test-image correctness after training on `labels` (trained on first use)."""
+        key = labels.tobytes()
+        if key not in self.memo:
+            self.memo[key] = self.train(labels)
+            self.on_trained()
+        return self.memo[key]
+
+    def accuracy_on(self, rows: BoolArray | None) -> TrainFunction:
+        """The curve's accuracy function on the test rows where `rows` is True (None: the whole test set)."""
+
+        def accuracy(labels: LabelArray) -> np.float64:
+            correct = self.correct(labels)
+            return rounded_mean(correct if rows is None else correct[rows])
+
+        return accuracy
+
+
+@dataclass(frozen=True)
+class DatasetRun:
+    """One dataset of a submission: its label sets and its trainings."""
+
+    data_id: str
+    sets: LabelSets
+    trainings: Trainings
+
+
 class _Progress:
     """Counts trainings over the whole submission and reports after each."""
 
@@ -160,34 +205,61 @@ class _Progress:
         self.report(min(self.done / self.total, 1.0), f"{self.label}: {self.done} of {self.total} models trained")
 
 
-def score_datasets(
-    task: DebuggingTask, submission: DebuggingSubmission, report_progress: ProgressCallback, *, full_curve: bool
-) -> list[DatasetScore]:
-    """Score every dataset of the submission (single-threaded torch, restored afterwards)."""
+def _plan(
+    task: DebuggingTask, submission: DebuggingSubmission, report_progress: ProgressCallback
+) -> tuple[list[DatasetRun], _Progress]:
     steps = task.config.train_size
     plans = []
     for data_id in task.config.datasets:
         noisy, truth = task.train[data_id].labels, task.hidden(data_id).truth
         plans.append((data_id, LabelSets.build(noisy, truth, submission.ranking_file(data_id).ranking, steps)))
     progress = _Progress(report_progress, sum(sets.distinct() for _, sets in plans))
-    report_progress(0.0, f"training the fixed model for {progress.total} distinct label sets")
+    runs = []
+    for data_id, sets in plans:
+        tensors = dataset_tensors(task, data_id)
+        train = functools.partial(correctness_after_training, tensors)
+        runs.append(DatasetRun(data_id, sets, Trainings(train, progress.trained)))
+    return runs, progress
+
+
+def _score_whole(
+    runs: Sequence[DatasetRun], progress: _Progress, report_progress: ProgressCallback, *, full_curve: bool
+) -> list[DatasetScore]:
     scores = []
-    with reference_numerics():
-        for data_id, sets in plans:
-            tensors = dataset_tensors(task, data_id)
-            progress.label = data_id
-            schedule = CurveSchedule(sets, functools.partial(accuracy_after_training, tensors), progress.trained)
-            scores.append(score_dataset(data_id, schedule, full_curve=full_curve))
-            report_progress(
-                min(progress.done / progress.total, 1.0),
-                f"{data_id}: fraction_fixes {scores[-1].fraction_fixes:.4f}",
-            )
+    for run in runs:
+        progress.label = run.data_id
+        schedule = CurveSchedule(run.sets, run.trainings.accuracy_on(None))
+        scores.append(score_dataset(run.data_id, schedule, full_curve=full_curve))
+        report_progress(
+            min(progress.done / progress.total, 1.0), f"{run.data_id}: fraction_fixes {scores[-1].fraction_fixes:.4f}"
+        )
     return scores
 
 
-def _curve_charts(score: DatasetScore) -> list[dict[str, Any]]:
+def score_datasets(
+    task: DebuggingTask, submission: DebuggingSubmission, report_progress: ProgressCallback, *, full_curve: bool
+) -> list[DatasetScore]:
+    """Score every dataset of the submission on its whole test set (single-threaded torch, restored
+    afterwards)."""
+    runs, progress = _plan(task, submission, report_progress)
+    report_progress(0.0, f"training the fixed model for {progress.total} distinct label sets")
+    with reference_numerics():
+        return _score_whole(runs, progress, report_progress, full_curve=full_curve)
+
+
+def score_side(runs: Sequence[DatasetRun], rows: Mapping[str, BoolArray]) -> list[DatasetScore]:
+    """Every dataset's score (with the whole curve) on the test rows of one side of the split; `rows[data_id]`
+    is True for that side's test rows. Trains only label vectors not trained yet (none after a whole curve)."""
+    scores = []
+    for run in runs:
+        schedule = CurveSchedule(run.sets, run.trainings.accuracy_on(rows[run.data_id]))
+        scores.append(score_dataset(run.data_id, schedule, full_curve=True))
+    return scores
+
+
+def _curve_charts(score: DatasetScore, part: str = "") -> list[dict[str, Any]]:
     """The accuracy curve (x = 0 is the noisy labels) and the target line, drawn on one plot."""
-    title = f"Test accuracy vs number of fixes ({score.data_id})"
+    title = f"Test accuracy vs number of fixes ({score.data_id}{part})"
     points = list(score.curve) if score.noisy_accuracy is None else [score.noisy_accuracy, *score.curve]
     first_x = 1 if score.noisy_accuracy is None else 0
     xs = list(range(first_x, first_x + len(points)))
@@ -208,7 +280,7 @@ def _charts(scores: Sequence[DatasetScore]) -> list[dict[str, Any]]:
     return charts
 
 
-def _details(task: DebuggingTask, submission: DebuggingSubmission, scores: Sequence[DatasetScore]) -> dict[str, Any]:
+def _dataset_rows(submission: DebuggingSubmission, scores: Sequence[DatasetScore]) -> dict[str, dict[str, Any]]:
     datasets = {}
     for score in scores:
         ranking_file = submission.ranking_file(score.data_id)
@@ -222,26 +294,93 @@ def _details(task: DebuggingTask, submission: DebuggingSubmission, scores: Seque
             "target_accuracy": score.target,
             "noisy_accuracy": score.noisy_accuracy,
         }
+    return datasets
+
+
+def _details(task: DebuggingTask, submission: DebuggingSubmission, scores: Sequence[DatasetScore]) -> dict[str, Any]:
     # The curve moves exactly at the steps that fix a wrong label, so it reveals hidden ground truth for every
     # listed row: it is sealed (organizers see it at once, participants when the challenge has ended).
     return {
         "charts": _charts(scores),
         "sealed_charts": [curve_chart for score in scores for curve_chart in _curve_charts(score)],
         "sealed": {"curves": {score.data_id: list(score.curve) for score in scores}},
-        "datasets": datasets,
+        "datasets": _dataset_rows(submission, scores),
         "train_size": task.config.train_size,
     }
+
+
+def _split_details(
+    task: DebuggingTask,
+    submission: DebuggingSubmission,
+    whole: Sequence[DatasetScore],
+    sides: Mapping[str, Sequence[DatasetScore]],
+) -> dict[str, Any]:
+    """With a split, what a participant sees is the public side's; the whole-set values (and the curves of
+    every side, which reveal ground truth) are sealed, since whole and public together give private away."""
+    details = _details(task, submission, sides[PUBLIC])
+    details["sealed_charts"] = [
+        *[curve_chart for score in whole for curve_chart in _curve_charts(score)],
+        *[
+            curve_chart
+            for side, scores in sides.items()
+            for score in scores
+            for curve_chart in _curve_charts(score, f", {side} test images")
+        ],
+    ]
+    details["sealed"] = {
+        "curves": {score.data_id: list(score.curve) for score in whole},
+        "datasets": _dataset_rows(submission, whole),
+        **{f"{side}_curves": {score.data_id: list(score.curve) for score in scores} for side, scores in sides.items()},
+    }
+    return details
+
+
+def _summary(scores: Sequence[DatasetScore]) -> tuple[float, dict[str, float]]:
+    metrics: dict[str, float] = {}
+    for score in scores:
+        metrics[fraction_metric(score.data_id)] = score.fraction_fixes
+        metrics[final_accuracy_metric(score.data_id)] = score.final_accuracy
+    return float(np.mean([score.fraction_fixes for score in scores])), metrics
+
+
+def _splits(
+    task: DebuggingTask, runs: Sequence[DatasetRun]
+) -> tuple[dict[str, SplitScore], dict[str, list[DatasetScore]]]:
+    """The public and private scores over every dataset's test images (config order), from the trainings
+    already done, and each side's dataset scores."""
+    private = {run.data_id: private_test_rows(task, run.data_id) for run in runs}
+    bounds = np.cumsum([0, *(len(rows) for rows in private.values())])
+
+    def compute(mask: list[bool]) -> tuple[float, dict[str, float]]:
+        selected = np.array(mask, dtype=np.bool_)
+        rows = {run.data_id: selected[bounds[i] : bounds[i + 1]] for i, run in enumerate(runs)}
+        return _summary(score_side(runs, rows))
+
+    splits = score_splits(np.concatenate(list(private.values())).tolist(), compute)
+    sides = {
+        PUBLIC: score_side(runs, {data_id: ~rows for data_id, rows in private.items()}),
+        PRIVATE: score_side(runs, private),
+    }
+    return splits, sides
 
 
 def score_submission(
     task: DebuggingTask, submission: DebuggingSubmission, report_progress: ProgressCallback
 ) -> EvaluationResult:
-    """Score every dataset, with the whole curve of each for the chart; primary = mean fraction_fixes."""
-    scores = score_datasets(task, submission, report_progress, full_curve=True)
-    metrics: dict[str, float] = {}
-    for score in scores:
-        metrics[fraction_metric(score.data_id)] = score.fraction_fixes
-        metrics[final_accuracy_metric(score.data_id)] = score.final_accuracy
-    primary = float(np.mean([score.fraction_fixes for score in scores]))
+    """Score every dataset, with the whole curve of each for the chart; primary = mean fraction_fixes.
+
+    With a private split, `splits` holds the same metrics on the public and private test images, read from
+    the same trainings (the split changes which test images an accuracy counts, never the training), and the
+    visible details are the public side's."""
+    runs, progress = _plan(task, submission, report_progress)
+    report_progress(0.0, f"training the fixed model for {progress.total} distinct label sets")
+    with reference_numerics():
+        scores = _score_whole(runs, progress, report_progress, full_curve=True)
+        split = _splits(task, runs) if task.config.split.enabled else None
+    primary, metrics = _summary(scores)
     report_progress(1.0, f"mean fraction_fixes {primary:.4f}")
-    return EvaluationResult(primary=primary, metrics=metrics, details=_details(task, submission, scores))
+    if split is None:
+        return EvaluationResult(primary=primary, metrics=metrics, details=_details(task, submission, scores))
+    splits, sides = split
+    details = _split_details(task, submission, scores, sides)
+    return EvaluationResult(primary=primary, metrics=metrics, details=details, splits=splits)

@@ -6,11 +6,12 @@ import math
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from evaluators.base import TaskConfigError
 from evaluators.debugging_vision.data import (
@@ -25,6 +26,7 @@ from evaluators.debugging_vision.data import (
     truth_for_rows,
     val_file,
 )
+from evaluators.splits import SPLIT_KEYS, SplitConfig, partition, split_and_rest, split_problems
 
 MAX_TRAIN_SIZE = 100_000
 MAX_DATASETS = 64
@@ -32,6 +34,7 @@ IGNORED_PREFIX = "time"
 """Submission files whose name starts with this are the original's run-time notes, never rankings."""
 DEFAULTS: dict[str, Any] = {"noise_level": 0.3, "train_size": 300, "test_size": 500, "val_size": 100}
 _CONFIG_KEYS = frozenset({"datasets", *DEFAULTS})
+_ALLOWED_KEYS = ", ".join(sorted({*_CONFIG_KEYS, *SPLIT_KEYS}))
 # A data id names files and is matched to a submission file by the part of its name before the first "_".
 _DATA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,63}")
 _NOISE_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,31}")
@@ -90,20 +93,21 @@ class DebuggingConfig:
     train_size: int
     test_size: int
     val_size: int
+    split: SplitConfig = field(default_factory=SplitConfig)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> DebuggingConfig:
         """Validate a raw config; raise `TaskConfigError` naming the key and the rule."""
         if not isinstance(config, Mapping):
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
+        split, config = split_and_rest(config)
         unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
         if unexpected:
-            raise TaskConfigError(
-                f"unexpected config key(s) {', '.join(unexpected)}; allowed: {', '.join(sorted(_CONFIG_KEYS))}"
-            )
+            raise TaskConfigError(f"unexpected config key(s) {', '.join(unexpected)}; allowed: {_ALLOWED_KEYS}")
         if "datasets" not in config:
             raise TaskConfigError("config.datasets is required: the list of data ids of the task")
         return cls(
+            split=split,
             datasets=_datasets(config["datasets"]),
             noise_level=_noise_level(config.get("noise_level", DEFAULTS["noise_level"])),
             train_size=_size(config, "train_size", MAX_TRAIN_SIZE),
@@ -136,6 +140,7 @@ class DebuggingConfig:
             "train_size": self.train_size,
             "test_size": self.test_size,
             "val_size": self.val_size,
+            **self.split.as_dict(),
         }
 
 
@@ -210,7 +215,40 @@ def check_hidden_set(task: DebuggingTask, data_id: str) -> list[str]:
         problems.append(
             f"{train.path}: no training label differs from the ground truth, so every ranking scores 0 fixes"
         )
-    return problems
+    return problems + check_split(task, data_id)
+
+
+def split_units(task: DebuggingTask, data_id: str) -> tuple[list[str], list[str]]:
+    """The split's units of one dataset, its test images: ids `<data id>/<ImageID>` and strata
+    `<data id> label <label>` (each label of each dataset is split on its own). Reads the hidden test set."""
+    test = task.hidden(data_id).test
+    seen: dict[str, int] = {}
+    ids = []
+    for filename in test.filenames:
+        seen[filename] = seen.get(filename, 0) + 1
+        # A repeated ImageID gets its occurrence number, since unit ids must be distinct.
+        ids.append(f"{data_id}/{filename}" if seen[filename] == 1 else f"{data_id}/{filename}#{seen[filename]}")
+    return ids, [f"{data_id} label {label}" for label in test.labels.tolist()]
+
+
+def private_test_rows(task: DebuggingTask, data_id: str) -> npt.NDArray[np.bool_]:
+    """True for each private test row of `data_id` (all False without a split); computed once per task."""
+
+    def build() -> npt.NDArray[np.bool_]:
+        ids, strata = split_units(task, data_id)
+        private = np.array(partition(ids, split=task.config.split, strata=strata), dtype=bool)
+        private.flags.writeable = False
+        return private
+
+    return task.derived(f"private-test-rows:{data_id}", build)
+
+
+def check_split(task: DebuggingTask, data_id: str) -> list[str]:
+    """A label of `data_id`'s test set too rare to be on both sides of the split (nothing without one)."""
+    if not task.config.split.enabled:
+        return []
+    ids, strata = split_units(task, data_id)
+    return split_problems(ids, split=task.config.split, strata=strata, unit="test image")
 
 
 def load_debugging_task(task_dir: Path, config: DebuggingConfig) -> DebuggingTask:

@@ -174,9 +174,21 @@ def rounded_accuracy(probability: torch.Tensor, threshold: float, labels: npt.ND
     The reference predicts 0 where `p <= t`, 1 where `p > t` and leaves a NaN probability as it is (never
     equal to a label). `round` of a numpy float64 is numpy's rounding (`rint(x * 100) / 100`), not Python's.
     """
+    return rounded_mean(correct_predictions(probability, threshold, labels))
+
+
+def correct_predictions(
+    probability: torch.Tensor, threshold: float, labels: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Whether each prediction (the reference's rule, see `rounded_accuracy`) equals its label."""
     above = (probability > threshold).numpy().ravel()
     at_or_below = (probability <= threshold).numpy().ravel()
-    correct = (above & labels) | (at_or_below & ~labels)
+    correct: npt.NDArray[np.bool_] = (above & labels) | (at_or_below & ~labels)
+    return correct
+
+
+def rounded_mean(correct: npt.NDArray[np.bool_]) -> np.float64:
+    """`round(mean(correct), 2)` with numpy's rounding: the reference's accuracy of these predictions."""
     mean = np.float64(np.mean(correct))
     return round(mean, 2)
 
@@ -192,9 +204,16 @@ def best_threshold(probability: torch.Tensor, labels: npt.NDArray[np.bool_]) -> 
     return best
 
 
-def accuracy_after_training(tensors: DatasetTensors, labels: LabelArray) -> np.float64:
-    """Train on `labels` (0/1 per training row) and return the rounded test accuracy: one point of the curve."""
+def correctness_after_training(tensors: DatasetTensors, labels: LabelArray) -> npt.NDArray[np.bool_]:
+    """Train on `labels` (0/1 per training row) and return whether each test image is predicted right."""
     targets = torch.from_numpy(labels.astype(np.float32).reshape(-1, 1))
     params = train_parameters(tensors.train_features, targets)
     threshold = best_threshold(probabilities(params, tensors.train_features), labels.astype(bool))
-    return rounded_accuracy(probabilities(params, tensors.test_features), threshold, tensors.test_labels.astype(bool))
+    return correct_predictions(
+        probabilities(params, tensors.test_features), threshold, tensors.test_labels.astype(bool)
+    )
+
+
+def accuracy_after_training(tensors: DatasetTensors, labels: LabelArray) -> np.float64:
+    """Train on `labels` (0/1 per training row) and return the rounded test accuracy: one point of the curve."""
+    return rounded_mean(correctness_after_training(tensors, labels))

@@ -67,10 +67,11 @@ class EmbeddingStore:
 
 @dataclass(frozen=True)
 class LabelledRows:
-    """Feature rows and class ids, in the order the reference code stacks them."""
+    """Feature rows and class ids, in the order the reference code stacks them, and the clip of each row."""
 
     features: FloatArray
     labels: LabelArray
+    clip_ids: tuple[str, ...]
 
 
 def parquet_stem(clip_id: str) -> str:
@@ -196,19 +197,24 @@ def assemble_rows(
     """
     parts: list[FloatArray] = []
     labels: list[float] = []
+    clip_ids: list[str] = []
     for word, ids in targets:
         if ids:
             block = store.blocks[word]
-            rows = sorted({block.row_of[clip_id] for clip_id in ids})
+            # Row -> clip: distinct clips are distinct rows, so each row is kept once, in parquet order.
+            clip_of_row = {block.row_of[clip_id]: clip_id for clip_id in ids}
+            rows = sorted(clip_of_row)
             parts.append(block.vectors[rows])
             labels += [float(class_of[word])] * len(rows)
-    groups: dict[str, list[int]] = {}
+            clip_ids += [clip_of_row[row] for row in rows]
+    groups: dict[str, list[str]] = {}
     for clip_id in nontargets:
-        stem = parquet_stem(clip_id)
-        groups.setdefault(stem, []).append(store.blocks[stem].row_of[clip_id])
-    for stem, rows in groups.items():
-        parts.append(store.blocks[stem].vectors[rows])
-        labels += [float(NONTARGET_CLASS)] * len(rows)
+        groups.setdefault(parquet_stem(clip_id), []).append(clip_id)
+    for stem, group in groups.items():
+        block = store.blocks[stem]
+        parts.append(block.vectors[[block.row_of[clip_id] for clip_id in group]])
+        labels += [float(NONTARGET_CLASS)] * len(group)
+        clip_ids += group
     # np.concatenate promotes dtypes as the reference's np.vstack does (float32 stays float32).
     features = np.concatenate(parts) if parts else np.empty((0, store.dim), dtype=np.float32)
-    return LabelledRows(features=features, labels=np.asarray(labels, dtype=np.float64))
+    return LabelledRows(features=features, labels=np.asarray(labels, dtype=np.float64), clip_ids=tuple(clip_ids))

@@ -46,7 +46,8 @@ class SelectionSpeechEvaluator(Evaluator[SpeechTask, SpeechSelection]):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """`language` (en, id, pt) and `train_size` (1..10000) are required; nothing else is allowed."""
+        """`language` (en, id, pt) and `train_size` (1..10000) are required; `private_fraction` and
+        `split_seed` (see `evaluators.splits`) are optional; nothing else is allowed."""
         return SpeechConfig.from_mapping(config).as_dict()
 
     def primary_metric(self, config: Mapping[str, Any]) -> MetricSpec:
@@ -63,6 +64,11 @@ class SelectionSpeechEvaluator(Evaluator[SpeechTask, SpeechSelection]):
     def load_task(self, task_dir: Path, config: Mapping[str, Any]) -> SpeechTask:
         """Read the allowed clips and training embeddings; the hidden evaluation set is read on first use."""
         return load_speech_task(Path(task_dir), SpeechConfig.from_mapping(config))
+
+    def check_task(self, task: SpeechTask) -> list[str]:
+        """With a private split: each class of the evaluation set that one side would lack (macro F1 needs
+        every class on both sides)."""
+        return task.split_problems()
 
     def validate(self, task: SpeechTask, submission_path: Path) -> SpeechSelection:
         """Parse the JSON file and check every rule (see `validation.py`)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from evaluators.selection_speech.data import (
     load_clip_lists,
     load_embedding_store,
 )
+from evaluators.splits import SplitConfig, partition, split_and_rest, split_problems
 
 LANGUAGES = ("en", "id", "pt")
 MAX_TRAIN_SIZE = 10_000
@@ -31,19 +32,25 @@ _CONFIG_KEYS = frozenset({"language", "train_size"})
 
 @dataclass(frozen=True)
 class SpeechConfig:
-    """A validated task config: `language` (en, id, pt) and `train_size`, the selection budget."""
+    """A validated task config: `language` (en, id, pt), `train_size` (the selection budget) and the
+    public/private split of the evaluation clips (`private_fraction`, `split_seed`; none by default)."""
 
     language: str
     train_size: int
+    split: SplitConfig = field(default_factory=SplitConfig)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> SpeechConfig:
         """Validate a raw config; raise `TaskConfigError` naming the key and the rule."""
         if not isinstance(config, Mapping):
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
+        split, config = split_and_rest(config)
         unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
         if unexpected:
-            raise TaskConfigError(f"unexpected config key(s) {', '.join(unexpected)}; allowed: language, train_size")
+            raise TaskConfigError(
+                f"unexpected config key(s) {', '.join(unexpected)}; allowed: language, train_size, "
+                "private_fraction, split_seed"
+            )
         language = config.get("language")
         if language not in LANGUAGES:
             raise TaskConfigError(f"config.language must be one of {', '.join(LANGUAGES)}, got {language!r}")
@@ -54,11 +61,40 @@ class SpeechConfig:
                 f"config.train_size must be an integer from 1 to {MAX_TRAIN_SIZE} (25 and 60 are the "
                 f"DataPerf budgets), got {train_size!r}"
             )
-        return cls(language=str(language), train_size=train_size)
+        return cls(language=str(language), train_size=train_size, split=split)
 
     def as_dict(self) -> dict[str, Any]:
-        """The normalised config, as stored by the platform."""
-        return {"language": self.language, "train_size": self.train_size}
+        """The normalised config, as stored by the platform (the split keys only when there is a split)."""
+        return {"language": self.language, "train_size": self.train_size, **self.split.as_dict()}
+
+
+@dataclass(frozen=True)
+class EvalUnits:
+    """The units of the split: the distinct (class, clip) pairs of the evaluation set.
+
+    A nontarget clip listed twice in `eval.yaml` is two rows but one unit, so both rows fall on one side.
+    `ids[u]` is "<class name>/<clip id>" (unique even if an organizer lists a clip under two classes),
+    `strata[u]` the class name, `unit_of_row[r]` the unit of evaluation row r.
+    """
+
+    ids: tuple[str, ...]
+    strata: tuple[str, ...]
+    unit_of_row: tuple[int, ...]
+
+
+def eval_units(rows: LabelledRows, class_names: tuple[str, ...]) -> EvalUnits:
+    """The units of the evaluation rows `rows`, in order of first row."""
+    index_of: dict[str, int] = {}
+    strata: list[str] = []
+    unit_of_row: list[int] = []
+    for label, clip_id in zip(rows.labels.tolist(), rows.clip_ids, strict=True):
+        name = class_names[int(label)]
+        unit_id = f"{name}/{clip_id}"
+        if unit_id not in index_of:
+            index_of[unit_id] = len(strata)
+            strata.append(name)
+        unit_of_row.append(index_of[unit_id])
+    return EvalUnits(ids=tuple(index_of), strata=tuple(strata), unit_of_row=tuple(unit_of_row))
 
 
 class SpeechTask:
@@ -86,6 +122,7 @@ class SpeechTask:
                 self.target_word_of.setdefault(clip_id, word)
         self._eval_rows: LabelledRows | None = None
         self._eval_lock = threading.Lock()
+        self._private_rows: tuple[bool, ...] | None = None
 
     def eval_rows(self) -> LabelledRows:
         """The evaluation rows and labels, read from the hidden files on first use (thread-safe)."""
@@ -94,6 +131,22 @@ class SpeechTask:
                 if self._eval_rows is None:
                     self._eval_rows = self._load_eval_rows()
         return self._eval_rows
+
+    def private_rows(self) -> tuple[bool, ...]:
+        """For each evaluation row, whether it is private (all False without a split). Hidden data: never
+        shown. Computed on first use; racing threads compute the same tuple, so caching needs no lock."""
+        if self._private_rows is None:
+            units = eval_units(self.eval_rows(), self.class_names)
+            private = partition(units.ids, split=self.config.split, strata=units.strata)
+            self._private_rows = tuple(private[unit] for unit in units.unit_of_row)
+        return self._private_rows
+
+    def split_problems(self) -> list[str]:
+        """A class of the evaluation set too small to have clips on both sides (nothing without a split)."""
+        if not self.config.split.enabled:
+            return []
+        units = eval_units(self.eval_rows(), self.class_names)
+        return split_problems(units.ids, split=self.config.split, strata=units.strata, unit="evaluation clip")
 
     def _load_eval_rows(self) -> LabelledRows:
         eval_file = self.task_dir / EVAL_FILE

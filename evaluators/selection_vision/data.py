@@ -333,6 +333,22 @@ def read_test_set(path: Path) -> HeldOutSet:
     return HeldOutSet(features=features, labels=_labels(pa.chunked_array(labels), path))
 
 
+def read_test_ids(path: Path, n_rows: int) -> list[str]:
+    """The ImageID of each row of a hidden test set (read only for a private split, whose units they name);
+    raise `TaskConfigError` unless they are `n_rows` strings without nulls."""
+    parquet = _open_parquet(path, [ID_COLUMN], memory_map=False)
+    try:
+        column = parquet.read(columns=[ID_COLUMN]).column(ID_COLUMN)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise TaskConfigError(f"{path}: cannot be read as parquet: {exc}") from exc
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) or column.null_count:
+        raise TaskConfigError(f"{path}: column {ID_COLUMN!r} must hold strings without nulls (they name the units)")
+    ids: list[str] = column.to_pylist()
+    if len(ids) != n_rows:
+        raise TaskConfigError(f"{path}: {len(ids)} ImageIDs but {n_rows} rows")
+    return ids
+
+
 def read_example_ids(path: Path) -> list[str]:
     """The ImageIDs of a public example set (a CSV with an `ImageID` column); raise `TaskConfigError`."""
     try:

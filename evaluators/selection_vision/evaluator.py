@@ -56,7 +56,8 @@ class SelectionVisionEvaluator(Evaluator[VisionTask, VisionSelection]):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """`concepts` (a list of names) is required; `max_per_concept` defaults to 1000."""
+        """`concepts` (a list of names) is required; `max_per_concept` defaults to 1000; `private_fraction` and
+        `split_seed` (see `evaluators.splits`) are optional."""
         return VisionConfig.from_mapping(config).as_dict()
 
     def primary_metric(self, config: Mapping[str, Any]) -> MetricSpec:
@@ -83,7 +84,8 @@ class SelectionVisionEvaluator(Evaluator[VisionTask, VisionSelection]):
         return load_vision_task(Path(task_dir), VisionConfig.from_mapping(config))
 
     def check_task(self, task: VisionTask) -> list[str]:
-        """Every concept needs a readable test set with both labels; example sets, if present, must parse."""
+        """Every concept needs a readable test set with both labels; example sets, if present, must parse; with
+        a private split, each label of each test set needs images on both sides."""
         return task.problems()
 
     def validate(self, task: VisionTask, submission_path: Path) -> VisionSelection:

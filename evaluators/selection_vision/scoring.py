@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,11 +11,12 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from evaluators.base import EvaluationResult, ProgressCallback, chart
+from evaluators.base import EvaluationResult, ProgressCallback, TaskConfigError, chart
 from evaluators.selection_vision.data import HeldOutSet, IntArray
 from evaluators.selection_vision.metrics import METRICS, concept_metric
 from evaluators.selection_vision.task import VisionTask
 from evaluators.selection_vision.validation import ConceptSelection, VisionSelection
+from evaluators.splits import score_splits
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,46 @@ def binary_metrics(truth: IntArray, predicted: IntArray) -> dict[str, float]:
     }
 
 
+Predictions = list[tuple[str, IntArray, IntArray]]
+"""(concept, test labels, predicted labels) per concept, in the config's order."""
+
+
+def _scores(predictions: Predictions, rows: Sequence[bool] | None) -> list[ConceptScore]:
+    """Each concept's metrics on its test rows where `rows` is True (`rows`: the concepts' test rows one
+    after another, in order; None for all)."""
+    scores: list[ConceptScore] = []
+    start = 0
+    for concept, truth, predicted in predictions:
+        if rows is None:
+            scores.append(ConceptScore(concept, binary_metrics(truth, predicted)))
+            continue
+        keep = np.asarray(rows[start : start + len(truth)], dtype=bool)
+        start += len(truth)
+        if not keep.any():
+            raise TaskConfigError(f"{concept}: one side of the private split holds no test image (see check_task)")
+        scores.append(ConceptScore(concept, binary_metrics(truth[keep], predicted[keep])))
+    return scores
+
+
+def _summary(scores: list[ConceptScore]) -> tuple[float, dict[str, float]]:
+    """The primary (mean F1 over the concepts) and every concept's metrics."""
+    primary = float(np.mean([score.values["f1"] for score in scores]))
+    return primary, {concept_metric(name, score.concept): score.values[name] for name in METRICS for score in scores}
+
+
+def _f1_chart(scores: list[ConceptScore], scope: str) -> dict[str, Any]:
+    names = [score.concept for score in scores]
+    return chart("bar", f"F1 per concept{scope}", names, [score.values["f1"] for score in scores], y_label="F1")
+
+
 def _details(selection: VisionSelection, scores: list[ConceptScore]) -> dict[str, Any]:
+    """The visible details: metrics from `scores` (the whole test sets without a split, the public part with
+    one) and the selection's own counts."""
     names = [score.concept for score in scores]
     positives = [part.n_positive for part in selection.concepts]
     negatives = [len(part.labels) - part.n_positive for part in selection.concepts]
     charts = [
-        chart("bar", "F1 per concept", names, [score.values["f1"] for score in scores], y_label="F1"),
+        _f1_chart(scores, ""),
         chart("bar", "Selected rows per concept", names, positives, y_label="rows", series="labelled 1"),
         chart("bar", "Selected rows per concept", names, negatives, y_label="rows", series="labelled 0"),
     ]
@@ -97,18 +133,46 @@ def _details(selection: VisionSelection, scores: list[ConceptScore]) -> dict[str
     }
 
 
-def score_selection(
-    task: VisionTask, selection: VisionSelection, report_progress: ProgressCallback
-) -> EvaluationResult:
-    """Fit one model per concept; primary = mean F1 over the concepts (in config order)."""
-    scores: list[ConceptScore] = []
-    total = len(selection.concepts)
+def _sealed(whole: list[ConceptScore], private: list[ConceptScore]) -> dict[str, Any]:
+    """The whole-set and private-side metrics: organizers only until the challenge ends."""
+    return {
+        "scored_on": "public",
+        "sealed_charts": [_f1_chart(whole, " (whole test sets)"), _f1_chart(private, " (private part)")],
+        "sealed": {
+            "whole": [{"concept": score.concept, **score.values} for score in whole],
+            "private": [{"concept": score.concept, **score.values} for score in private],
+        },
+    }
+
+
+def _predict_all(task: VisionTask, selection: VisionSelection, report_progress: ProgressCallback) -> Predictions:
+    """One fit per concept; the progress message gives the concept's F1 on the visible part of its test set."""
+    split = task.config.split.enabled
+    predictions: Predictions = []
     report_progress(0.0, "training one model per concept")
     for done, part in enumerate(selection.concepts, start=1):
         test = task.test_set(part.concept)
-        values = binary_metrics(test.labels, fit_and_predict(task, part, test))
-        scores.append(ConceptScore(part.concept, values))
-        report_progress(done / total, f"{part.concept}: F1 {values['f1']:.4f}")
-    primary = float(np.mean([score.values["f1"] for score in scores]))
-    metrics = {concept_metric(name, score.concept): score.values[name] for name in METRICS for score in scores}
-    return EvaluationResult(primary=primary, metrics=metrics, details=_details(selection, scores))
+        predictions.append((part.concept, test.labels, fit_and_predict(task, part, test)))
+        # Progress is shown to the participant: with a split, the private rows must not move its numbers.
+        visible = [not flag for flag in task.private_rows(part.concept)] if split else None
+        [score] = _scores(predictions[-1:], visible)
+        scope = "public F1" if split else "F1"
+        report_progress(done / len(selection.concepts), f"{part.concept}: {scope} {score.values['f1']:.4f}")
+    return predictions
+
+
+def score_selection(
+    task: VisionTask, selection: VisionSelection, report_progress: ProgressCallback
+) -> EvaluationResult:
+    """Fit one model per concept; primary = mean F1 over the concepts (in config order), on the whole test
+    sets; with a private split, also on each side, and visible details from the public one."""
+    predictions = _predict_all(task, selection, report_progress)
+    whole = _scores(predictions, None)
+    primary, metrics = _summary(whole)
+    if not task.config.split.enabled:
+        return EvaluationResult(primary=primary, metrics=metrics, details=_details(selection, whole))
+    private = [flag for concept, _, _ in predictions for flag in task.private_rows(concept)]
+    details = _details(selection, _scores(predictions, [not flag for flag in private]))
+    details.update(_sealed(whole, _scores(predictions, private)))
+    splits = score_splits(private, lambda rows: _summary(_scores(predictions, rows)))
+    return EvaluationResult(primary=primary, metrics=metrics, details=details, splits=splits)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,10 @@ from evaluators.selection_vision.data import (
     held_out_path,
     read_example_ids,
     read_pool_ids,
+    read_test_ids,
     read_test_set,
 )
+from evaluators.splits import SplitConfig, partition, split_and_rest, split_problems
 
 DEFAULT_MAX_PER_CONCEPT = 1000
 MAX_MAX_PER_CONCEPT = 1_000_000
@@ -49,20 +51,24 @@ def _concepts(value: object) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class VisionConfig:
-    """A validated config: the concepts (in leaderboard order) and the row limit per concept."""
+    """A validated config: the concepts (in leaderboard order), the row limit per concept and the
+    public/private split of the test images (`private_fraction`, `split_seed`; none by default)."""
 
     concepts: tuple[str, ...]
     max_per_concept: int = DEFAULT_MAX_PER_CONCEPT
+    split: SplitConfig = field(default_factory=SplitConfig)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> VisionConfig:
         """Validate a raw config; raise `TaskConfigError` naming the key and the rule."""
         if not isinstance(config, Mapping):
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
+        split, config = split_and_rest(config)
         unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
         if unexpected:
             raise TaskConfigError(
-                f"unexpected config key(s) {', '.join(unexpected)}; allowed: concepts, max_per_concept"
+                f"unexpected config key(s) {', '.join(unexpected)}; allowed: concepts, max_per_concept, "
+                "private_fraction, split_seed"
             )
         limit = config.get("max_per_concept", DEFAULT_MAX_PER_CONCEPT)
         # bool is an int subclass; `max_per_concept: true` is a typo, not a limit of 1.
@@ -71,11 +77,38 @@ class VisionConfig:
                 f"config.max_per_concept must be an integer from 2 to {MAX_MAX_PER_CONCEPT} (DataPerf: 1000), "
                 f"got {limit!r}"
             )
-        return cls(concepts=_concepts(config.get("concepts")), max_per_concept=limit)
+        return cls(concepts=_concepts(config.get("concepts")), max_per_concept=limit, split=split)
 
     def as_dict(self) -> dict[str, Any]:
-        """The normalised config, as stored by the platform."""
-        return {"concepts": list(self.concepts), "max_per_concept": self.max_per_concept}
+        """The normalised config, as stored by the platform (the split keys only when there is a split)."""
+        return {"concepts": list(self.concepts), "max_per_concept": self.max_per_concept, **self.split.as_dict()}
+
+
+@dataclass(frozen=True)
+class ConceptUnits:
+    """The units of a concept's split: its distinct test images.
+
+    `ids[u]` is "<Concept>/<ImageID>", `strata[u]` the label (0 or 1) of the image's first row, and
+    `unit_of_row[r]` the unit of test row r: an image listed twice is one unit, on one side.
+    """
+
+    ids: tuple[str, ...]
+    strata: tuple[int, ...]
+    unit_of_row: tuple[int, ...]
+
+
+def concept_units(concept: str, image_ids: list[str], labels: list[int]) -> ConceptUnits:
+    """The units of a concept's test rows (`image_ids[r]`, `labels[r]`), in order of first row."""
+    index_of: dict[str, int] = {}
+    strata: list[int] = []
+    unit_of_row: list[int] = []
+    for image_id, label in zip(image_ids, labels, strict=True):
+        unit_id = f"{concept}/{image_id}"
+        if unit_id not in index_of:
+            index_of[unit_id] = len(strata)
+            strata.append(label)
+        unit_of_row.append(index_of[unit_id])
+    return ConceptUnits(ids=tuple(index_of), strata=tuple(strata), unit_of_row=tuple(unit_of_row))
 
 
 class VisionTask:
@@ -95,6 +128,7 @@ class VisionTask:
         self.index = index
         self._test_sets: dict[str, HeldOutSet] = {}
         self._lock = threading.Lock()
+        self._private_rows: dict[str, tuple[bool, ...]] = {}
 
     @property
     def dim(self) -> int:
@@ -115,12 +149,33 @@ class VisionTask:
                 self._test_sets[concept] = found
             return found
 
+    def units(self, concept: str) -> ConceptUnits:
+        """The split units of a concept's test set (reads its ImageIDs: hidden data)."""
+        labels = self.test_set(concept).labels
+        ids = read_test_ids(held_out_path(self.task_dir, concept), len(labels))
+        return concept_units(concept, ids, labels.tolist())
+
+    def private_rows(self, concept: str) -> tuple[bool, ...]:
+        """For each test row of `concept`, whether it is private (all False without a split). Hidden data:
+        never shown. Computed on first use; racing threads compute the same tuple, so caching needs no lock."""
+        found = self._private_rows.get(concept)
+        if found is None:
+            if not self.config.split.enabled:
+                found = (False,) * len(self.test_set(concept).labels)
+            else:
+                units = self.units(concept)
+                private = partition(units.ids, split=self.config.split, strata=units.strata)
+                found = tuple(private[unit] for unit in units.unit_of_row)
+            self._private_rows[concept] = found
+        return found
+
     def problems(self) -> list[str]:
         """What an organizer must fix, with every file present (see `Evaluator.check_task`)."""
         found: list[str] = []
         for concept in self.config.concepts:
             try:
                 labels = self.test_set(concept).labels
+                found += self._split_problems(concept)
             except TaskConfigError as exc:
                 found.append(str(exc))
                 continue
@@ -136,6 +191,13 @@ class VisionTask:
                 except TaskConfigError as exc:
                     found.append(str(exc))
         return found
+
+    def _split_problems(self, concept: str) -> list[str]:
+        if not self.config.split.enabled:
+            return []
+        units = self.units(concept)
+        problems = split_problems(units.ids, split=self.config.split, strata=units.strata, unit="test image")
+        return [f"{held_out_path(self.task_dir, concept)}: {problem}" for problem in problems]
 
 
 def load_vision_task(task_dir: Path, config: VisionConfig) -> VisionTask:

@@ -18,10 +18,12 @@ from scipy.stats import rankdata
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
 
-from evaluators.base import EvaluationResult, ProgressCallback, chart
+from evaluators.base import EvaluationResult, ProgressCallback, chart, no_progress
+from evaluators.slice_discovery.data import GroundTruth
 from evaluators.slice_discovery.metrics import PER_SLICE_METRICS, PRIMARY_METRIC, slice_metric
 from evaluators.slice_discovery.task import SliceTask
 from evaluators.slice_discovery.validation import SliceScores
+from evaluators.splits import score_splits
 
 __all__ = ["PER_SLICE_METRICS", "PRIMARY_METRIC", "score_slices", "slice_metric"]
 
@@ -75,7 +77,7 @@ def pred_slice_label(columns: tuple[str, ...], index: int) -> str:
     return f"1 - {columns[index - len(columns)]}"
 
 
-def _details(parsed: SliceScores, matches: list[SliceMatch]) -> dict[str, Any]:
+def _charts(matches: list[SliceMatch], part: str = "") -> list[dict[str, Any]]:
     names = [match.slice_name for match in matches]
     series = {
         "average precision": "average_precision",
@@ -83,7 +85,7 @@ def _details(parsed: SliceScores, matches: list[SliceMatch]) -> dict[str, Any]:
         "precision@25": "precision_at_25",
         "F1": "f1",
     }
-    title = "Best predicted slice per ground-truth slice"
+    title = f"Best predicted slice per ground-truth slice{part}"
     charts = [
         chart("bar", title, names, [match.values[key] for match in matches], y_label="value", series=label)
         for label, key in series.items()
@@ -91,48 +93,94 @@ def _details(parsed: SliceScores, matches: list[SliceMatch]) -> dict[str, Any]:
     charts.append(
         chart(
             "bar",
-            "Matched predicted slice (index; complements come after the score columns)",
+            f"Matched predicted slice (index; complements come after the score columns){part}",
             names,
             [match.pred_slice_idx for match in matches],
             y_label="predicted slice index",
         )
     )
-    return {
-        "charts": charts,
+    return charts
+
+
+def _match_rows(parsed: SliceScores, matches: list[SliceMatch]) -> list[dict[str, Any]]:
+    return [
+        {
+            "slice": match.slice_name,
+            "pred_slice_idx": match.pred_slice_idx,
+            "pred_slice": pred_slice_label(parsed.columns, match.pred_slice_idx),
+            "complement": match.pred_slice_idx >= len(parsed.columns),
+            **{key: value for key, value in match.values.items() if key != "pred_slice_idx"},
+        }
+        for match in matches
+    ]
+
+
+def _details(parsed: SliceScores, matches: list[SliceMatch], whole: list[SliceMatch] | None = None) -> dict[str, Any]:
+    """Today's details; with a split, `matches` are the public side's and the whole-set ones (`whole`) are
+    sealed, since whole-set and public values together would give the private side away."""
+    details: dict[str, Any] = {
+        "charts": _charts(matches),
         "score_columns": list(parsed.columns),
         "file_format": parsed.file_format,
-        "matches": [
-            {
-                "slice": match.slice_name,
-                "pred_slice_idx": match.pred_slice_idx,
-                "pred_slice": pred_slice_label(parsed.columns, match.pred_slice_idx),
-                "complement": match.pred_slice_idx >= len(parsed.columns),
-                **{key: value for key, value in match.values.items() if key != "pred_slice_idx"},
-            }
-            for match in matches
-        ],
+        "matches": _match_rows(parsed, matches),
     }
+    if whole is not None:
+        details["sealed_charts"] = _charts(whole, ", whole evaluation set")
+        details["sealed"] = {"matches": _match_rows(parsed, whole)}
+    return details
 
 
-def score_slices(task: SliceTask, parsed: SliceScores, report_progress: ProgressCallback) -> EvaluationResult:
-    """Match every ground-truth slice to its best predicted slice; primary = mean of their average precisions."""
-    report_progress(0.0, "loading the ground-truth slices")
-    aligned = task.ground_truth()
-    soft, hard = predicted_slices(parsed.scores[aligned.prediction_rows])
-    truth = aligned.truth
+def match_all(
+    truth: GroundTruth,
+    soft: FloatMatrix,
+    hard: IntArray,
+    rows: npt.NDArray[np.bool_] | None = None,
+    report_progress: ProgressCallback = no_progress,
+) -> list[SliceMatch]:
+    """The best predicted slice of every ground-truth slice, on the examples where `rows` is True (None:
+    all); `soft` and `hard` are aligned with the ground-truth rows."""
+    if rows is not None:
+        soft, hard = soft[rows], hard[rows]
     matches: list[SliceMatch] = []
     with warnings.catch_warnings():
         # precision/recall of an empty hard prediction are 0 by zero_division; nothing else is expected here.
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         for done, name in enumerate(truth.names, start=1):
             members = truth.members[:, done - 1].astype(np.int64)
-            matches.append(match_slice(name, members, soft, hard))
+            matches.append(match_slice(name, members if rows is None else members[rows], soft, hard))
             best = matches[-1].values["average_precision"]
             report_progress(done / len(truth.names), f"slice {name}: average precision {best:.4f}")
+    return matches
+
+
+def _summary(matches: list[SliceMatch]) -> tuple[float, dict[str, float]]:
     primary = float(np.mean([match.values["average_precision"] for match in matches]))
     metrics = {
         slice_metric(metric, match.slice_name): match.values[metric]
         for match in matches
         for metric in PER_SLICE_METRICS
     }
-    return EvaluationResult(primary=primary, metrics=metrics, details=_details(parsed, matches))
+    return primary, metrics
+
+
+def score_slices(task: SliceTask, parsed: SliceScores, report_progress: ProgressCallback) -> EvaluationResult:
+    """Match every ground-truth slice to its best predicted slice; primary = mean of their average precisions.
+
+    With a private split, `splits` holds the same metrics with the matching redone on the public and on the
+    private examples alone, and the visible details are the public side's."""
+    report_progress(0.0, "loading the ground-truth slices")
+    aligned = task.ground_truth()
+    soft, hard = predicted_slices(parsed.scores[aligned.prediction_rows])
+    matches = match_all(aligned.truth, soft, hard, report_progress=report_progress)
+    primary, metrics = _summary(matches)
+    if not task.config.split.enabled:
+        return EvaluationResult(primary=primary, metrics=metrics, details=_details(parsed, matches))
+    private = task.private_rows()
+
+    def compute(mask: list[bool]) -> tuple[float, dict[str, float]]:
+        return _summary(match_all(aligned.truth, soft, hard, np.array(mask, dtype=np.bool_)))
+
+    splits = score_splits(private.tolist(), compute)
+    public = match_all(aligned.truth, soft, hard, ~private)
+    details = _details(parsed, public, whole=matches)
+    return EvaluationResult(primary=primary, metrics=metrics, details=details, splits=splits)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,11 @@ from evaluators.slice_discovery.data import (
     slice_name_problem,
 )
 from evaluators.slice_discovery.ids import NOT_FOUND
+from evaluators.splits import SPLIT_KEYS, SplitConfig, partition, split_and_rest, split_problems
 
 MAX_PRED_SLICES = 100
 _CONFIG_KEYS = ("n_pred_slices", "slices")
+_ALLOWED_KEYS = ", ".join((*_CONFIG_KEYS, *SPLIT_KEYS))
 
 
 def _n_pred_slices(value: object) -> int:
@@ -61,23 +63,38 @@ class SliceConfig:
 
     n_pred_slices: int
     slices: tuple[str, ...] | None = None
+    split: SplitConfig = field(default_factory=SplitConfig)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> SliceConfig:
         """Validate a raw config; raise `TaskConfigError` naming the key and the rule."""
         if not isinstance(config, Mapping):
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
+        split, config = split_and_rest(config)
         unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
         if unexpected:
-            raise TaskConfigError(f"unexpected config key(s) {', '.join(unexpected)}; allowed: n_pred_slices, slices")
-        return cls(n_pred_slices=_n_pred_slices(config.get("n_pred_slices")), slices=_slice_names(config.get("slices")))
+            raise TaskConfigError(f"unexpected config key(s) {', '.join(unexpected)}; allowed: {_ALLOWED_KEYS}")
+        return cls(
+            n_pred_slices=_n_pred_slices(config.get("n_pred_slices")),
+            slices=_slice_names(config.get("slices")),
+            split=split,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The normalised config, as stored by the platform."""
         config: dict[str, Any] = {"n_pred_slices": self.n_pred_slices}
         if self.slices is not None:
             config["slices"] = list(self.slices)
-        return config
+        return {**config, **self.split.as_dict()}
+
+
+def membership_strata(truth: GroundTruth) -> list[str]:
+    """The stratum of each example (ground-truth row order): the ground-truth slices it belongs to, joined by
+    "+" ("no slice" for none), so that every slice has members on both sides of a split."""
+    return [
+        "+".join(name for name, member in zip(truth.names, row, strict=True) if member) or "no slice"
+        for row in truth.members.tolist()
+    ]
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,7 @@ class SliceTask:
         self.config = config
         self.predictions = predictions
         self._truth: AlignedTruth | None = None
+        self._private: npt.NDArray[np.bool_] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -118,6 +136,18 @@ class SliceTask:
                 if self._truth is None:
                     self._truth = self._load_truth()
         return self._truth
+
+    def private_rows(self) -> npt.NDArray[np.bool_]:
+        """True for each private example, in the row order of the ground truth (all False without a split);
+        computed on first use. Raises what `ground_truth()` raises."""
+        if self._private is None:
+            truth = self.ground_truth().truth
+            strata = membership_strata(truth)
+            private = np.array(partition(truth.ids, split=self.config.split, strata=strata), dtype=np.bool_)
+            private.flags.writeable = False
+            # Two threads may both compute it: the partition is a pure function, so either result is the same.
+            self._private = private
+        return self._private
 
     def _load_truth(self) -> AlignedTruth:
         path = self.task_dir / SLICES_FILE
@@ -149,6 +179,11 @@ class SliceTask:
             )
         elif self.config.slices != names:
             problems.append(f"config.slices {list(self.config.slices)} differs from the {SLICES_FILE} header {names}")
+        if self.config.split.enabled:
+            truth = self.ground_truth().truth
+            problems += split_problems(
+                truth.ids, split=self.config.split, strata=membership_strata(truth), unit="example"
+            )
         embeddings = self.task_dir / EMBEDDINGS_FILE
         if embeddings.is_file():
             try:

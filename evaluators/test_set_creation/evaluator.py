@@ -24,6 +24,7 @@ from evaluators.base import (
     TaskConfigError,
     no_progress,
 )
+from evaluators.splits import split_problems
 from evaluators.test_set_creation.data import HUMAN_LABELS_FILE, POOL_FILE, TRAIN_FILE
 from evaluators.test_set_creation.scoring import (
     ITEMS_ACCEPTED,
@@ -59,7 +60,8 @@ class TestSetCreationEvaluator(CollectiveEvaluator[TestSetTask, TestItems]):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """`labels` and `n_items` are required; `models` (default logreg, svc, mlp) is optional."""
+        """`labels` and `n_items` are required; `models` (default logreg, svc, mlp) and the split's
+        `private_fraction` and `split_seed` are optional."""
         return TestSetConfig.from_mapping(config).as_dict()
 
     def primary_metric(self, config: Mapping[str, Any]) -> MetricSpec:
@@ -79,7 +81,9 @@ class TestSetCreationEvaluator(CollectiveEvaluator[TestSetTask, TestItems]):
         return load_test_set_task(Path(task_dir), TestSetConfig.from_mapping(config))
 
     def check_task(self, task: TestSetTask) -> list[str]:
-        """Problems with the training set, the suite or the human labels; also a pool the suite never errs on."""
+        """Problems with the training set, the suite or the human labels; also a pool the suite never errs on,
+        and with a private split, a stratum (items fooling some model, items fooling none) too small to be on
+        both sides."""
         try:
             predictions = task.predictions()
             human = task.human_labels()
@@ -87,7 +91,7 @@ class TestSetCreationEvaluator(CollectiveEvaluator[TestSetTask, TestItems]):
             return [str(exc)]
         if not (predictions != human[np.newaxis, :]).any():
             return ["the model suite predicts every pool item's human label: no submission can earn credit"]
-        return []
+        return split_problems(task.pool_ids, split=task.config.split, strata=task.pool_strata(), unit="pool item")
 
     def validate(self, task: TestSetTask, submission_path: Path) -> TestItems:
         """Parse the CSV file and check every rule (see `validation.py`)."""
@@ -96,13 +100,15 @@ class TestSetCreationEvaluator(CollectiveEvaluator[TestSetTask, TestItems]):
     def evaluate(
         self, task: TestSetTask, parsed: TestItems, report_progress: ProgressCallback = no_progress
     ) -> EvaluationResult:
-        """The submission's credit as if it were alone (nothing divided)."""
+        """The submission's credit as if it were alone (nothing divided); with a private split, also its sums
+        over its public and over its private items."""
         return score_alone(task, parsed, report_progress)
 
     def evaluate_all(
         self, task: TestSetTask, parsed: Mapping[str, TestItems], report_progress: ProgressCallback = no_progress
     ) -> dict[str, EvaluationResult]:
-        """Every submission's credit, each item's credit divided among the submissions holding the same claim."""
+        """Every submission's credit, each item's credit divided among the submissions holding the same claim;
+        with a private split, each also over its public and over its private items (the same divisors)."""
         return score_together(task, parsed, report_progress)
 
     def canonical(self, task: TestSetTask, parsed: TestItems) -> object:

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evaluators.base import EvaluationResult, ProgressCallback, chart
+from evaluators.splits import score_splits
 from evaluators.test_set_creation.task import TestSetTask
 from evaluators.test_set_creation.validation import TestItems
 
@@ -67,41 +68,109 @@ def holders(parsed: Mapping[str, TestItems]) -> Counter[Pair]:
     return counts
 
 
-def _result(task: TestSetTask, items: TestItems, divisors: list[int], n_submissions: int) -> EvaluationResult:
-    outcome = item_outcomes(task, items)
-    raw = outcome.raw_credit.tolist()
-    credit = math.fsum(value / divisor for value, divisor in zip(raw, divisors, strict=True))
-    raw_credit = math.fsum(raw)
-    accepted = int(outcome.accepted.sum())
-    fooling = int(outcome.fooling.sum())
-    shared = int(sum(1 for ok, divisor in zip(outcome.accepted.tolist(), divisors, strict=True) if ok and divisor > 1))
-    metrics = {RAW_CREDIT: raw_credit, ITEMS_ACCEPTED: float(accepted), ITEMS_FOOLING: float(fooling)}
-    return EvaluationResult(
-        primary=credit,
-        metrics=metrics,
-        details=_details(len(items.rows), accepted, fooling, raw_credit, credit, shared, n_submissions),
+@dataclass(frozen=True)
+class Sums:
+    """A submission's sums over some of its items (all of them, or those on one side of the split)."""
+
+    credit: float
+    raw_credit: float
+    accepted: int
+    fooling: int
+    shared: int
+
+    def scores(self) -> tuple[float, dict[str, float]]:
+        """The primary and the metrics."""
+        metrics = {
+            RAW_CREDIT: self.raw_credit,
+            ITEMS_ACCEPTED: float(self.accepted),
+            ITEMS_FOOLING: float(self.fooling),
+        }
+        return self.credit, metrics
+
+
+def item_sums(outcome: Outcomes, divisors: list[int], select: npt.NDArray[np.bool_] | None = None) -> Sums:
+    """The sums over the items where `select` is True (all items when None), with `math.fsum` in file order."""
+    accepted, fooling, raw_values = outcome.accepted, outcome.fooling, outcome.raw_credit
+    kept = divisors
+    if select is not None:
+        accepted, fooling, raw_values = accepted[select], fooling[select], raw_values[select]
+        kept = [divisor for divisor, flag in zip(divisors, select.tolist(), strict=True) if flag]
+    raw = raw_values.tolist()
+    return Sums(
+        credit=math.fsum(value / divisor for value, divisor in zip(raw, kept, strict=True)),
+        raw_credit=math.fsum(raw),
+        accepted=int(accepted.sum()),
+        fooling=int(fooling.sum()),
+        shared=int(sum(1 for ok, divisor in zip(accepted.tolist(), kept, strict=True) if ok and divisor > 1)),
     )
 
 
-def _details(
-    n_items: int, accepted: int, fooling: int, raw_credit: float, credit: float, shared: int, n_submissions: int
-) -> dict[str, Any]:
-    counts = {
-        "submitted": n_items,
-        "label confirmed": accepted,
-        "confirmed, fooling most models": fooling,
-        "confirmed, also found by others": shared,
-    }
-    charts = [
-        chart("bar", "Your items", list(counts), list(counts.values()), y_label="items"),
-        chart("bar", "Credit", ["raw credit", "credit after sharing"], [raw_credit, credit], y_label="credit"),
+def _result(task: TestSetTask, items: TestItems, divisors: list[int], n_submissions: int) -> EvaluationResult:
+    outcome = item_outcomes(task, items)
+    whole = item_sums(outcome, divisors)
+    primary, metrics = whole.scores()
+    if not task.config.split.enabled:
+        return EvaluationResult(primary, metrics, _details(len(items.rows), whole, n_submissions))
+    private_rows = task.private_mask()
+    on_private = private_rows[items.rows]
+    public, private = item_sums(outcome, divisors, ~on_private), item_sums(outcome, divisors, on_private)
+    # The public side's item count is left out: varying one's items would reveal which are private.
+    details = _details(len(items.rows), public, n_submissions, show_submitted=False)
+    details["sealed_charts"] = [
+        *_charts(whole, len(items.rows), " (all items)"),
+        *_charts(private, int(on_private.sum()), " (private part)"),
     ]
+    details["sealed"] = {
+        "n_items_public": int((~on_private).sum()),
+        "n_items_private": int(on_private.sum()),
+        "whole": _counts(whole),
+        "private": _counts(private),
+    }
+    splits = score_splits(
+        private_rows.tolist(),
+        lambda mask: item_sums(outcome, divisors, np.asarray(mask, dtype=bool)[items.rows]).scores(),
+    )
+    return EvaluationResult(primary, metrics, details, splits)
+
+
+def _counts(sums: Sums) -> dict[str, Any]:
     return {
-        "charts": charts,
+        "items_accepted": sums.accepted,
+        "items_fooling": sums.fooling,
+        "items_shared": sums.shared,
+        "raw_credit": sums.raw_credit,
+        "credit": sums.credit,
+    }
+
+
+def _charts(sums: Sums, n_items: int | None, scope: str = "") -> list[dict[str, Any]]:
+    """The "Your items" and "Credit" charts; the "submitted" bar only when `n_items` is given."""
+    counts = {} if n_items is None else {"submitted": n_items}
+    counts |= {
+        "label confirmed": sums.accepted,
+        "confirmed, fooling most models": sums.fooling,
+        "confirmed, also found by others": sums.shared,
+    }
+    return [
+        chart("bar", f"Your items{scope}", list(counts), list(counts.values()), y_label="items"),
+        chart(
+            "bar",
+            f"Credit{scope}",
+            ["raw credit", "credit after sharing"],
+            [sums.raw_credit, sums.credit],
+            y_label="credit",
+        ),
+    ]
+
+
+def _details(n_items: int, sums: Sums, n_submissions: int, *, show_submitted: bool = True) -> dict[str, Any]:
+    """The visible details: `sums` over every item without a split, over the public items with one."""
+    return {
+        "charts": _charts(sums, n_items if show_submitted else None),
         "n_items": n_items,
-        "items_accepted": accepted,
-        "items_fooling": fooling,
-        "items_shared": shared,
+        "items_accepted": sums.accepted,
+        "items_fooling": sums.fooling,
+        "items_shared": sums.shared,
         "n_submissions_compared": n_submissions,
     }
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from evaluators.base import TaskConfigError
+from evaluators.splits import SPLIT_KEYS, SplitConfig, partition, split_and_rest
 from evaluators.test_set_creation.data import (
     HUMAN_LABELS_FILE,
     POOL_FILE,
@@ -27,6 +29,8 @@ from evaluators.training_set_creation.task import config_labels, config_models
 
 MAX_N_ITEMS = 100_000
 _CONFIG_KEYS = ("labels", "n_items", "models")
+FOOLS_SOME = "fools at least one model"
+FOOLS_NONE = "fools no model"
 
 
 @dataclass(frozen=True)
@@ -37,16 +41,18 @@ class TestSetConfig:
     labels: tuple[str, ...]
     n_items: int
     models: tuple[str, ...]
+    split: SplitConfig = field(default_factory=SplitConfig)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> TestSetConfig:
         """Validate a raw config; raise `TaskConfigError` naming the key and the rule."""
         if not isinstance(config, Mapping):
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
+        split, config = split_and_rest(config)
         unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
         if unexpected:
             raise TaskConfigError(
-                f"unexpected config key(s) {', '.join(unexpected)}; allowed: {', '.join(_CONFIG_KEYS)}"
+                f"unexpected config key(s) {', '.join(unexpected)}; allowed: {', '.join(_CONFIG_KEYS + SPLIT_KEYS)}"
             )
         n_items = config.get("n_items")
         if isinstance(n_items, bool) or not isinstance(n_items, int) or not 1 <= n_items <= MAX_N_ITEMS:
@@ -55,11 +61,13 @@ class TestSetConfig:
             labels=config_labels(config.get("labels")),
             n_items=n_items,
             models=config_models(config.get("models"), MODEL_NAMES),
+            split=split,
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """The normalised config (defaults filled in)."""
-        return {"labels": list(self.labels), "n_items": self.n_items, "models": list(self.models)}
+        """The normalised config (defaults filled in; the split's keys only when there is a split)."""
+        config = {"labels": list(self.labels), "n_items": self.n_items, "models": list(self.models)}
+        return {**config, **self.split.as_dict()}
 
 
 class TestSetTask:
@@ -75,6 +83,7 @@ class TestSetTask:
         self.label_index: dict[str, int] = {label: index for index, label in enumerate(config.labels)}
         self._predictions: IndexArray | None = None
         self._human: IndexArray | None = None
+        self._private: npt.NDArray[np.bool_] | None = None
         self._lock = threading.Lock()
 
     def predictions(self) -> IndexArray:
@@ -92,6 +101,26 @@ class TestSetTask:
                 if self._human is None:
                     self._human = read_human_labels(self.task_dir / HUMAN_LABELS_FILE, self.row_of, self.label_index)
         return self._human
+
+    def pool_strata(self) -> list[str]:
+        """The split's stratum of each pool row: whether any model of the suite gets its human label wrong
+        (FOOLS_SOME) or none does (FOOLS_NONE). Needs the hidden human labels."""
+        fools = (self.predictions() != self.human_labels()[np.newaxis, :]).any(axis=0)
+        return [FOOLS_SOME if flag else FOOLS_NONE for flag in fools.tolist()]
+
+    def private_mask(self) -> npt.NDArray[np.bool_]:
+        """Per pool row, whether the private leaderboard scores it; all False without a split. Read-only;
+        computed on first use (a pure function of the seed, the pool ids and the strata)."""
+        if self._private is None:
+            if self.config.split.enabled:
+                flags = partition(self.pool_ids, split=self.config.split, strata=self.pool_strata())
+            else:
+                flags = [False] * len(self.pool_ids)
+            mask = np.array(flags, dtype=bool).reshape(len(self.pool_ids))
+            mask.flags.writeable = False
+            # Two threads may both compute it; they get the same mask, so the last write is harmless.
+            self._private = mask
+        return self._private
 
     def _fit_suite(self) -> IndexArray:
         train_file = self.task_dir / TRAIN_FILE

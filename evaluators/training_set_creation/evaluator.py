@@ -25,6 +25,7 @@ from evaluators.base import (
     TaskConfigError,
     no_progress,
 )
+from evaluators.splits import split_problems
 from evaluators.training_set_creation.data import IMAGES_DIR, ITEMS_FILE, POOL_DIR, TEST_DIR
 from evaluators.training_set_creation.models import MODEL_TITLES
 from evaluators.training_set_creation.scoring import PRIMARY_METRIC, model_metric, score_training_set
@@ -56,7 +57,8 @@ class TrainingSetCreationEvaluator(Evaluator[TrainingTask, TrainingSet]):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> dict[str, Any]:
-        """`labels` and `max_items` are required; `models`, `input`, `image_size`, `allow_new_items` optional."""
+        """`labels` and `max_items` are required; `models`, `input`, `image_size`, `allow_new_items` and the
+        split's `private_fraction` and `split_seed` optional."""
         return TrainingConfig.from_mapping(config).as_dict()
 
     def primary_metric(self, config: Mapping[str, Any]) -> MetricSpec:
@@ -78,7 +80,8 @@ class TrainingSetCreationEvaluator(Evaluator[TrainingTask, TrainingSet]):
         return load_training_task(Path(task_dir), TrainingConfig.from_mapping(config))
 
     def check_task(self, task: TrainingTask) -> list[str]:
-        """Problems with the hidden test set: unreadable, empty, fewer than two labels, a label it lacks."""
+        """Problems with the hidden test set: unreadable, empty, fewer than two labels, a label it lacks, and
+        with a private split, a label with too few test items to be on both sides."""
         try:
             test = task.test()
         except TaskConfigError as exc:
@@ -92,7 +95,8 @@ class TrainingSetCreationEvaluator(Evaluator[TrainingTask, TrainingSet]):
         missing = [label for index, label in enumerate(task.config.labels) if index not in present]
         if missing:
             problems.append(f"{TEST_DIR}/{ITEMS_FILE}: no test item has the label(s) {', '.join(missing)}")
-        return problems
+        split_findings = split_problems(test.ids, split=task.config.split, strata=task.test_strata(), unit="test item")
+        return problems + [f"{TEST_DIR}/{ITEMS_FILE}: {finding}" for finding in split_findings]
 
     def validate(self, task: TrainingTask, submission_path: Path) -> TrainingSet:
         """Parse labels.csv and the new items' files and check every rule (see `validation.py`)."""
@@ -101,7 +105,8 @@ class TrainingSetCreationEvaluator(Evaluator[TrainingTask, TrainingSet]):
     def evaluate(
         self, task: TrainingTask, parsed: TrainingSet, report_progress: ProgressCallback = no_progress
     ) -> EvaluationResult:
-        """One fit per model; progress is reported after each."""
+        """One fit per model; progress is reported after each. With a private split, the public and private
+        scores come from the same fits."""
         return score_training_set(task, parsed, report_progress)
 
     def canonical(self, task: TrainingTask, parsed: TrainingSet) -> object:

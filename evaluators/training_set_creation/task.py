@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from evaluators.base import TaskConfigError
+from evaluators.splits import SPLIT_KEYS, SplitConfig, partition, split_and_rest
 from evaluators.training_set_creation.data import POOL_DIR, TEST_DIR, ItemTable, read_item_table
 from evaluators.training_set_creation.models import MODEL_NAMES
 
@@ -70,16 +74,18 @@ class TrainingConfig:
     input: str
     image_size: int | None
     allow_new_items: bool
+    split: SplitConfig = field(default_factory=SplitConfig)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> TrainingConfig:
         """Validate a raw config; raise `TaskConfigError` naming the key and the rule."""
         if not isinstance(config, Mapping):
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
+        split, config = split_and_rest(config)
         unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
         if unexpected:
             raise TaskConfigError(
-                f"unexpected config key(s) {', '.join(unexpected)}; allowed: {', '.join(_CONFIG_KEYS)}"
+                f"unexpected config key(s) {', '.join(unexpected)}; allowed: {', '.join(_CONFIG_KEYS + SPLIT_KEYS)}"
             )
         kind = config.get("input", "image")
         if kind not in INPUT_KINDS:
@@ -96,6 +102,7 @@ class TrainingConfig:
             input=str(kind),
             image_size=_int_in(config, "image_size", 4, 256, DEFAULT_IMAGE_SIZE) if kind == "image" else None,
             allow_new_items=allow_new,
+            split=split,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -109,13 +116,13 @@ class TrainingConfig:
         }
         if self.image_size is not None:
             config["image_size"] = self.image_size
-        return config
+        return {**config, **self.split.as_dict()}
 
 
 class TrainingTask:
     """The public pool (loaded by `load_training_task`) and the hidden test set (on first `test()`).
 
-    Shared read-only by every submission of the task; `test()` is thread-safe.
+    Shared read-only by every submission of the task; `test()` and `private_mask()` are thread-safe.
     """
 
     def __init__(self, *, task_dir: Path, config: TrainingConfig, pool: ItemTable) -> None:
@@ -125,6 +132,7 @@ class TrainingTask:
         self.label_index: dict[str, int] = {label: index for index, label in enumerate(config.labels)}
         self._test: ItemTable | None = None
         self._test_lock = threading.Lock()
+        self._private: npt.NDArray[np.bool_] | None = None
 
     @property
     def dim(self) -> int:
@@ -143,6 +151,22 @@ class TrainingTask:
                         feature_names=self.pool.feature_names,
                     )
         return self._test
+
+    def test_strata(self) -> list[str]:
+        """The split's stratum of each test item (its label), in test-set order."""
+        return [self.config.labels[int(index)] for index in self.test().labels]
+
+    def private_mask(self) -> npt.NDArray[np.bool_]:
+        """Per test item (test-set order), whether the private leaderboard scores it; all False without a
+        split. Read-only; computed on first use (a pure function of the seed, the ids and the labels)."""
+        if self._private is None:
+            test = self.test()
+            flags = partition(test.ids, split=self.config.split, strata=self.test_strata())
+            mask = np.array(flags, dtype=bool).reshape(len(test.ids))
+            mask.flags.writeable = False
+            # Two threads may both compute it; they get the same mask, so the last write is harmless.
+            self._private = mask
+        return self._private
 
 
 def load_training_task(task_dir: Path, config: TrainingConfig) -> TrainingTask:

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from evaluators.base import EvaluationResult, ProgressCallback, chart
+from evaluators.base import EvaluationResult, ProgressCallback, SplitScore, chart
+from evaluators.splits import score_splits
 from evaluators.valuation.task import ValuationTask
 from evaluators.valuation.validation import Predictions
 
@@ -41,13 +42,29 @@ def _details(task: ValuationTask, predictions: Predictions, errors: dict[str, fl
     return details
 
 
+def _splits(task: ValuationTask, errors: dict[str, float]) -> dict[str, SplitScore]:
+    """The mean absolute error over the public pairs and over the private ones (no other metric: a split
+    excludes `pair_errors`)."""
+
+    def compute(mask: list[bool]) -> tuple[float, dict[str, float]]:
+        chosen = [errors[pair] for pair, keep in zip(task.config.pairs, mask, strict=True) if keep]
+        return float(np.mean(chosen)), {}
+
+    return score_splits(task.private, compute)
+
+
 def score_predictions(
     task: ValuationTask, predictions: Predictions, report_progress: ProgressCallback
 ) -> EvaluationResult:
-    """Primary = mean over pairs of |predicted - actual accuracy| (lower is better)."""
+    """Primary = mean over pairs of |predicted - actual accuracy| (lower is better); with a split, `splits`
+    holds the same mean over the public and over the private pairs. The details show only the submission's
+    own predictions, so they are the same with or without a split."""
     report_progress(0.0, "training the fixed model on every pair (once per task)")
     errors = absolute_errors(task, predictions)
     report_progress(1.0, f"{len(errors)} pairs compared")
     primary = float(np.mean(list(errors.values())))
     metrics = {pair_metric(pair): error for pair, error in errors.items()} if task.config.pair_errors else {}
-    return EvaluationResult(primary=primary, metrics=metrics, details=_details(task, predictions, errors))
+    details = _details(task, predictions, errors)
+    if not task.config.split.enabled:
+        return EvaluationResult(primary=primary, metrics=metrics, details=details)
+    return EvaluationResult(primary=primary, metrics=metrics, details=details, splits=_splits(task, errors))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from threadpoolctl import threadpool_limits
 
 from evaluators.base import TaskConfigError
+from evaluators.splits import PRIVATE_FRACTION_KEY, SplitConfig, partition, split_and_rest
 from evaluators.valuation.data import (
     A_FILE,
     B_FILE,
@@ -49,27 +50,57 @@ def _pairs(value: object) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class ValuationConfig:
-    """A validated config: the pairs (in display order) and whether per-pair errors are reported."""
+    """A validated config: the pairs (in display order), whether per-pair errors are reported, and the split of
+    the pairs into public and private ones."""
 
     pairs: tuple[str, ...]
     pair_errors: bool = False
+    split: SplitConfig = field(default_factory=SplitConfig)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> ValuationConfig:
         """Validate a raw config; raise `TaskConfigError` naming the key and the rule."""
         if not isinstance(config, Mapping):
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
+        split, config = split_and_rest(config)
         unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
         if unexpected:
-            raise TaskConfigError(f"unexpected config key(s) {', '.join(unexpected)}; allowed: pairs, pair_errors")
+            raise TaskConfigError(
+                f"unexpected config key(s) {', '.join(unexpected)}; allowed: pairs, pair_errors, private_fraction, "
+                "split_seed"
+            )
         pair_errors = config.get("pair_errors", False)
         if not isinstance(pair_errors, bool):
             raise TaskConfigError(f"config.pair_errors must be true or false, got {pair_errors!r}")
-        return cls(pairs=_pairs(config.get("pairs")), pair_errors=pair_errors)
+        pairs = _pairs(config.get("pairs"))
+        _check_split(split, pairs, pair_errors)
+        return cls(pairs=pairs, pair_errors=pair_errors, split=split)
 
     def as_dict(self) -> dict[str, Any]:
-        """The normalised config, as stored by the platform."""
-        return {"pairs": list(self.pairs), "pair_errors": self.pair_errors}
+        """The normalised config, as stored by the platform (the split keys only when there is a split)."""
+        return {"pairs": list(self.pairs), "pair_errors": self.pair_errors} | self.split.as_dict()
+
+
+def _check_split(split: SplitConfig, pairs: tuple[str, ...], pair_errors: bool) -> None:
+    """A split of the pairs needs a pair on each side, and no per-pair errors (see the README)."""
+    if not split.enabled:
+        return
+    if len(pairs) < 2:
+        raise TaskConfigError(
+            f"config.{PRIVATE_FRACTION_KEY} splits the pairs into public and private ones, so config.pairs needs "
+            f"at least 2 pairs, got {len(pairs)}"
+        )
+    if pair_errors:
+        raise TaskConfigError(
+            f"config.pair_errors must be false with config.{PRIVATE_FRACTION_KEY} above 0: a pair's error gives "
+            "its actual accuracy away, and the errors shown would tell which pairs are private"
+        )
+
+
+def private_pairs(config: ValuationConfig) -> tuple[bool, ...]:
+    """For each pair of the config (in its order), whether it is private: the split's units are the pairs,
+    by name, unstratified (the mean absolute error needs no class on either side)."""
+    return tuple(partition(config.pairs, split=config.split))
 
 
 @dataclass(frozen=True)
@@ -92,6 +123,8 @@ class ValuationTask:
         self.task_dir = task_dir
         self.config = config
         self.pairs = pairs
+        # Public inputs only (the pair names and the seed): computed here once, never shown to participants.
+        self.private = private_pairs(config)
         self._actual: dict[str, float] | None = None
         self._lock = threading.Lock()
 

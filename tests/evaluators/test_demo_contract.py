@@ -4,12 +4,13 @@ baselines validate and score (deterministically, reporting progress), and garbag
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from evaluators import SubmissionError, available_slugs, get_evaluator
+from evaluators import SubmissionError, TaskConfigError, available_slugs, get_evaluator
 from evaluators.base import Evaluator
 from evaluators.demo import demo_module
 from evaluators.taskdir import load_task_dir
@@ -75,3 +76,28 @@ def test_garbage_is_rejected_with_the_evaluators_own_error(
     with pytest.raises(SubmissionError) as raised:
         evaluator.validate(task, garbage)
     assert str(raised.value).strip()
+
+
+def test_every_benchmark_scores_both_splits_or_refuses_one_with_its_reason(
+    demo: tuple[Evaluator[Any, Any], Path, dict[str, Path]],
+) -> None:
+    evaluator, task_dir, baselines = demo
+    config = {**load_task_dir(task_dir).config, "private_fraction": 0.5, "split_seed": 3}
+    if evaluator.split_refusal:
+        with pytest.raises(TaskConfigError, match=re.escape(evaluator.split_refusal)):
+            evaluator.validate_config(config)
+        return
+    normalised = evaluator.validate_config(config)
+    assert normalised["private_fraction"] == 0.5
+    assert normalised["split_seed"] == 3
+    task = evaluator.load_task(task_dir, normalised)
+    whole = evaluator.load_task(task_dir, evaluator.validate_config(load_task_dir(task_dir).config))
+    for path in baselines.values():
+        with_split = evaluator.evaluate(task, evaluator.validate(task, path))
+        without = evaluator.evaluate(whole, evaluator.validate(whole, path))
+        assert (with_split.primary, with_split.metrics) == (without.primary, without.metrics)
+        assert without.splits == {}
+        assert set(with_split.splits) == {"public", "private"}
+        for side in with_split.splits.values():
+            assert math.isfinite(side.primary)
+            assert set(side.metrics) == set(with_split.metrics)

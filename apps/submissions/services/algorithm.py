@@ -30,6 +30,7 @@ from apps.submissions.sandbox.runner import (
     sandbox_python,
 )
 from evaluators.algorithm import AlgorithmManifest, ManifestError, find_manifest_root, parse_manifest
+from evaluators.splits import participant_config
 from evaluators.taskdir import TASK_FILE
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,8 @@ def sandbox_inputs(task: Task, *, concealed: bool) -> Path:
     suffix = "-concealed" if concealed else ""
     root = Path(settings.SANDBOX_ROOT) / "inputs"
     files = list(task.data_files.filter(role=TaskDataFile.Role.PUBLIC).order_by("relative_path"))
-    config = task.concealed_config if concealed else task.config
-    document = {"benchmark": task.evaluator_slug, "config": config or {}}
+    config = participant_config(task.concealed_config or {}) if concealed else task.participant_config
+    document = {"benchmark": task.evaluator_slug, "config": config}
     target = root / f"{task.pk}-v{task.data_version}-{_inputs_key(document, files)}{suffix}"
     if target.is_dir():
         return target
