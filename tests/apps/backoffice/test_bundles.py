@@ -65,26 +65,8 @@ def cleaning_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
     return path, get_evaluator("budget-cleaning").validate_config(spec.config)
 
 
-@pytest.fixture
-def rich(
-    challenge: Challenge,
-    speech_task: Task,
-    open_division: Division,
-    closed_division: Division,
-    concealed_dir: Path,
-    cleaning_dir: tuple[Path, dict[str, Any]],
-) -> Challenge:
-    """The speech challenge with every kind of setting off its default: two tasks of two benchmarks, a concealed
-    task, extra files of both roles, a leaderboard weight, and a closed division limited to one task."""
-    Challenge.objects.filter(pk=challenge.pk).update(
-        summary="Pick the clips.",
-        description="# Title\n\nSome *markdown*.\n",
-        registration="approval",
-        max_team_size=3,
-        allowed_email_domains="example.org\nexample.edu",
-        blocked_email_domains="spam.example",
-        time_zone="Europe/Paris",
-    )
+def _every_task_setting(speech_task: Task, concealed_dir: Path) -> None:
+    """The speech task with a concealed task, extra files of both roles and every setting off its default."""
     for path in sorted(p for p in concealed_dir.rglob("*") if p.is_file() and p.name != "task.yaml"):
         relative = f"{CONCEALED_DIR}/{path.relative_to(concealed_dir).as_posix()}"
         with path.open("rb") as handle:
@@ -111,6 +93,29 @@ def rich(
         description="Select *well*.",
         order=3,
     )
+
+
+@pytest.fixture
+def rich(
+    challenge: Challenge,
+    speech_task: Task,
+    open_division: Division,
+    closed_division: Division,
+    concealed_dir: Path,
+    cleaning_dir: tuple[Path, dict[str, Any]],
+) -> Challenge:
+    """The speech challenge with every kind of setting off its default: two tasks of two benchmarks, a concealed
+    task, extra files of both roles, a leaderboard weight, and a closed division limited to one task."""
+    Challenge.objects.filter(pk=challenge.pk).update(
+        summary="Pick the clips.",
+        description="# Title\n\nSome *markdown*.\n",
+        registration="approval",
+        max_team_size=3,
+        allowed_email_domains="example.org\nexample.edu",
+        blocked_email_domains="spam.example",
+        time_zone="Europe/Paris",
+    )
+    _every_task_setting(speech_task, concealed_dir)
     TaskWeight.objects.create(task=speech_task, weight=2.5)
     cleaning_path, cleaning_config = cleaning_dir
     cleaning = Task.objects.create(
