@@ -30,6 +30,13 @@ class SubmissionQuerySet(models.QuerySet["Submission"]):
             ranking = ranking.filter(division=division)
         return ranking.exclude(status__in=[Submission.Status.REJECTED, Submission.Status.CANCELLED])
 
+    def rescorable(self, *, task: Task) -> SubmissionQuerySet:
+        """The submissions of a task that a task-wide rescore queues again (after a change of its data, config
+        or evaluator): scored or failed, and not withdrawn (a withdrawn one never ranks again)."""
+        return self.filter(
+            task=task, status__in=[Submission.Status.SCORED, Submission.Status.FAILED], is_withdrawn=False
+        )
+
 
 class Submission(models.Model):
     """One artifact submitted by a team to a task in a division.

@@ -17,12 +17,12 @@ Status = Submission.Status
 
 
 def task_rescore(*, task: Task, actor: User) -> int:
-    """Queue every scored or failed submission of the task (withdrawn ones aside) for a new evaluation, e.g.
+    """Queue every rescorable submission of the task (`Submission.objects.rescorable`) for a new evaluation, e.g.
     after a change of its data, configuration or evaluator version; each keeps its rank until its new score
     lands. One audit entry for the whole task. Returns how many were queued (0: nothing recorded)."""
     require_organizer(challenge=task.challenge, actor=actor)
     with transaction.atomic():
-        candidates = Submission.objects.filter(task=task, status__in=[Status.SCORED, Status.FAILED], is_withdrawn=False)
+        candidates = Submission.objects.rescorable(task=task)
         queued = [submission.pk for submission in candidates if submission_queue_rescore(submission=submission)]
         if not queued:
             return 0

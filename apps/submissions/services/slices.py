@@ -41,10 +41,11 @@ def task_add_discovered_slice(
     complement: bool = False,
 ) -> int:
     """Add `submission`'s predicted slice `column` (members: score above `threshold`, or at most it with
-    `complement`) to the ground truth as `name`, queue every scored or failed submission of the task for
-    rescoring, and write one audit entry. Returns how many were queued. Raises `Forbidden` unless the actor
-    organizes the challenge, and `InvalidInput` with the evaluator's reason (unknown column, a name in use, an
-    empty slice, a slice equal to an existing one ...); nothing is recorded then."""
+    `complement`) to the ground truth as `name`, queue the task's rescorable submissions
+    (`Submission.objects.rescorable`) for rescoring, and write one audit entry. Returns how many were queued.
+    Raises `Forbidden` unless the actor organizes the challenge, and `InvalidInput` with the evaluator's reason
+    (unknown column, a name in use, an empty slice, a slice equal to an existing one ...); nothing is recorded
+    then."""
     challenge = submission.task.challenge
     require_organizer(challenge=challenge, actor=actor)
     if submission.task.evaluator_slug != SLICE_DISCOVERY:
@@ -53,8 +54,7 @@ def task_add_discovered_slice(
         # One addition at a time per task: two at once would each keep only their own new column.
         task = Task.objects.select_for_update().get(pk=submission.task_id)
         _add_slice(task, submission, column=column, name=name, threshold=threshold, complement=complement)
-        scored = Submission.objects.filter(task=task, status__in=[Submission.Status.SCORED, Submission.Status.FAILED])
-        queued = sum(submission_queue_rescore(submission=item) for item in scored)
+        queued = sum(submission_queue_rescore(submission=item) for item in Submission.objects.rescorable(task=task))
         audit_record(
             challenge=challenge,
             actor=actor,

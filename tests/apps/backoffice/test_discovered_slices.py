@@ -76,6 +76,18 @@ def test_adding_a_discovered_slice_extends_the_ground_truth_and_queues_rescoring
     assert scored.current_evaluation.scores.filter(metric="average_precision.found_by_finder").exists()
 
 
+def test_a_withdrawn_submission_is_not_queued_again_as_a_task_rescore_would_not(
+    scored: Submission, slice_task: Task, organizer: User
+) -> None:
+    Submission.objects.filter(pk=scored.pk).update(is_withdrawn=True)
+
+    queued = task_add_discovered_slice(submission=scored, actor=organizer, column="slice_2", name="found_by_finder")
+
+    scored.refresh_from_db()
+    assert queued == 0
+    assert scored.status == Submission.Status.SCORED
+
+
 def test_it_refuses_an_unknown_column_and_changes_nothing(
     scored: Submission, slice_task: Task, organizer: User
 ) -> None:
