@@ -119,6 +119,35 @@ def partition(unit_ids: Sequence[str], *, split: SplitConfig, strata: Sequence[H
     return private
 
 
+@dataclass(frozen=True)
+class RowUnits:
+    """The units of a table whose rows may repeat a unit (a clip or an image listed twice): `ids[u]` and
+    `strata[u]` per distinct unit, in order of first row, and `unit_of_row[r]` the unit of row r, so that
+    every row of a unit falls on its side."""
+
+    ids: tuple[str, ...]
+    strata: tuple[Hashable, ...]
+    unit_of_row: tuple[int, ...]
+
+    def private_rows(self, split: SplitConfig) -> tuple[bool, ...]:
+        """For each row, whether it is private (`partition` of the units, stratified)."""
+        private = partition(self.ids, split=split, strata=self.strata)
+        return tuple(private[unit] for unit in self.unit_of_row)
+
+
+def row_units(unit_ids: Sequence[str], strata: Sequence[Hashable]) -> RowUnits:
+    """The `RowUnits` of rows whose unit ids are `unit_ids[r]`; a unit's stratum is that of its first row."""
+    index_of: dict[str, int] = {}
+    unit_strata: list[Hashable] = []
+    unit_of_row: list[int] = []
+    for unit_id, stratum in zip(unit_ids, strata, strict=True):
+        if unit_id not in index_of:
+            index_of[unit_id] = len(unit_strata)
+            unit_strata.append(stratum)
+        unit_of_row.append(index_of[unit_id])
+    return RowUnits(ids=tuple(index_of), strata=tuple(unit_strata), unit_of_row=tuple(unit_of_row))
+
+
 def split_problems(
     unit_ids: Sequence[str], *, split: SplitConfig, strata: Sequence[Hashable], unit: str = "evaluation unit"
 ) -> list[str]:

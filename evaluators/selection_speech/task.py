@@ -23,7 +23,7 @@ from evaluators.selection_speech.data import (
     load_clip_lists,
     load_embedding_store,
 )
-from evaluators.splits import SplitConfig, partition, split_and_rest, split_problems
+from evaluators.splits import RowUnits, SplitConfig, row_units, split_and_rest, split_problems
 
 LANGUAGES = ("en", "id", "pt")
 MAX_TRAIN_SIZE = 10_000
@@ -68,33 +68,12 @@ class SpeechConfig:
         return {"language": self.language, "train_size": self.train_size, **self.split.as_dict()}
 
 
-@dataclass(frozen=True)
-class EvalUnits:
-    """The units of the split: the distinct (class, clip) pairs of the evaluation set.
-
-    A nontarget clip listed twice in `eval.yaml` is two rows but one unit, so both rows fall on one side.
-    `ids[u]` is "<class name>/<clip id>" (unique even if an organizer lists a clip under two classes),
-    `strata[u]` the class name, `unit_of_row[r]` the unit of evaluation row r.
-    """
-
-    ids: tuple[str, ...]
-    strata: tuple[str, ...]
-    unit_of_row: tuple[int, ...]
-
-
-def eval_units(rows: LabelledRows, class_names: tuple[str, ...]) -> EvalUnits:
-    """The units of the evaluation rows `rows`, in order of first row."""
-    index_of: dict[str, int] = {}
-    strata: list[str] = []
-    unit_of_row: list[int] = []
-    for label, clip_id in zip(rows.labels.tolist(), rows.clip_ids, strict=True):
-        name = class_names[int(label)]
-        unit_id = f"{name}/{clip_id}"
-        if unit_id not in index_of:
-            index_of[unit_id] = len(strata)
-            strata.append(name)
-        unit_of_row.append(index_of[unit_id])
-    return EvalUnits(ids=tuple(index_of), strata=tuple(strata), unit_of_row=tuple(unit_of_row))
+def eval_units(rows: LabelledRows, class_names: tuple[str, ...]) -> RowUnits:
+    """The units of the split: the distinct (class, clip) pairs of the evaluation set, "<class name>/<clip id>"
+    (unique even if an organizer lists a clip under two classes), stratified by class. A nontarget clip listed
+    twice in `eval.yaml` is two rows but one unit, so both rows fall on one side."""
+    names = [class_names[int(label)] for label in rows.labels.tolist()]
+    return row_units([f"{name}/{clip_id}" for name, clip_id in zip(names, rows.clip_ids, strict=True)], names)
 
 
 class SpeechTask:
@@ -136,9 +115,7 @@ class SpeechTask:
         """For each evaluation row, whether it is private (all False without a split). Hidden data: never
         shown. Computed on first use; racing threads compute the same tuple, so caching needs no lock."""
         if self._private_rows is None:
-            units = eval_units(self.eval_rows(), self.class_names)
-            private = partition(units.ids, split=self.config.split, strata=units.strata)
-            self._private_rows = tuple(private[unit] for unit in units.unit_of_row)
+            self._private_rows = eval_units(self.eval_rows(), self.class_names).private_rows(self.config.split)
         return self._private_rows
 
     def split_problems(self) -> list[str]:

@@ -22,7 +22,7 @@ from evaluators.selection_vision.data import (
     read_test_ids,
     read_test_set,
 )
-from evaluators.splits import SplitConfig, partition, split_and_rest, split_problems
+from evaluators.splits import RowUnits, SplitConfig, row_units, split_and_rest, split_problems
 
 DEFAULT_MAX_PER_CONCEPT = 1000
 MAX_MAX_PER_CONCEPT = 1_000_000
@@ -84,31 +84,10 @@ class VisionConfig:
         return {"concepts": list(self.concepts), "max_per_concept": self.max_per_concept, **self.split.as_dict()}
 
 
-@dataclass(frozen=True)
-class ConceptUnits:
-    """The units of a concept's split: its distinct test images.
-
-    `ids[u]` is "<Concept>/<ImageID>", `strata[u]` the label (0 or 1) of the image's first row, and
-    `unit_of_row[r]` the unit of test row r: an image listed twice is one unit, on one side.
-    """
-
-    ids: tuple[str, ...]
-    strata: tuple[int, ...]
-    unit_of_row: tuple[int, ...]
-
-
-def concept_units(concept: str, image_ids: list[str], labels: list[int]) -> ConceptUnits:
-    """The units of a concept's test rows (`image_ids[r]`, `labels[r]`), in order of first row."""
-    index_of: dict[str, int] = {}
-    strata: list[int] = []
-    unit_of_row: list[int] = []
-    for image_id, label in zip(image_ids, labels, strict=True):
-        unit_id = f"{concept}/{image_id}"
-        if unit_id not in index_of:
-            index_of[unit_id] = len(strata)
-            strata.append(label)
-        unit_of_row.append(index_of[unit_id])
-    return ConceptUnits(ids=tuple(index_of), strata=tuple(strata), unit_of_row=tuple(unit_of_row))
+def concept_units(concept: str, image_ids: list[str], labels: list[int]) -> RowUnits:
+    """The units of a concept's split: its distinct test images, "<Concept>/<ImageID>", stratified by the
+    label (0 or 1) of the image's first row. An image listed twice is one unit, on one side."""
+    return row_units([f"{concept}/{image_id}" for image_id in image_ids], labels)
 
 
 class VisionTask:
@@ -149,7 +128,7 @@ class VisionTask:
                 self._test_sets[concept] = found
             return found
 
-    def units(self, concept: str) -> ConceptUnits:
+    def units(self, concept: str) -> RowUnits:
         """The split units of a concept's test set (reads its ImageIDs: hidden data)."""
         labels = self.test_set(concept).labels
         ids = read_test_ids(held_out_path(self.task_dir, concept), len(labels))
@@ -163,9 +142,7 @@ class VisionTask:
             if not self.config.split.enabled:
                 found = (False,) * len(self.test_set(concept).labels)
             else:
-                units = self.units(concept)
-                private = partition(units.ids, split=self.config.split, strata=units.strata)
-                found = tuple(private[unit] for unit in units.unit_of_row)
+                found = self.units(concept).private_rows(self.config.split)
             self._private_rows[concept] = found
         return found
 

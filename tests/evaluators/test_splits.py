@@ -20,6 +20,7 @@ from evaluators.splits import (
     partition,
     private_count,
     refuse_split,
+    row_units,
     score_splits,
     split_and_rest,
     split_problems,
@@ -155,3 +156,16 @@ def test_each_side_is_scored_on_its_own_units() -> None:
 
     assert scores[PUBLIC].as_dict() == {"primary": 4.0, "metrics": {"count": 5.0}}
     assert scores[PRIVATE].as_dict() == {"primary": 5.0, "metrics": {"count": 5.0}}
+
+
+def test_rows_of_one_unit_fall_on_one_side() -> None:
+    rows = ["a", "b", "a", "c", "b", "d"]
+    units = row_units(rows, ["x", "y", "x", "x", "y", "y"])
+
+    private = units.private_rows(SplitConfig(0.5, 9))
+
+    assert units.ids == ("a", "b", "c", "d")
+    assert units.strata == ("x", "y", "x", "y")
+    assert units.unit_of_row == (0, 1, 0, 2, 1, 3)
+    assert private[0] == private[2] and private[1] == private[4]
+    assert sum(private[row] for row in (0, 1, 3, 5)) == 2  # one unit of each stratum
