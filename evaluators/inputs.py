@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, TextIO
 
@@ -24,7 +24,7 @@ def is_archive_noise(name: str) -> bool:
     return name.startswith(".") or name in ARCHIVE_NOISE
 
 
-def wrapping_folder(names: Iterable[str]) -> str | None:
+def wrapping_folder(names: Sequence[str]) -> str | None:
     """The one rule for every archive the platform takes (submissions, algorithm code, task data, bundles):
     when every member that is not archiver noise (`is_archive_noise`, at the root) sits under one same top
     folder, and nothing else is at the root, that folder is the archive's root. It is what most archive tools
