@@ -215,6 +215,10 @@ class TaskDetailOut(TaskSummaryOut):
     quota = QuotaRulesOut(source="*")
     max_upload_bytes = serializers.IntegerField()
     ranking_rule = serializers.ChoiceField(choices=Task.RankingRule.choices)
+    final_selections = serializers.IntegerField(help_text="How many submissions a team may select as final.")
+    has_private_split = serializers.BooleanField(
+        help_text="Whether part of the evaluation data scores only the private leaderboard, hidden until the end."
+    )
     divisions = serializers.SerializerMethodField()
     can_download = serializers.SerializerMethodField(help_text="Whether you may download the public files.")
     files = serializers.SerializerMethodField(help_text="The public files (empty unless `can_download`).")
@@ -314,15 +318,25 @@ class MetricValueOut(serializers.Serializer[Any]):
     value = serializers.FloatField()
 
 
-class ConcealedMetricsOut(serializers.Serializer[Any]):
+class SplitMetricsOut(serializers.Serializer[Any]):
     primary = PrimaryValueOut()
     metrics = MetricValueOut(many=True)
 
 
 class SubmissionMetricsOut(serializers.Serializer[Any]):
-    primary = PrimaryValueOut()
+    primary = PrimaryValueOut(help_text="With a private split: on the public part alone.")
     metrics = MetricValueOut(many=True)
-    concealed = ConcealedMetricsOut(
+    private = SplitMetricsOut(
+        allow_null=True,
+        help_text="Tasks with a private split: the private part's metrics, when the caller may see them "
+        "(organizers; the team once the challenge has ended). Else null.",
+    )
+    whole_set = SplitMetricsOut(
+        allow_null=True,
+        help_text="Tasks with a private split: the whole evaluation set's metrics (the reference's definition), "
+        "for organizers, and for the team once the challenge has ended. Else null.",
+    )
+    concealed = SplitMetricsOut(
         allow_null=True,
         help_text="The concealed task's metrics (closed division), when the caller may see them: organizers, "
         "or everyone as the task's concealed visibility says. Else null.",
@@ -366,7 +380,9 @@ class SubmissionOut(serializers.Serializer[Any]):
     progress_message = serializers.CharField()
     message = serializers.CharField(help_text="Why it was rejected or failed (the evaluator's message).")
     attempts = serializers.IntegerField()
-    metrics = serializers.SerializerMethodField(help_text="Once scored: the public split's metrics.")
+    metrics = serializers.SerializerMethodField(
+        help_text="Once scored: the public split's metrics (and the private ones where the caller may see them)."
+    )
     stages = serializers.SerializerMethodField(
         help_text="Closed division: the verification stages recorded so far (unpack, reproduce, concealed)."
     )
@@ -419,6 +435,9 @@ class LeaderboardRowOut(serializers.Serializer[Any]):
     is_baseline = serializers.BooleanField()
     submitted_at = serializers.DateTimeField()
     submissions = serializers.IntegerField(help_text="The team's ranked submissions.")
+    public_rank = serializers.IntegerField(
+        allow_null=True, help_text="Private boards: the row's rank on the public board (the shake-up); else null."
+    )
 
 
 class LeaderboardOut(serializers.Serializer[Any]):

@@ -13,12 +13,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage, Storage
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from apps.accounts.models import Team
-from evaluators.splits import participant_config
+from evaluators.splits import SplitConfig, participant_config
 
 
 def task_data_storage() -> Storage:
@@ -165,6 +165,7 @@ class Participation(models.Model):
 
 
 CONCEALED_DIR = "concealed"
+MAX_FINAL_SELECTIONS = 20
 """Task data under this folder forms the concealed task of the closed division (never served)."""
 
 
@@ -190,7 +191,7 @@ class Task(models.Model):
 
     class RankingRule(models.TextChoices):
         BEST = "best", "Each team's best submission"
-        SELECTED_FINAL = "selected-final", "Each team's submission selected as final (else its best)"
+        SELECTED_FINAL = "selected-final", "Each team's best submission selected as final (else its best)"
 
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="tasks")
     slug = models.SlugField(max_length=80)
@@ -231,6 +232,12 @@ class Task(models.Model):
         default=RankingRule.BEST,
         help_text="Which submission of a team its leaderboard row shows. Rebuild the leaderboards after a change.",
     )
+    final_selections = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_FINAL_SELECTIONS)],
+        help_text="How many submissions a team may select as final per division. The private leaderboard ranks "
+        "a team by the best private score among them (by its this many best public ones if it selects none).",
+    )
     # Closed division: limits of the sandbox that reruns a participant's algorithm (empty: the platform's
     # default from settings), and the concealed task it is scored on.
     sandbox_cpu_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="CPU seconds per run.")
@@ -261,7 +268,14 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["challenge", "order", "slug"]
-        constraints = [models.UniqueConstraint(fields=["challenge", "slug"], name="task_slug_unique_in_challenge")]
+        constraints = [
+            models.UniqueConstraint(fields=["challenge", "slug"], name="task_slug_unique_in_challenge"),
+            models.CheckConstraint(
+                condition=models.Q(final_selections__gte=1, final_selections__lte=MAX_FINAL_SELECTIONS),
+                name="task_final_selections_range",
+                violation_error_message=f"A team selects from 1 to {MAX_FINAL_SELECTIONS} final submissions.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.challenge.slug}/{self.slug}"
@@ -278,6 +292,11 @@ class Task(models.Model):
     def participant_config(self) -> dict[str, Any]:
         """The config as participants see it (downloads, the API, the sandbox): no split seed."""
         return participant_config(self.config)
+
+    @property
+    def has_private_split(self) -> bool:
+        """Whether part of the evaluation data scores only the private leaderboard (`private_fraction` > 0)."""
+        return SplitConfig.from_mapping(self.config).enabled
 
     @property
     def has_concealed_task(self) -> bool:

@@ -222,16 +222,16 @@ def task_config_validate(*, evaluator_slug: str, config: Any) -> dict[str, Any]:
         normalised = get_evaluator(evaluator_slug).validate_config(config)
     except EvaluatorError as exc:
         raise InvalidInput(str(exc)) from exc
-    _refuse_unranked_split(normalised)
     return normalised
 
 
-def _refuse_unranked_split(config: dict[str, Any]) -> None:
-    # Until the platform stores and ranks private scores, a split would promise a private board it cannot build.
+def _refuse_concealed_split(config: dict[str, Any]) -> None:
+    # The concealed task is hidden as a whole until its own reveal: nobody probes it, so a held-out part of it
+    # would rank nothing differently.
     if SplitConfig.from_mapping(config).enabled:
         raise InvalidInput(
-            f"config.{PRIVATE_FRACTION_KEY}: the platform does not rank private splits yet; leave it out (or 0). "
-            "Offline, `python -m evaluators score` already prints both sides."
+            f"concealed/task.yaml: config.{PRIVATE_FRACTION_KEY} means nothing on a concealed task (its data is "
+            "hidden as a whole until its scores are revealed); leave it out, or 0."
         )
 
 
@@ -378,7 +378,7 @@ def task_set_concealed_config(*, task: Task, task_yaml: Path) -> None:
         config = get_evaluator(task.evaluator_slug).validate_config(document.config)
     except TaskConfigError as exc:
         raise InvalidInput(f"concealed/task.yaml: {exc}") from exc
-    _refuse_unranked_split(config)
+    _refuse_concealed_split(config)
     if document.slug != task.evaluator_slug:
         raise InvalidInput(
             f"concealed/task.yaml is for the benchmark {document.slug!r}; this task is {task.evaluator_slug!r}"

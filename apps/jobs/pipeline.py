@@ -44,10 +44,11 @@ def submission_withdraw_and_rank(*, submission: Submission, user: User) -> Submi
 
 
 def submission_select_final_and_rank(*, submission: Submission, user: User, selected: bool = True) -> Submission:
-    """Select (or unselect) a submission as its team's final one (`submission_select_final`); when the task
-    ranks teams by their selection, rebuild its leaderboard in the same transaction."""
+    """Select (or unselect) a submission as one of its team's final ones (`submission_select_final`); when a
+    board depends on the selection (the selected-final rule, or a private split), rebuild the boards in the same
+    transaction."""
     with transaction.atomic():
         chosen = submission_select_final(submission=submission, user=user, selected=selected)
-        if chosen.task.ranking_rule == Task.RankingRule.SELECTED_FINAL:
+        if chosen.task.ranking_rule == Task.RankingRule.SELECTED_FINAL or chosen.task.has_private_split:
             _rebuild_for(chosen)
     return chosen

@@ -38,6 +38,9 @@ class LeaderboardEntry(models.Model):
     is_baseline = models.BooleanField(default=False)
     submitted_at = models.DateTimeField()
     submission_count = models.PositiveIntegerField(default=1)
+    public_rank = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Private boards: the row's rank on the public board (the shake-up)."
+    )
 
     class Meta:
         ordering = ["leaderboard", "rank", "submitted_at"]

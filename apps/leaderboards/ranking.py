@@ -6,7 +6,10 @@ split, plus the task's ranking rule, in; ranked rows out. Pure reads; no materia
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from apps.challenges.evaluators import task_primary_metric
@@ -20,6 +23,12 @@ TIE_BREAK = (
 )
 """The stated tie-break, shown under every leaderboard table and sent in the JSON as `tie_break`."""
 
+PRIVATE_RULE = (
+    "Each team is ranked by the best private score among the submissions it selected as final; a team that "
+    "selected none, by the best private score among its {n} best public submissions."
+)
+"""The private board's rule (Kaggle's), shown above the private table; `{n}` is the task's `final_selections`."""
+
 
 @dataclass
 class Candidate:
@@ -32,6 +41,8 @@ class Candidate:
     is_selected_final: bool = False
     team_name: str = ""
     method_description: str = ""
+    public_rank: int | None = None
+    """On a private board: the rank of the same row on the public board (the shake-up), None when it has none."""
 
 
 RankedRow = tuple[int, Candidate, int]
@@ -81,14 +92,41 @@ def _representatives(candidates: list[Candidate]) -> list[Candidate]:
     return [c for c in candidates if c.is_baseline or c.team_id not in selected_teams or c.is_selected_final]
 
 
+def _final_choices(
+    candidates: list[Candidate], *, public: dict[int, float], allowed: int, higher_is_better: bool
+) -> list[Candidate]:
+    """The private board's rule (`PRIVATE_RULE`): a team competes with the submissions it selected as final,
+    or, when it selected none that ranks, with its `allowed` best public ones (`public`: submission -> public
+    primary value; ties go to the earlier submission). Had a team selected more than `allowed` (the organizers
+    lowered the number since), its `allowed` best public selected ones count. Baselines are unaffected."""
+    sign = -1.0 if higher_is_better else 1.0
+    teams: dict[int, list[Candidate]] = {}
+    for candidate in candidates:
+        if not candidate.is_baseline:
+            teams.setdefault(candidate.team_id, []).append(candidate)
+
+    def public_order(c: Candidate) -> tuple[float, dt.datetime, int]:
+        return (sign * public.get(c.submission_id, -sign * math.inf), c.submitted_at, c.submission_id)
+
+    kept = {c.submission_id for c in candidates if c.is_baseline}
+    for own in teams.values():
+        selected = [c for c in own if c.is_selected_final]
+        kept.update(c.submission_id for c in sorted(selected or own, key=public_order)[:allowed])
+    return [c for c in candidates if c.submission_id in kept]
+
+
 def rank_candidates(
-    candidates: list[Candidate], *, higher_is_better: bool, selected_final: bool = False
+    candidates: list[Candidate],
+    *,
+    higher_is_better: bool,
+    selected_final: bool = False,
+    competing: Callable[[list[Candidate]], list[Candidate]] | None = None,
 ) -> list[RankedRow]:
     """One row per team (its best; on equal scores its earliest submission; under the `selected_final` rule
-    its selected submission, see `_representatives`), each baseline on its own row, ordered and ranked as
-    `TIE_BREAK` states: equal primary values share a rank (1, 2, 2, 4), the earlier submission listed first
-    (then the smaller id, so that the order is total). The count is every ranked submission of the team,
-    whichever represents it."""
+    its best selected submission, see `_representatives`; or its best among those `competing` keeps), each
+    baseline on its own row, ordered and ranked as `TIE_BREAK` states: equal primary values share a rank
+    (1, 2, 2, 4), the earlier submission listed first (then the smaller id, so that the order is total). The
+    count is every ranked submission of the team, whichever represents it."""
     sign = -1.0 if higher_is_better else 1.0
     counts: dict[int, int] = {}
     for candidate in candidates:
@@ -96,6 +134,8 @@ def rank_candidates(
             counts[candidate.team_id] = counts.get(candidate.team_id, 0) + 1
     if selected_final:
         candidates = _representatives(candidates)
+    if competing is not None:
+        candidates = competing(candidates)
     order = sorted(candidates, key=lambda c: (sign * c.primary, c.submitted_at, c.submission_id))
     seen: set[int] = set()
     rows: list[RankedRow] = []
@@ -109,12 +149,32 @@ def rank_candidates(
     return rows
 
 
+def row_key(candidate: Candidate) -> tuple[bool, int]:
+    """What a row stands for across the splits of one board: its team, or a baseline's own submission."""
+    return (True, candidate.submission_id) if candidate.is_baseline else (False, candidate.team_id)
+
+
 def board_compute(*, task: Task, division: Division, split: str = Score.Split.PUBLIC) -> list[RankedRow]:
     """The ranked rows of a task's board in one division and split, computed from scratch from the current
-    scores, the submissions' flags and the task's ranking rule."""
+    scores, the submissions' flags and the task's ranking rule. The private board follows `PRIVATE_RULE`
+    whatever the ranking rule, and each of its rows carries its public rank (`Candidate.public_rank`)."""
     primary = task_primary_metric(task)
-    return rank_candidates(
+    higher = primary.higher_is_better
+    selected_final = task.ranking_rule == Task.RankingRule.SELECTED_FINAL
+    if split != Score.Split.PRIVATE:
+        found = candidates(task, division, split, primary.name)
+        return rank_candidates(found, higher_is_better=higher, selected_final=selected_final)
+    public = candidates(task, division, Score.Split.PUBLIC, primary.name)
+    public_rank = {
+        row_key(c): rank
+        for rank, c, _ in rank_candidates(public, higher_is_better=higher, selected_final=selected_final)
+    }
+    public_values = {c.submission_id: c.primary for c in public}
+    rows = rank_candidates(
         candidates(task, division, split, primary.name),
-        higher_is_better=primary.higher_is_better,
-        selected_final=task.ranking_rule == Task.RankingRule.SELECTED_FINAL,
+        higher_is_better=higher,
+        competing=lambda found: _final_choices(
+            found, public=public_values, allowed=task.final_selections, higher_is_better=higher
+        ),
     )
+    return [(rank, dataclasses.replace(c, public_rank=public_rank.get(row_key(c))), n) for rank, c, n in rows]

@@ -118,6 +118,7 @@ def _row(
     is_baseline: bool,
     submitted_at: str,
     count: int,
+    public_rank: int | None,
 ) -> dict[str, Any]:
     return {
         "rank": rank,
@@ -131,6 +132,8 @@ def _row(
         "is_baseline": is_baseline,
         "submitted_at": submitted_at,
         "submissions": count,
+        # Private boards: the row's public rank (the shake-up); None elsewhere.
+        "public_rank": public_rank,
     }
 
 
@@ -155,6 +158,7 @@ def leaderboard_view(*, task: Task, division: Division, split: str = Score.Split
             is_baseline=entry.is_baseline,
             submitted_at=entry.submitted_at.isoformat(),
             count=entry.submission_count,
+            public_rank=entry.public_rank,
         )
         for entry in entries
     ]
@@ -176,6 +180,7 @@ def ranked_rows_data(rows: list[RankedRow]) -> list[dict[str, Any]]:
             is_baseline=c.is_baseline,
             submitted_at=c.submitted_at.isoformat(),
             count=count,
+            public_rank=c.public_rank,
         )
         for rank, c, count in rows
     ]

@@ -54,6 +54,7 @@ def leaderboard_rebuild(*, task: Task, division: Division, split: str = Score.Sp
                 is_baseline=c.is_baseline,
                 submitted_at=c.submitted_at,
                 submission_count=count,
+                public_rank=c.public_rank,
             )
             for rank, c, count in rows
         )

@@ -124,12 +124,6 @@ class Submission(models.Model):
                 condition=~models.Q(status="running") | models.Q(lease_expires_at__isnull=False),
                 name="submission_running_has_lease",
             ),
-            # A team selects at most one final submission per task and division (one leaderboard row).
-            models.UniqueConstraint(
-                fields=["task", "team", "division"],
-                condition=models.Q(is_selected_final=True),
-                name="submission_one_final_per_team",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from apps.challenges.selectors import user_is_organizer
 from apps.core.errors import NotFound
 from apps.core.users import AnyUser
 from apps.submissions.models import Score, Submission, VerificationStage
+from apps.submissions.services.evaluation import WHOLE_SET_KEY
 from apps.submissions.services.verification import verification_needed
 
 Stage = VerificationStage.Stage
@@ -78,6 +79,13 @@ def concealed_scores_visible(*, task: Task, viewer: AnyUser | None) -> bool:
     if task.concealed_visibility == ConcealedVisibility.AFTER_END:
         return task.challenge.phase == task.challenge.Phase.CLOSED
     return False
+
+
+def private_scores_visible(*, task: Task, viewer: AnyUser | None) -> bool:
+    """Whether the viewer may see a submission's private scores on its own page and in its API answers:
+    organizers and staff always, its team once the challenge has ended. (The private board itself also opens
+    with an organizer's early reveal, `leaderboards.selectors.split_visible`.)"""
+    return _is_organizer(task, viewer) or task.challenge.phase == task.challenge.Phase.CLOSED
 
 
 def submission_status(*, submission: Submission, viewer: AnyUser | None = None) -> dict[str, Any]:
@@ -168,30 +176,42 @@ def verification_steps(status: dict[str, Any]) -> list[dict[str, Any]]:
 
 def submission_metrics(*, submission: Submission, viewer: AnyUser | None = None) -> dict[str, Any]:
     """The current evaluation's public metrics (primary first, then the evaluator's order) and the details the
-    viewer may see; `concealed` holds the concealed task's metrics when there are some and the viewer may see
-    them (`concealed_scores_visible`), else None."""
+    viewer may see. With a private split, the public metrics are computed on the public part alone; `private`
+    holds the private part's when the viewer may see them (`private_scores_visible`) and `whole_set` the whole
+    evaluation set's (sealed: `details_reveal`), else None. `concealed` holds the concealed task's metrics when
+    there are some and the viewer may see them (`concealed_scores_visible`), else None."""
     if submission.current_evaluation_id is None:
         return {}
     task = submission.task
-    public = _split_values(submission.current_evaluation_id, Score.Split.PUBLIC)
     evaluation = submission.current_evaluation
-    concealed = None
-    if concealed_scores_visible(task=task, viewer=viewer):
-        concealed_values = _split_values(submission.current_evaluation_id, Score.Split.CONCEALED)
-        concealed = _metric_values(task, concealed_values) if concealed_values else None
+    values = _evaluation_values(submission.current_evaluation_id)
+    reveal = details_reveal(submission=submission, viewer=viewer)
+    details = evaluation.details if evaluation else {}
+    whole_set = details.get("sealed", {}).get(WHOLE_SET_KEY) if reveal else None
+    shown = {
+        "private": private_scores_visible(task=task, viewer=viewer),
+        "concealed": concealed_scores_visible(task=task, viewer=viewer),
+    }
     return {
-        **_metric_values(task, public),
-        "concealed": concealed,
+        **_metric_values(task, values.get(Score.Split.PUBLIC, {})),
+        **{
+            split: _metric_values(task, values[split]) if visible and values.get(split) else None
+            for split, visible in shown.items()
+        },
+        "whole_set": _metric_values(task, whole_set["metrics"]) if whole_set else None,
         "evaluator_version": evaluation.evaluator_version if evaluation else "",
-        "details": visible_details(
-            evaluation.details if evaluation else {}, reveal=details_reveal(submission=submission, viewer=viewer)
-        ),
+        "details": visible_details(details, reveal=reveal),
     }
 
 
-def _split_values(evaluation_id: int, split: str) -> dict[str, float]:
-    scores = Score.objects.filter(evaluation_id=evaluation_id, split=split)
-    return dict(scores.values_list("metric", "value"))
+def _evaluation_values(evaluation_id: int) -> dict[str, dict[str, float]]:
+    """split -> metric -> value of one evaluation's scores."""
+    values: dict[str, dict[str, float]] = {}
+    for split, metric, value in Score.objects.filter(evaluation_id=evaluation_id).values_list(
+        "split", "metric", "value"
+    ):
+        values.setdefault(split, {})[metric] = value
+    return values
 
 
 def _metric_values(task: Task, values: dict[str, float]) -> dict[str, Any]:

@@ -42,6 +42,16 @@ def test_under_the_selected_final_rule_a_team_is_ranked_by_its_selection_even_if
     assert _rows(candidates, selected_final=True) == [(1, 3, 1), (2, 1, 2)]
 
 
+def test_under_the_selected_final_rule_a_team_with_several_selections_is_ranked_by_their_best() -> None:
+    candidates = [
+        _candidate(1, 10, 0.5, final=True),
+        _candidate(2, 10, 0.6, final=True),
+        _candidate(3, 10, 0.9),
+        _candidate(4, 20, 0.55),
+    ]
+    assert _rows(candidates, selected_final=True) == [(1, 2, 3), (2, 4, 1)]
+
+
 def test_a_team_that_selected_nothing_is_ranked_by_its_best() -> None:
     candidates = [_candidate(1, 10, 0.5), _candidate(2, 10, 0.9), _candidate(3, 20, 0.7, final=True)]
     assert _rows(candidates, selected_final=True) == [(1, 2, 2), (2, 3, 1)]
@@ -57,27 +67,42 @@ def test_baselines_are_ranked_on_their_own_rows_whatever_the_rule() -> None:
     assert _rows(candidates, selected_final=True) == [(1, 3, 1), (1, 4, 1), (3, 1, 2)]
 
 
-def test_selecting_one_clears_the_teams_previous_selection_in_that_task_and_division(
+def test_a_team_selects_up_to_the_tasks_number_per_division_and_clears_one_to_choose_another(
     world: World, closed_division: Division
 ) -> None:
     alice = world.user("participant_a")
     second = make_scored_submission(task=world.task, division=world.division, user=alice, primary=0.9)
+    third = make_scored_submission(task=world.task, division=world.division, user=alice, primary=0.7)
     elsewhere = make_scored_submission(task=world.task, division=closed_division, user=alice, primary=0.1)
-    submission_select_final(submission=elsewhere, user=alice)
-    submission_select_final(submission=world.submission, user=alice)
-    submission_select_final(submission=second, user=alice)
-    finals = set(Submission.objects.filter(is_selected_final=True).values_list("pk", flat=True))
-    assert finals == {second.pk, elsewhere.pk}
+    assert world.task.final_selections == 2
+    for chosen in (elsewhere, world.submission, second, second):  # selecting one twice is one selection
+        submission_select_final(submission=chosen, user=alice)
+
+    with pytest.raises(
+        InvalidInput, match=rf"selected 2 final submissions .*\(#{world.submission.pk}, #{second.pk}\).*clear one"
+    ):
+        submission_select_final(submission=third, user=alice)
+
     submission_select_final(submission=second, user=alice, selected=False)
-    assert set(Submission.objects.filter(is_selected_final=True).values_list("pk", flat=True)) == {elsewhere.pk}
+    submission_select_final(submission=third, user=alice)
+    finals = set(Submission.objects.filter(is_selected_final=True).values_list("pk", flat=True))
+    assert finals == {world.submission.pk, third.pk, elsewhere.pk}
 
 
-def test_the_database_allows_one_final_per_team_task_and_division(world: World) -> None:
+def test_the_number_of_selections_is_the_tasks_setting(world: World) -> None:
     alice = world.user("participant_a")
     second = make_scored_submission(task=world.task, division=world.division, user=alice, primary=0.9)
-    Submission.objects.filter(pk=world.submission.pk).update(is_selected_final=True)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Submission.objects.filter(pk=second.pk).update(is_selected_final=True)
+    Task.objects.filter(pk=world.task.pk).update(final_selections=1)
+    submission_select_final(submission=world.submission, user=alice)
+
+    with pytest.raises(InvalidInput, match=r"the most it may \(1\)"):
+        submission_select_final(submission=second, user=alice)
+
+
+def test_the_database_refuses_a_number_of_selections_out_of_range(world: World) -> None:
+    for wrong in (0, 21):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Task.objects.filter(pk=world.task.pk).update(final_selections=wrong)
 
 
 def test_any_member_of_the_team_may_select_and_nobody_else(world: World) -> None:

@@ -75,6 +75,7 @@ class TaskAdminForm(forms.ModelForm[Task]):
             "quota_counts_failed",
             "max_upload_bytes",
             "ranking_rule",
+            "final_selections",
             "concealed_config",
             "concealed_visibility",
             "sandbox_cpu_seconds",

@@ -79,6 +79,7 @@ TASK_KEYS: tuple[Key, ...] = (
     Key("quota_counts_failed", "bool"),
     Key("max_upload_bytes", "int"),
     Key("ranking_rule", "str"),
+    Key("final_selections", "int"),
     Key("concealed_config", "object", nullable=True),
     Key("concealed_visibility", "str"),
     Key("sandbox_cpu_seconds", "int", nullable=True),

@@ -25,9 +25,9 @@ _BOOKKEEPING = {
     "collective_done",
     "collective_rescored_at",
 }
-TASK_RANKING_FIELDS = {"ranking_rule", "concealed_config"}
-"""Task fields whose change changes the leaderboards (which submission represents a team; whether the closed
-division has a concealed leaderboard)."""
+TASK_RANKING_FIELDS = {"ranking_rule", "final_selections", "concealed_config"}
+"""Task fields whose change changes the leaderboards (which submission represents a team, on the public and the
+private board; whether the closed division has a concealed leaderboard)."""
 DIVISION_RANKING_FIELDS = {"kind", "tasks", "challenge_id"}
 
 

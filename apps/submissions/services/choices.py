@@ -1,4 +1,4 @@
-"""A team's choices about its own submissions: which one is final, and withdrawing one.
+"""A team's choices about its own submissions: which are final, and withdrawing one.
 
 Both change what the leaderboards show; rebuilding them is the caller's job (`apps.jobs.pipeline`
 orchestrates both steps in one transaction), since this layer cannot reach the leaderboards.
@@ -35,29 +35,43 @@ def _lock_for_team_member(submission: Submission, user: User, action: str) -> Su
 
 
 def submission_select_final(*, submission: Submission, user: User, selected: bool = True) -> Submission:
-    """Mark the submission as its team's final choice for its task and division (`selected=False` clears
-    the mark). Selecting one clears the team's previous selection there, in the same transaction: a team
-    has at most one (a database constraint). Idempotent.
+    """Mark the submission as one of its team's final choices for its task and division (`selected=False`
+    clears the mark). A team selects up to the task's `final_selections` there; the private leaderboard ranks
+    it by the best of them (see `leaderboards.ranking.PRIVATE_RULE`). Idempotent.
 
     Raises `Forbidden` (not a member of the submitting team, a baseline, or the challenge has ended) and
-    `InvalidInput` (a withdrawn, disqualified, rejected, failed or cancelled submission cannot be selected).
+    `InvalidInput` (a withdrawn, disqualified, rejected, failed or cancelled submission cannot be selected;
+    the team has selected as many as it may already: it clears one first).
     """
     with transaction.atomic():
         locked = _lock_for_team_member(submission, user, "select")
-        if selected:
-            if locked.is_withdrawn or locked.is_disqualified:
-                state = "withdrawn" if locked.is_withdrawn else "disqualified"
-                raise InvalidInput(f"Submission #{locked.pk} is {state}; it cannot be selected as final.")
-            if locked.status in _NOT_SELECTABLE:
-                raise InvalidInput(
-                    f"Submission #{locked.pk} was {_NOT_SELECTABLE[locked.status]}; it cannot be selected as final."
-                )
-            Submission.objects.filter(
-                task_id=locked.task_id, team_id=locked.team_id, division_id=locked.division_id, is_selected_final=True
-            ).exclude(pk=locked.pk).update(is_selected_final=False)
+        if selected and not locked.is_selected_final:
+            _check_selectable(locked)
         Submission.objects.filter(pk=locked.pk).update(is_selected_final=selected)
         locked.is_selected_final = selected
     return locked
+
+
+def _check_selectable(locked: Submission) -> None:
+    if locked.is_withdrawn or locked.is_disqualified:
+        state = "withdrawn" if locked.is_withdrawn else "disqualified"
+        raise InvalidInput(f"Submission #{locked.pk} is {state}; it cannot be selected as final.")
+    if locked.status in _NOT_SELECTABLE:
+        raise InvalidInput(
+            f"Submission #{locked.pk} was {_NOT_SELECTABLE[locked.status]}; it cannot be selected as final."
+        )
+    allowed = locked.task.final_selections
+    chosen = list(
+        Submission.objects.filter(
+            task_id=locked.task_id, team_id=locked.team_id, division_id=locked.division_id, is_selected_final=True
+        ).values_list("pk", flat=True)
+    )
+    if len(chosen) >= allowed:
+        listed = ", ".join(f"#{pk}" for pk in sorted(chosen))
+        raise InvalidInput(
+            f"Your team has selected {len(chosen)} final submissions for this task in this division ({listed}), "
+            f"the most it may ({allowed}): clear one of them first."
+        )
 
 
 def submission_withdraw(*, submission: Submission, user: User) -> Submission:

@@ -51,6 +51,41 @@ def _environment(evaluator: Evaluator[Any, Any]) -> dict[str, str]:
     return {"evaluator": evaluator.version, **environment_fingerprint()}
 
 
+WHOLE_SET_KEY = "whole_set"
+"""Where a task with a private split keeps the whole evaluation set's values (the reference's definition):
+under `details["sealed"]`, so organizers see them at once and teams once the challenge has ended; beside the
+public values they would give the private ones away."""
+
+
+def _split_scores(result: EvaluationResult, primary: str) -> list[tuple[str, dict[str, float]]]:
+    """(split, metric -> value) of what a result scores: public and private when the task has a private split
+    (whole-set values are sealed, `stored_details`), else public = the whole set; and the concealed run's."""
+    if result.splits:
+        scored = [
+            (Score.Split.PUBLIC.value, {primary: result.splits["public"].primary, **result.splits["public"].metrics}),
+            (
+                Score.Split.PRIVATE.value,
+                {primary: result.splits["private"].primary, **result.splits["private"].metrics},
+            ),
+        ]
+    else:
+        scored = [(Score.Split.PUBLIC.value, {primary: result.primary, **result.metrics})]
+    concealed = result.details.get(CONCEALED_DETAILS_KEY)
+    if concealed:
+        scored.append((Score.Split.CONCEALED.value, dict(concealed)))
+    return scored
+
+
+def stored_details(result: EvaluationResult, primary: str) -> dict[str, Any]:
+    """The details an evaluation keeps: without the concealed run's metrics (they become scores) and, with a
+    private split, with the whole set's values under `details["sealed"][WHOLE_SET_KEY]`."""
+    details = {key: value for key, value in result.details.items() if key != CONCEALED_DETAILS_KEY}
+    if result.splits:
+        whole = {"primary": result.primary, "metrics": {primary: result.primary, **result.metrics}}
+        details["sealed"] = {**details.get("sealed", {}), WHOLE_SET_KEY: whole}
+    return details
+
+
 def evaluation_store(
     *,
     submission: Submission,
@@ -61,11 +96,11 @@ def evaluation_store(
     duration: float,
 ) -> Evaluation:
     """The immutable evaluation and its scores for (submission, evaluator version, data version, collective round;
-    0 outside collective rescoring).
+    0 outside collective rescoring): public scores, private ones when the task has a private split, concealed
+    ones when the closed division's concealed run produced some (`_split_scores`).
     Idempotent: when it exists already, it is returned unchanged (a repeated run never writes twice)."""
     task = submission.task
     primary = evaluator.primary_metric(task.config)
-    details = {key: value for key, value in result.details.items() if key != CONCEALED_DETAILS_KEY}
     evaluation, created = Evaluation.objects.get_or_create(
         submission=submission,
         evaluator_version=evaluator.version,
@@ -74,26 +109,17 @@ def evaluation_store(
         defaults={
             "evaluator_slug": evaluator.slug,
             "primary_metric": primary.name,
-            "details": details,
+            "details": stored_details(result, primary.name),
             "environment": _environment(evaluator),
             "worker": worker,
             "duration_seconds": duration,
         },
     )
     if created:
-        values = {primary.name: result.primary, **result.metrics}
-        concealed = result.details.get(CONCEALED_DETAILS_KEY, {})
         Score.objects.bulk_create(
-            [
-                *(
-                    Score(evaluation=evaluation, split=Score.Split.PUBLIC, metric=name, value=float(value))
-                    for name, value in values.items()
-                ),
-                *(
-                    Score(evaluation=evaluation, split=Score.Split.CONCEALED, metric=name, value=float(value))
-                    for name, value in concealed.items()
-                ),
-            ]
+            Score(evaluation=evaluation, split=split, metric=name, value=float(value))
+            for split, values in _split_scores(result, primary.name)
+            for name, value in values.items()
         )
     return evaluation
 

@@ -1,5 +1,5 @@
-"""A task's configuration as the platform takes it: the evaluator's rules, and no private split until the
-platform ranks private scores."""
+"""A task's configuration as the platform takes it: the evaluator's rules, a private split on the task, none on
+its concealed task."""
 
 from __future__ import annotations
 
@@ -16,11 +16,32 @@ def test_a_config_is_normalised_by_its_evaluator() -> None:
     }
 
 
-def test_a_private_split_is_refused_with_what_to_do_instead() -> None:
+def test_a_private_split_is_kept_with_its_seed() -> None:
     config = {"language": "en", "train_size": 25, "private_fraction": 0.5, "split_seed": 1}
 
-    with pytest.raises(InvalidInput, match=r"config.private_fraction: the platform does not rank private splits yet"):
+    assert task_config_validate(evaluator_slug="selection-speech", config=config) == config
+
+
+def test_a_private_split_without_a_seed_names_the_key() -> None:
+    config = {"language": "en", "train_size": 25, "private_fraction": 0.5}
+
+    with pytest.raises(InvalidInput, match=r"config.split_seed is required with a private fraction"):
         task_config_validate(evaluator_slug="selection-speech", config=config)
+
+
+@pytest.mark.parametrize("fraction", [1, 1.5, -0.1, "half", True])
+def test_a_fraction_outside_the_range_names_the_rule(fraction: object) -> None:
+    config = {"language": "en", "train_size": 25, "private_fraction": fraction, "split_seed": 1}
+
+    with pytest.raises(InvalidInput, match=r"config.private_fraction must be"):
+        task_config_validate(evaluator_slug="selection-speech", config=config)
+
+
+def test_a_valuation_task_refuses_per_pair_errors_beside_a_split() -> None:
+    config = {"pairs": ["a", "b", "c", "d"], "pair_errors": True, "private_fraction": 0.5, "split_seed": 1}
+
+    with pytest.raises(InvalidInput, match=r"pair_errors"):
+        task_config_validate(evaluator_slug="valuation", config=config)
 
 
 def test_a_fraction_of_zero_is_no_split_and_is_accepted() -> None:
