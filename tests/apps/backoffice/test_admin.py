@@ -70,6 +70,7 @@ def _task_form(challenge: Challenge, *data_files: dict[str, Any], initial: int =
         "is_published": "on",
         "max_upload_bytes": 1_000_000,
         "ranking_rule": Task.RankingRule.BEST,
+        "final_selections": 2,
         "concealed_visibility": "after-end",
         "quota_window": "rolling",
         "concealed_config": "null",

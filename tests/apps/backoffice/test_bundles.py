@@ -83,6 +83,7 @@ def _every_task_setting(speech_task: Task, concealed_dir: Path) -> None:
         quota_counts_failed=True,
         max_upload_bytes=1234567,
         ranking_rule="selected-final",
+        final_selections=3,
         concealed_config={"language": "en", "train_size": 25},
         concealed_visibility=ConcealedVisibility.ORGANIZERS,
         sandbox_cpu_seconds=100,

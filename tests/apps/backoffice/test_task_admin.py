@@ -44,6 +44,7 @@ def _task_body(task: Task, **fields: Any) -> dict[str, Any]:
         "initial-config": config,
         "max_upload_bytes": task.max_upload_bytes,
         "ranking_rule": task.ranking_rule,
+        "final_selections": task.final_selections,
         "concealed_visibility": task.concealed_visibility,
         "concealed_config": concealed,
         "initial-concealed_config": concealed,
