@@ -46,7 +46,12 @@ class SplitConfig:
         `TaskConfigError` naming the key and the rule."""
         fraction = config.get(PRIVATE_FRACTION_KEY, 0.0)
         # bool is an int subclass; `private_fraction: true` is a typo, not a fraction of 1.
-        if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not math.isfinite(fraction):
+        # An int too large for a float cannot be in range either; isfinite would overflow on it.
+        if (
+            isinstance(fraction, bool)
+            or not isinstance(fraction, int | float)
+            or (isinstance(fraction, float) and not math.isfinite(fraction))
+        ):
             raise TaskConfigError(f"config.{PRIVATE_FRACTION_KEY} must be a number from 0 to 1, got {fraction!r}")
         if not 0 <= fraction < 1:
             raise TaskConfigError(

@@ -106,7 +106,10 @@ def _final_choices(
             teams.setdefault(candidate.team_id, []).append(candidate)
 
     def public_order(c: Candidate) -> tuple[float, dt.datetime, int]:
-        return (sign * public.get(c.submission_id, -sign * math.inf), c.submitted_at, c.submission_id)
+        value = public.get(c.submission_id)
+        # Best public first; a submission without a public value (none is stored apart from its private one)
+        # comes last.
+        return (math.inf if value is None else sign * value, c.submitted_at, c.submission_id)
 
     kept = {c.submission_id for c in candidates if c.is_baseline}
     for own in teams.values():
