@@ -95,16 +95,39 @@ def download(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_FLAGS = (
+    ("is_selected_final", "selected as final"),
+    ("is_withdrawn", "withdrawn"),
+    ("is_disqualified", "disqualified"),
+)
+
+_PARTS = (("private", "Private part"), ("whole_set", "Whole evaluation set"), ("concealed", "Concealed task"))
+"""The metrics the API adds when the caller may see them, each printed under its own heading."""
+
+
+def _print_metrics(metrics: dict[str, Any], indent: str = "  ") -> None:
+    primary = metrics["primary"]
+    print(f"{indent}{primary['label']} ({primary['name']}): {primary['value']}")
+    for metric in metrics["metrics"]:
+        print(f"{indent}{metric['label']} ({metric['name']}): {metric['value']}")
+
+
 def _print_submission(data: dict[str, Any]) -> None:
-    print(f"Submission #{data['id']} ({data['challenge']}/{data['task']}, {data['division']}): {data['status']}")
+    flags = "".join(f" ({label})" for key, label in _FLAGS if data.get(key))
+    print(f"Submission #{data['id']} ({data['challenge']}/{data['task']}, {data['division']}): {data['status']}{flags}")
     if data["message"]:
         print(data["message"], file=sys.stderr if data["status"] in ("rejected", "failed") else sys.stdout)
     metrics = data.get("metrics")
     if metrics:
-        primary = metrics["primary"]
-        print(f"  {primary['label']} ({primary['name']}): {primary['value']}")
-        for metric in metrics["metrics"]:
-            print(f"  {metric['label']} ({metric['name']}): {metric['value']}")
+        # An older server does not say whether the task has a split; then the extra parts tell.
+        split = data.get("has_private_split") or any(metrics.get(key) for key in ("private", "whole_set"))
+        if split:
+            print("  Public part (the private part is held out for the final ranking):")
+        _print_metrics(metrics, "    " if split else "  ")
+        for key, heading in _PARTS:
+            if metrics.get(key):
+                print(f"  {heading}:")
+                _print_metrics(metrics[key], "    ")
     print(f"  {data['web_url']}")
 
 
@@ -182,16 +205,48 @@ def submissions(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def select(args: argparse.Namespace) -> int:
+    """Select a submission as one of its team's final ones for its task and division, or clear it (--clear)."""
+    data = _client().post(f"submissions/{args.id}/select-final/", {"selected": not args.clear})
+    state = "selected as final" if data["is_selected_final"] else "no longer selected as final"
+    print(f"Submission #{data['id']} ({data['challenge']}/{data['task']}, {data['division']}) is {state}.")
+    print(f"  {data['web_url']}")
+    return EXIT_OK
+
+
+WITHDRAW_WARNING = (
+    "withdrawing submission #{id} is permanent: it leaves every leaderboard and loses its final selection, it "
+    "cannot be undone, and the quota it used is not refunded. Run `dataperf withdraw {id} --yes` to withdraw it."
+)
+
+
+def withdraw(args: argparse.Namespace) -> int:
+    """Withdraw a submission for good; refuses without --yes, saying what a withdrawal means."""
+    if not args.yes:
+        raise CliError(WITHDRAW_WARNING.format(id=args.id), EXIT_INVALID)
+    data = _client().post(f"submissions/{args.id}/withdraw/", {})
+    print(
+        f"Submission #{data['id']} ({data['challenge']}/{data['task']}, {data['division']}) is withdrawn: it no "
+        "longer ranks on any leaderboard. The quota it used is not refunded."
+    )
+    return EXIT_OK
+
+
 def leaderboard(args: argparse.Namespace) -> int:
-    board = _client().get(_task_path(args.challenge, args.task) + "leaderboard/", {"division": args.division or ""})
+    query = {"division": args.division or "", "split": args.split}
+    board = _client().get(_task_path(args.challenge, args.task) + "leaderboard/", query)
     if args.json:
         print(json.dumps(board, indent=2))
         return EXIT_OK
     primary = board["primary"]
-    print(f"{board['challenge']}/{board['task']} · division {board['division']} · ranked by {primary['label']}")
+    where = f"division {board['division']} · {board['split']} split"
+    print(f"{board['challenge']}/{board['task']} · {where} · ranked by {primary['label']}")
+    # The private board's rows carry each team's public rank: the shake-up.
+    shake_up = board["split"] == "private"
     rows = [
         [
             row["rank"],
+            *([row["public_rank"] if row["public_rank"] is not None else "-"] if shake_up else []),
             row["label"] + (" (baseline)" if row["is_baseline"] else ""),
             score(row["primary"], primary["scale"]),
             row["submissions"],
@@ -200,5 +255,6 @@ def leaderboard(args: argparse.Namespace) -> int:
         ]
         for row in board["rows"]
     ]
-    print(table(["RANK", "TEAM", primary["label"].upper(), "SUBMISSIONS", "SUBMITTED", "ID"], rows))
+    header = ["RANK", *(["PUBLIC RANK"] if shake_up else []), "TEAM", primary["label"].upper()]
+    print(table([*header, "SUBMISSIONS", "SUBMITTED", "ID"], rows))
     return EXIT_OK

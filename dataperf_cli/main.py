@@ -11,8 +11,8 @@ from dataperf_cli.errors import EXIT_CODES_HELP, EXIT_ERROR, CliError
 from evaluators import cli as evaluators_cli
 
 DESCRIPTION = """The DataPerf participant command line: log in with an API token (created on the platform's
-account page, /accounts/tokens/), download a task's public data, submit, follow the evaluation, read the
-leaderboards, and score offline exactly as the platform does."""
+account page, /accounts/tokens/), download a task's public data, submit, follow the evaluation, select your
+final submissions or withdraw one, read the leaderboards, and score offline exactly as the platform does."""
 
 
 def _task_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +45,12 @@ def _browse_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     board = sub.add_parser("leaderboard", help="a task's leaderboard as a table")
     _task_arguments(board)
     board.add_argument("--division", help="the division's slug (default: the task's first)")
+    board.add_argument(
+        "--split",
+        choices=["public", "private", "concealed"],
+        default="public",
+        help="private: the final ranking on held-out data, once revealed (with each team's public rank)",
+    )
     board.add_argument("--json", action="store_true", help="print the API's JSON instead of a table")
     board.set_defaults(handler=commands.leaderboard)
 
@@ -75,6 +81,19 @@ def _submission_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
 
 
+def _choice_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    select = sub.add_parser(
+        "select", help="select a submission as one of your team's final ones for its task and division"
+    )
+    select.add_argument("id", type=int)
+    select.add_argument("--clear", action="store_true", help="clear the selection instead")
+    select.set_defaults(handler=commands.select)
+    withdraw = sub.add_parser("withdraw", help="withdraw a submission for good (no undo, no quota refund)")
+    withdraw.add_argument("id", type=int)
+    withdraw.add_argument("--yes", action="store_true", help="confirm: a withdrawal cannot be undone")
+    withdraw.set_defaults(handler=commands.withdraw)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dataperf",
@@ -87,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     _account_commands(sub)
     _browse_commands(sub)
     _submission_commands(sub)
+    _choice_commands(sub)
     return parser
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("api/", include("apps.api.urls")),
     path("", include("apps.submissions.urls")),
+    path("submissions/", include("apps.jobs.urls")),
     path("", include("apps.leaderboards.urls")),
     path("", include("apps.backoffice.urls")),
     path("", include("apps.challenges.urls")),

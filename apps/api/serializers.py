@@ -21,7 +21,7 @@ from apps.challenges.evaluators import task_evaluator, task_format_notes, task_m
 from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
 from apps.divisions.selectors import divisions_of_task
 from apps.leaderboards.selectors import BenchmarkMatrix, metric_spec_data
-from apps.submissions.models import Submission, VerificationStage
+from apps.submissions.models import Score, Submission, VerificationStage
 from apps.submissions.selectors import submission_metrics, submission_stages
 
 
@@ -392,6 +392,11 @@ class SubmissionOut(serializers.Serializer[Any]):
     is_withdrawn = serializers.BooleanField()
     is_disqualified = serializers.BooleanField()
     is_selected_final = serializers.BooleanField()
+    has_private_split = serializers.BooleanField(
+        source="task.has_private_split",
+        help_text="Whether the task holds part of its evaluation data out for the private leaderboard: the public "
+        "metrics are then computed on the rest.",
+    )
     web_url = serializers.SerializerMethodField()
 
     @extend_schema_field(SubmissionMetricsOut(allow_null=True))
@@ -419,7 +424,13 @@ class SubmissionPageOut(serializers.Serializer[Any]):
 # --- Leaderboards and the benchmark matrix ----------------------------------------------------------------
 class LeaderboardQuery(serializers.Serializer[Any]):
     division = serializers.SlugField(required=False, help_text="Default: the task's first division.")
-    split = serializers.ChoiceField(choices=["public"], default="public", help_text="Only the public split.")
+    split = serializers.ChoiceField(
+        choices=Score.Split.values,
+        default=Score.Split.PUBLIC.value,
+        help_text="public (everyone); private (held-out data: organizers, everyone once the challenge has ended or "
+        "the organizers revealed it); concealed (the closed division's concealed task, as the task's policy says). "
+        "A split the caller may not see is not found, as one that does not exist.",
+    )
 
 
 class LeaderboardRowOut(serializers.Serializer[Any]):

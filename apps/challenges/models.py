@@ -166,6 +166,12 @@ class Participation(models.Model):
 
 CONCEALED_DIR = "concealed"
 MAX_FINAL_SELECTIONS = 20
+PRIVATE_RULE = (
+    "Each team is ranked by the best private score among the submissions it selected as final; a team that "
+    "selected none, by the best private score among its {n} best public submissions."
+)
+"""The private board's rule (Kaggle's; applied by `leaderboards.ranking._final_choices`), stated on every page
+that speaks of it through `Task.private_rule`; `{n}` is the task's `final_selections`."""
 """Task data under this folder forms the concealed task of the closed division (never served)."""
 
 
@@ -297,6 +303,16 @@ class Task(models.Model):
     def has_private_split(self) -> bool:
         """Whether part of the evaluation data scores only the private leaderboard (`private_fraction` > 0)."""
         return SplitConfig.from_mapping(self.config).enabled
+
+    @property
+    def private_rule(self) -> str:
+        """How the private leaderboard ranks teams, with this task's number of final selections."""
+        return PRIVATE_RULE.format(n=self.final_selections)
+
+    @property
+    def private_fraction(self) -> float:
+        """The share of the evaluation data that scores only the private leaderboard (0 without a split)."""
+        return SplitConfig.from_mapping(self.config).private_fraction
 
     @property
     def has_concealed_task(self) -> bool:

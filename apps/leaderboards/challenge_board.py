@@ -22,7 +22,7 @@ from apps.core.errors import NotFound
 from apps.core.users import AnyUser
 from apps.divisions.models import Division
 from apps.leaderboards.caching import cache_key, cached
-from apps.leaderboards.models import Leaderboard, LeaderboardEntry, SplitReveal, TaskWeight
+from apps.leaderboards.models import Leaderboard, LeaderboardEntry, TaskWeight
 from apps.leaderboards.ranking import board_compute
 from apps.submissions.models import Score
 
@@ -37,6 +37,11 @@ CHALLENGE_TIE_BREAK = (
     "Scores are compared to 12 decimal places. Equal scores share a rank; within a rank, the team whose latest "
     "counted submission came first is listed first (then by name)."
 )
+FINAL_BOARDS = (
+    "This private board combines each task's private board; a task without a private split counts by its public "
+    "board, which is its final one."
+)
+"""How the private challenge board picks each task's board (`_boards_of`), shown under its normalisation."""
 SPLITS = (Score.Split.PUBLIC, Score.Split.PRIVATE)
 """The splits a challenge board exists for (concealed boards belong to the closed division alone)."""
 
@@ -69,19 +74,19 @@ class ChallengeBoard:
 
 
 def _private_visible(challenge: Challenge, tasks: list[Task], user: AnyUser) -> bool:
-    """The private split of every listed task is visible (the rule of `selectors.split_visible`, in two
-    queries at most for all tasks together)."""
+    """The private board of every listed task that has one is visible (the rule of `selectors.split_visible`,
+    in three queries at most for all tasks together). A task without a private board needs no reveal: the
+    private challenge board counts it by its public board (`FINAL_BOARDS`)."""
     if challenge.phase == challenge.Phase.CLOSED or user_is_organizer(challenge=challenge, user=user):
         return True
-    revealed = set(
-        SplitReveal.objects.filter(task__in=tasks, split=Score.Split.PRIVATE).values_list("task_id", flat=True)
-    )
-    return all(task.pk in revealed for task in tasks)
+    private = Leaderboard.objects.filter(task__in=tasks, split=Score.Split.PRIVATE).values_list("task_id")
+    hidden = private.exclude(task__split_reveals__split=Score.Split.PRIVATE)
+    return not hidden.exists()
 
 
 def challenge_splits(*, challenge: Challenge, user: AnyUser) -> list[str]:
-    """The splits of the challenge board the user may choose: public, and private when the user may see the
-    private board of every visible task and some task has one."""
+    """The splits of the challenge board the user may choose: public, and private when some visible task has a
+    private board and the user may see every one of them (`_private_visible`)."""
     tasks = list(tasks_visible(challenge=challenge, user=user))
     has_private = Leaderboard.objects.filter(task__in=tasks, split=Score.Split.PRIVATE).exists()
     if tasks and has_private and _private_visible(challenge, tasks, user):
@@ -202,17 +207,40 @@ def _combine(inputs: _Inputs, boards: dict[tuple[int, int], list[TaskRow]], spli
     tasks, divisions, weights, accepted = inputs.tasks, inputs.divisions, inputs.weights, inputs.accepted
     return ChallengeBoard(
         split=split,
-        normalisation=NORMALISATION,
+        normalisation=f"{NORMALISATION} {FINAL_BOARDS}" if split == Score.Split.PRIVATE else NORMALISATION,
         tie_break=CHALLENGE_TIE_BREAK,
         tasks=[_task_data(task, weights.get(task.pk, TaskWeight.DEFAULT)) for task in tasks],
         divisions=[_division_board(d, accepted[d.pk], weights, boards) for d in divisions],
     )
 
 
-def _materialised_rows(tasks: list[Task], split: str) -> dict[tuple[int, int], list[TaskRow]]:
-    entries = LeaderboardEntry.objects.filter(
-        leaderboard__task__in=tasks, leaderboard__split=split, is_baseline=False
-    ).values_list(
+@dataclass(frozen=True)
+class _BoardState:
+    """A materialised task board the challenge board is made of: what its cache key and rows come from."""
+
+    leaderboard_id: int
+    split: str
+    version: int
+    rebuilt_at: dt.datetime | None
+
+
+def _boards_of(tasks: list[Task], split: str) -> dict[tuple[int, int], _BoardState]:
+    """(task id, division id) -> the task board each task counts by on the challenge board of `split`: its board
+    of that split; on the private challenge board, where a task has no private board (a task without a private
+    split), its public board, which is its final one (`FINAL_BOARDS`). One query."""
+    found = Leaderboard.objects.filter(task__in=tasks, split__in=[Score.Split.PUBLIC, split]).values_list(
+        "task_id", "division_id", "pk", "split", "version", "rebuilt_at"
+    )
+    boards: dict[tuple[int, int], _BoardState] = {}
+    for task_id, division_id, pk, board_split, version, rebuilt_at in found:
+        if board_split == split or (task_id, division_id) not in boards:
+            boards[(task_id, division_id)] = _BoardState(pk, board_split, version, rebuilt_at)
+    return boards
+
+
+def _materialised_rows(counted: dict[tuple[int, int], _BoardState]) -> dict[tuple[int, int], list[TaskRow]]:
+    ids = [board.leaderboard_id for board in counted.values()]
+    entries = LeaderboardEntry.objects.filter(leaderboard_id__in=ids, is_baseline=False).values_list(
         "leaderboard__task_id", "leaderboard__division_id", "team_id", "team__name", "rank", "primary", "submitted_at"
     )
     boards: dict[tuple[int, int], list[TaskRow]] = {}
@@ -237,26 +265,29 @@ def _inputs(challenge: Challenge, user: AnyUser, split: str) -> _Inputs:
 def challenge_leaderboard(*, challenge: Challenge, user: AnyUser, split: str = Score.Split.PUBLIC) -> ChallengeBoard:
     """The challenge board of the tasks the user may see, per division, from the materialised task boards
     (a constant number of queries, whatever the number of submissions), cached per version of every board
-    and per weight. Raises `NotFound` for a split other than public and private, or a private board the user
-    may not see for some task."""
+    and per weight; on the private split, each task by its private board, or its public one where it has no
+    private board (`FINAL_BOARDS`). Raises `NotFound` for a split other than public and private, or a private
+    board the user may not see for some task."""
     inputs = _inputs(challenge, user, split)
-    versions = sorted(
-        Leaderboard.objects.filter(task__in=inputs.tasks, split=split).values_list("pk", "version", "rebuilt_at")
-    )
+    boards = _boards_of(inputs.tasks, split)
+    versions = sorted((board.leaderboard_id, board.version, board.rebuilt_at) for board in boards.values())
     key = cache_key("challenge", challenge.pk, split, versions, *inputs.key_parts())
-    return cached(key, lambda: _combine(inputs, _materialised_rows(inputs.tasks, split), split))
+    return cached(key, lambda: _combine(inputs, _materialised_rows(boards), split))
 
 
 def challenge_leaderboard_from_scratch(
     *, challenge: Challenge, user: AnyUser, split: str = Score.Split.PUBLIC
 ) -> ChallengeBoard:
     """The same board with every task board computed from the scores (`ranking.board_compute`), ignoring the
-    materialised entries: what `challenge_leaderboard` must always equal. For checks and tests."""
+    materialised entries (each task counted by the split `_boards_of` picks): what `challenge_leaderboard` must
+    always equal. For checks and tests."""
     inputs = _inputs(challenge, user, split)
+    counted = _boards_of(inputs.tasks, split)
     boards: dict[tuple[int, int], list[TaskRow]] = {}
     for task in inputs.tasks:
         for division in inputs.divisions:
-            rows = board_compute(task=task, division=division, split=split)
+            state = counted.get((task.pk, division.pk))
+            rows = board_compute(task=task, division=division, split=state.split if state else split)
             boards[(task.pk, division.pk)] = [
                 TaskRow(c.team_id, c.team_name, rank, c.primary, c.submitted_at)
                 for rank, c, _ in rows

@@ -23,12 +23,6 @@ TIE_BREAK = (
 )
 """The stated tie-break, shown under every leaderboard table and sent in the JSON as `tie_break`."""
 
-PRIVATE_RULE = (
-    "Each team is ranked by the best private score among the submissions it selected as final; a team that "
-    "selected none, by the best private score among its {n} best public submissions."
-)
-"""The private board's rule (Kaggle's), shown above the private table; `{n}` is the task's `final_selections`."""
-
 
 @dataclass
 class Candidate:

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.challenges import selectors as challenge_selectors
 from apps.challenges.evaluators import task_primary_metric
-from apps.challenges.models import Challenge
+from apps.challenges.models import Challenge, Task
 from apps.core.html import embedded_json
-from apps.core.users import signed_in_user
+from apps.core.users import AnyUser, signed_in_user
 from apps.divisions.selectors import divisions_of_task
 from apps.leaderboards import challenge_board, documents, exports, selectors
 from apps.leaderboards.ranking import TIE_BREAK
@@ -40,6 +40,17 @@ def _read(request: HttpRequest, slug: str, task_slug: str) -> selectors.BoardRea
     )
 
 
+def _held_out_percent(task: Task, split: str, user: AnyUser) -> int | None:
+    """The share of the evaluation data held out for the private board, in percent, for the public tab's note:
+    only while the viewer may not see the private board. None on other tabs and for a task without a split."""
+    if split != Score.Split.PUBLIC or not task.has_private_split:
+        return None
+    if selectors.split_visible(task=task, split=Score.Split.PRIVATE, user=user):
+        return None
+    # At least 1: a small fraction rounded to "0%" would deny the held-out part exists.
+    return max(1, round(100 * task.private_fraction))
+
+
 @require_GET
 def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpResponse:
     read = _read(request, slug, task_slug)
@@ -54,6 +65,8 @@ def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpRes
         "splits": selectors.split_tabs(task=task, division=division, user=request.user),
         "primary": selectors.metric_spec_data(task_primary_metric(task)),
         "tie_break": TIE_BREAK,
+        "private_rule": task.private_rule,
+        "held_out_percent": _held_out_percent(task, read.split, request.user),
         # The board's document as the JSON endpoint serves it (not encoded again), for the script to draw.
         "board_json": embedded_json("leaderboard-data", documents.board_json(read)),
         "etag": read.etag(documents.BOARD),
@@ -88,10 +101,13 @@ def task_leaderboard_csv(request: HttpRequest, slug: str, task_slug: str) -> Htt
     board = selectors.leaderboard_document(task=task, division=division, split=split)
     primary = board["primary"]["name"]
     metrics = [c["name"] for c in board["columns"] if c["name"] != primary]
-    header = ["rank", "team", "label", "is_baseline", primary, *metrics, "submissions", "submitted_at"]
+    # The private board's rows carry their public rank (the shake-up); other splits have none.
+    shake_up = ["public_rank"] if split == Score.Split.PRIVATE else []
+    header = ["rank", *shake_up, "team", "label", "is_baseline", primary, *metrics, "submissions", "submitted_at"]
     rows = [
         [
             row["rank"],
+            *(row[key] for key in shake_up),
             row["team"],
             row["label"],
             row["is_baseline"],

@@ -3,15 +3,20 @@ challenge's organizers and staff; to anyone else it does not exist."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from apps.accounts.models import Team
+from apps.accounts.selectors import team_role
 from apps.challenges.evaluators import task_metric_specs, task_primary_metric
-from apps.challenges.models import ConcealedVisibility, Task
+from apps.challenges.models import Challenge, ConcealedVisibility, Task
 from apps.challenges.selectors import user_is_organizer
 from apps.core.errors import NotFound
 from apps.core.users import AnyUser
+from apps.divisions.models import Division
 from apps.submissions.models import Score, Submission, VerificationStage
 from apps.submissions.services.evaluation import WHOLE_SET_KEY
 from apps.submissions.services.verification import verification_needed
@@ -47,6 +52,81 @@ def submission_get(*, submission_id: int, user: AnyUser) -> Submission:
     if submission is None:
         raise NotFound("No such submission.")
     return submission
+
+
+@dataclass(frozen=True)
+class FinalSelections:
+    """A team's final selections for one task in one division: which submissions, of how many allowed."""
+
+    task: Task
+    team: Team
+    division: Division
+    selected_ids: tuple[int, ...]
+
+    @property
+    def selected(self) -> int:
+        return len(self.selected_ids)
+
+    @property
+    def allowed(self) -> int:
+        return self.task.final_selections
+
+
+def final_selections_of(*, submissions: Iterable[Submission]) -> list[FinalSelections]:
+    """One entry per (task, team, division) of the given submissions (baselines aside), in their order, with
+    every submission the team has selected there, not only those given. One query."""
+    groups: dict[tuple[int, int, int], Submission] = {}
+    for submission in submissions:
+        if not submission.is_baseline:
+            groups.setdefault((submission.task_id, submission.team_id, submission.division_id), submission)
+    if not groups:
+        return []
+    chosen: dict[tuple[int, int, int], list[int]] = {}
+    for task_id, team_id, division_id, pk in (
+        Submission.objects.filter(
+            is_selected_final=True, task_id__in={key[0] for key in groups}, team_id__in={key[1] for key in groups}
+        )
+        .order_by("pk")
+        .values_list("task_id", "team_id", "division_id", "pk")
+    ):
+        chosen.setdefault((task_id, team_id, division_id), []).append(pk)
+    return [FinalSelections(s.task, s.team, s.division, tuple(chosen.get(key, []))) for key, s in groups.items()]
+
+
+@dataclass(frozen=True)
+class SubmissionChoices:
+    """What the viewer may do with a submission on its page: `can_choose` (select it as final or clear it,
+    withdraw it) and the team's selections for its task and division."""
+
+    can_choose: bool
+    selections: FinalSelections | None
+
+
+_CHOOSABLE = {
+    Submission.Status.RECEIVED,
+    Submission.Status.VALIDATING,
+    Submission.Status.VERIFYING,
+    Submission.Status.QUEUED,
+    Submission.Status.RUNNING,
+    Submission.Status.SCORED,
+}
+"""States in which a team's choices apply: scored, or on its way to a score."""
+
+
+def submission_choices(*, submission: Submission, viewer: AnyUser) -> SubmissionChoices:
+    """Whether the page offers the viewer the team's choices on the submission: to members of its team, while
+    the challenge runs, for a submission that is scored or being scored, neither a baseline, withdrawn nor
+    disqualified. The services (`submissions.services.choices`) enforce their own rules whatever the page
+    offers."""
+    can_choose = (
+        submission.status in _CHOOSABLE
+        and not (submission.is_baseline or submission.is_withdrawn or submission.is_disqualified)
+        and submission.task.challenge.phase != Challenge.Phase.CLOSED
+        and team_role(team=submission.team, user=viewer) is not None
+    )
+    if not can_choose:
+        return SubmissionChoices(can_choose=False, selections=None)
+    return SubmissionChoices(can_choose=True, selections=final_selections_of(submissions=[submission])[0])
 
 
 def details_reveal(*, submission: Submission, viewer: AnyUser | None) -> bool:

@@ -109,8 +109,9 @@ class _FormPage:
 @require_GET
 @login_required
 def submission_list(request: HttpRequest) -> HttpResponse:
-    submissions = selectors.submissions_of_user(user=request.user)[:200]
-    return render(request, "submissions/list.html", {"submissions": submissions})
+    submissions = list(selectors.submissions_of_user(user=request.user)[:200])
+    context = {"submissions": submissions, "finals": selectors.final_selections_of(submissions=submissions)}
+    return render(request, "submissions/list.html", context)
 
 
 @require_GET
@@ -118,7 +119,17 @@ def submission_list(request: HttpRequest) -> HttpResponse:
 def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = selectors.submission_get(submission_id=submission_id, user=request.user)
     status = selectors.submission_status(submission=submission, viewer=request.user)
-    context = {"submission": submission, "status": status, "steps": selectors.verification_steps(status)}
+    task = submission.task
+    context = {
+        "submission": submission,
+        "task": task,
+        "status": status,
+        "steps": selectors.verification_steps(status),
+        "choices": selectors.submission_choices(submission=submission, viewer=request.user),
+        # The private part's scores exist but this viewer waits for the end of the challenge to see them.
+        "private_pending": task.has_private_split
+        and not selectors.private_scores_visible(task=task, viewer=request.user),
+    }
     return render(request, "submissions/detail.html", context)
 
 

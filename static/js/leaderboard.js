@@ -1,7 +1,8 @@
 // Leaderboard page: renders the ranked table (sortable by any column, in the browser) and three plotly charts
 // (ranking, score distribution: from the board the page embeds; best score over time: from the history document,
 // fetched apart), then polls the board's JSON with its ETag (an unchanged board costs a 304) and redraws, and
-// fetches the history again, when a new score lands.
+// fetches the history again, when a new score lands. The private board adds the shake-up: each row's public rank
+// and its move, as two columns and a chart.
 // The DOM is built with textContent only: team names and method descriptions are never parsed as HTML.
 (function () {
   "use strict";
@@ -34,10 +35,11 @@
     const primary = board.primary;
     return [
       {key: "rank", label: "Rank", type: "num", first: 1, value: function (r) { return r.rank; }},
+    ].concat(board.split === "private" ? SHAKE_UP_COLUMNS : [], [
       {key: "team", label: "Team", type: "text", first: 1, value: function (r) { return r.label; }},
       {key: "primary", label: primary.label, type: "num", first: primary.higher_is_better ? -1 : 1,
         value: function (r) { return r.primary; }},
-    ].concat(extra.map(function (c) {
+    ], extra.map(function (c) {
       return {key: "metric:" + c.name, label: c.label, type: "num", first: c.higher_is_better ? -1 : 1, metric: c,
         value: function (r) { const v = r.metrics[c.name]; return v === undefined ? null : v; }};
     }), [
@@ -46,6 +48,22 @@
       {key: "submitted", label: "Submitted", type: "text", first: 1, value: function (r) { return r.submitted_at; }},
     ]);
   }
+
+  // A private row's rank on the public board (null when it has none there).
+  function publicRank(row) {
+    return row.public_rank === undefined ? null : row.public_rank;
+  }
+
+  // A private row's move: the places it gained since the public board (negative: lost), null without a public rank.
+  function move(row) {
+    return publicRank(row) === null ? null : publicRank(row) - row.rank;
+  }
+
+  // The private board's shake-up columns, after the rank.
+  const SHAKE_UP_COLUMNS = [
+    {key: "public_rank", label: "Public rank", type: "num", first: 1, value: publicRank},
+    {key: "move", label: "Move", type: "num", first: -1, value: move},
+  ];
 
   function compare(column, dir) {
     return function (a, b) {
@@ -99,12 +117,37 @@
     }));
   }
 
+  // Visible text for the eye (an arrow and a number) and words for a screen reader, not colour alone.
+  function moveText(places) {
+    if (places === null) return {shown: "–", spoken: "no public rank", kind: "none"};
+    if (places === 0) return {shown: "–", spoken: "no change", kind: "same"};
+    const count = Math.abs(places);
+    const spoken = (places > 0 ? "up " : "down ") + count + (count === 1 ? " place" : " places");
+    return {shown: (places > 0 ? "▲ " : "▼ ") + count, spoken: spoken, kind: places > 0 ? "up" : "down"};
+  }
+
+  function renderShakeUp(tr, entry) {
+    const rank = publicRank(entry);
+    cell(tr, rank === null ? "–" : rank, "public-rank");
+    const text = moveText(move(entry));
+    const td = cell(tr, "", "move move-" + text.kind);
+    const shown = document.createElement("span");
+    shown.setAttribute("aria-hidden", "true");
+    shown.textContent = text.shown;
+    const spoken = document.createElement("span");
+    spoken.className = "visually-hidden";
+    spoken.textContent = text.spoken;
+    td.title = text.spoken;
+    td.replaceChildren(shown, spoken);
+  }
+
   function renderRow(entry, board, cols) {
     const tr = document.createElement("tr");
     tr.dataset.submission = entry.submission_id;
     tr.dataset.team = entry.team_id;
     if (entry.is_baseline) tr.className = "baseline";
     cell(tr, entry.rank, "rank");
+    if (board.split === "private") renderShakeUp(tr, entry);
     const team = cell(tr, entry.label, "team");
     if (entry.is_baseline) {
       const badge = document.createElement("span");
@@ -199,8 +242,72 @@
       shapes: shapes, annotations: annotations}, CONFIG);
   }
 
+  // The shake-up chart's groups: rows that moved up, down or not at all, and the baselines (marked as on the
+  // table); each group drawn as one trace of line segments from the public rank (x 0) to the private rank (x 1).
+  const SHAKE_UP_GROUPS = [
+    {name: "moved up", color: "#137a3a", symbol: "triangle-up", dash: "solid",
+      has: function (r) { return !r.is_baseline && move(r) > 0; }},
+    {name: "moved down", color: "#b42318", symbol: "triangle-down", dash: "solid",
+      has: function (r) { return !r.is_baseline && move(r) < 0; }},
+    {name: "unchanged", color: "#2f6fde", symbol: "circle", dash: "solid",
+      has: function (r) { return !r.is_baseline && move(r) === 0; }},
+    {name: "baselines", color: "#9aa5b1", symbol: "diamond", dash: "dot",
+      has: function (r) { return r.is_baseline; }},
+  ];
+
+  function shakeUpTrace(group, rows) {
+    const x = [], y = [], text = [], symbols = [];
+    rows.forEach(function (r) {
+      x.push(0, 1, null);
+      y.push(publicRank(r), r.rank, null);
+      const hover = r.label + ": public #" + publicRank(r) + ", private #" + r.rank;
+      text.push(hover, hover, null);
+      symbols.push("circle", group.symbol, "circle");
+    });
+    return {type: "scatter", mode: "lines+markers", name: group.name, x: x, y: y, text: text,
+      hovertemplate: "%{text}<extra></extra>", connectgaps: false,
+      line: {color: group.color, dash: group.dash, width: 2}, marker: {color: group.color, size: 8, symbol: symbols}};
+  }
+
+  // A name cut to `chars` characters (the hover and the table show it whole).
+  function shortLabel(text, chars) {
+    return text.length > chars ? text.slice(0, Math.max(1, chars - 1)) + "…" : text;
+  }
+
+  // The teams' names beside their private ranks (a baseline by its method, as on the table), cut to what fits
+  // right of the lines at the chart's width (x from 1.03 to 1.9 of 2 units; about 6.5 px a character). Where
+  // there is little room, a baseline is told by its grey diamond (and the legend) alone.
+  function shakeUpLabels(rows, width) {
+    const chars = Math.max(6, Math.floor(((width - 60) * 0.87) / 2 / 6.5));
+    const suffix = chars >= 24 ? " (baseline)" : "";
+    return {type: "scatter", mode: "text", showlegend: false, hoverinfo: "skip",
+      x: rows.map(function () { return 1.03; }), y: rows.map(function (r) { return r.rank; }),
+      text: rows.map(function (r) {
+        return r.is_baseline ? shortLabel(r.label, chars - suffix.length) + suffix : shortLabel(r.label, chars);
+      }),
+      textposition: "middle right", textfont: {size: 11, color: "#1d2733"}};
+  }
+
+  function drawShakeUp(board) {
+    const chart = document.getElementById("chart-shakeup");
+    if (!chart) return;
+    const rows = board.rows.filter(function (r) { return publicRank(r) !== null; });
+    const traces = SHAKE_UP_GROUPS.map(function (group) { return shakeUpTrace(group, rows.filter(group.has)); })
+      .filter(function (trace) { return trace.x.length > 0; });
+    const deepest = rows.reduce(function (most, r) { return Math.max(most, r.rank, publicRank(r)); }, 1);
+    Plotly.react("chart-shakeup", traces.concat(rows.length ? [shakeUpLabels(rows, chart.clientWidth)] : []), {
+      title: {text: "Shake-up: public rank → private rank"}, margin: {l: 50, r: 10, t: 40, b: 30},
+      xaxis: {tickvals: [0, 1], ticktext: ["Public rank", "Private rank"], range: [-0.1, 1.9], zeroline: false,
+        showgrid: false, fixedrange: true},
+      yaxis: {title: {text: "rank"}, autorange: "reversed", dtick: deepest <= 20 ? 1 : null, zeroline: false,
+        fixedrange: true},
+      legend: {orientation: "h", y: -0.08}, height: Math.max(280, 90 + 26 * deepest),
+    }, CONFIG);
+  }
+
   function renderCharts(board) {
     if (typeof Plotly === "undefined") return;
+    drawShakeUp(board);
     drawRanking(board);
     drawDistribution(board);
   }

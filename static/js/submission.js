@@ -1,5 +1,6 @@
 // Submission page: polls the status endpoint until the submission reaches a final state, showing progress,
-// the verification stages of a closed-division submission and, once scored, the metrics.
+// the verification stages of a closed-division submission and, once scored, the metrics (with a private
+// split: the public part's, and the private part's and whole set's when the viewer may see them).
 (function () {
   "use strict";
   const section = document.getElementById("status");
@@ -20,26 +21,66 @@
     table.appendChild(tr);
   }
 
-  function metricTable(values) {
+  function metricTable(values, id) {
     const table = document.createElement("table");
     table.className = "table metrics";
+    if (id) table.id = id;
     const primary = values.primary;
     row(table, primary.label, primary.value === null ? "" : primary.value.toFixed(6));
     values.metrics.forEach(function (m) { row(table, m.label, m.value.toFixed(6)); });
     return table;
   }
 
-  function heading(text) {
-    const h3 = document.createElement("h3");
-    h3.textContent = text;
-    return h3;
+  function heading(text, level) {
+    const node = document.createElement(level || "h3");
+    node.textContent = text;
+    return node;
+  }
+
+  function hint(text, id) {
+    const p = document.createElement("p");
+    p.className = "hint";
+    if (id) p.id = id;
+    p.textContent = text;
+    return p;
+  }
+
+  // A task with a private split (the page's data-private-percent): the public values are computed on the
+  // public part alone; the private part's and the whole set's come when the viewer may see them.
+  function splitNodes(values, percent) {
+    const publicPercent = 100 - Number(percent);
+    const nodes = [
+      heading("Public part", "h4"),
+      hint("Computed on " + publicPercent + "% of the evaluation data: the other " + percent +
+        "% is held out for the final, private ranking.", "public-part-note"),
+      metricTable(values, "metrics-public"),
+    ];
+    if (values.private) {
+      nodes.push(heading("Private part", "h4"),
+        hint("The " + percent + "% of the evaluation data held out for the final ranking."),
+        metricTable(values.private, "metrics-private"));
+    } else if (section.dataset.privatePending) {
+      nodes.push(hint("The private part's scores are shown when the challenge ends.", "private-pending"));
+    }
+    if (values.whole_set) {
+      nodes.push(heading("Whole evaluation set", "h4"),
+        hint("All of the evaluation data, public and private parts together."),
+        metricTable(values.whole_set, "metrics-whole-set"));
+    }
+    return nodes;
   }
 
   function renderMetrics(data) {
     if (!data.metrics) { metrics.replaceChildren(); return; }
-    const nodes = [heading("Metrics (evaluator " + data.metrics.evaluator_version + ")"), metricTable(data.metrics)];
+    const percent = section.dataset.privatePercent;
+    const nodes = [heading("Metrics (evaluator " + data.metrics.evaluator_version + ")")];
+    if (percent) {
+      nodes.push.apply(nodes, splitNodes(data.metrics, percent));
+    } else {
+      nodes.push(metricTable(data.metrics, "metrics-public"));
+    }
     if (data.metrics.concealed) {
-      nodes.push(heading("Concealed task"), metricTable(data.metrics.concealed));
+      nodes.push(heading("Concealed task"), metricTable(data.metrics.concealed, "metrics-concealed"));
     }
     metrics.replaceChildren.apply(metrics, nodes);
   }

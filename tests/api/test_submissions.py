@@ -137,10 +137,13 @@ def test_a_leaderboard_answers_304_while_unchanged(world: World) -> None:
     assert [row["primary"] for row in changed.json()["rows"]] == [0.7, 0.5]
 
 
-def test_a_leaderboard_of_an_unknown_division_is_404_and_of_another_split_400(world: World) -> None:
+def test_a_leaderboard_of_an_unknown_division_or_a_hidden_split_is_404_and_of_no_such_split_400(
+    world: World,
+) -> None:
     url = f"/api/v1/challenges/{world.challenge.slug}/tasks/{world.task.slug}/leaderboard/"
     assert world.client("anonymous").get(url, {"division": "nope"}).status_code == 404
-    assert world.client("anonymous").get(url, {"split": "private"}).status_code == 400
+    assert world.client("anonymous").get(url, {"split": "private"}).status_code == 404
+    assert world.client("anonymous").get(url, {"split": "nonsense"}).status_code == 400
 
 
 def test_the_challenge_leaderboard_combines_every_visible_tasks_board(world: World) -> None:

@@ -54,7 +54,8 @@ def test_the_help_lists_every_command_and_the_exit_codes(capsys: pytest.CaptureF
         main(["--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    for command in ("login", "challenges", "tasks", "download", "submit", "status", "submissions", "leaderboard"):
+    commands = ["login", "challenges", "tasks", "download", "submit", "status", "submissions", "leaderboard"]
+    for command in [*commands, "select", "withdraw"]:
         assert f"    {command}" in out
     assert "score" in out and "exit codes:" in out and "5  quota used up" in out
 

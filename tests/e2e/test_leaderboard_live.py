@@ -1,6 +1,7 @@
 """In a real headless Chromium: an open task leaderboard shows a new score within 5 s without reloading (it
-polls its JSON with If-None-Match), keeps the viewer's column sort, and the challenge leaderboard re-ranks in
-the browser when the viewer changes a task weight."""
+polls its JSON with If-None-Match), keeps the viewer's column sort, the private tab shows the shake-up (columns
+a screen reader can read, and a chart) and updates live for an organizer, and the challenge leaderboard re-ranks
+in the browser when the viewer changes a task weight."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from apps.challenges.models import Challenge, Task
 from apps.divisions.models import Division
 from apps.leaderboards.services import leaderboards_rebuild_for_submission
 from tests.apps.conftest import make_scored_submission
+from tests.apps.leaderboards.conftest import add_private_score
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -61,6 +63,47 @@ def test_a_new_score_reaches_an_open_leaderboard_within_5_seconds_without_reload
     expect(page.locator("#chart-ranking")).to_contain_text("alice")
     assert page.locator("#chart-distribution .main-svg").count() > 0, "the distribution chart was not drawn"
     assert page.locator("#chart-history .main-svg").count() > 0, "the score-over-time chart was not drawn"
+    assert not errors, errors
+
+
+def _score_both(task: Task, division: Division, user: User, public: float, private: float) -> None:
+    """A score lands on both parts of a task with a private split, and the task's boards are rebuilt."""
+    submission = make_scored_submission(task=task, division=division, user=user, primary=public)
+    add_private_score(submission, private)
+    leaderboards_rebuild_for_submission(submission=submission)
+
+
+def test_an_organizer_watches_the_private_tab_with_its_shake_up_update_live(
+    transactional_db: None, site: str, browser: Browser, organizer: User, speech_task: Task, open_division: Division
+) -> None:
+    speech_task.config = {**speech_task.config, "private_fraction": 0.5, "split_seed": 424242}
+    speech_task.save(update_fields=["config"])
+    _score_both(speech_task, open_division, make_user("zed"), 0.9, 0.2)
+    _score_both(speech_task, open_division, make_user("yan"), 0.5, 0.8)
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _log_in(page, site, organizer)
+    page.goto(f"{site}/challenges/{speech_task.challenge.slug}/tasks/{speech_task.slug}/leaderboard/?split=private")
+    rows = page.locator("#leaderboard-body tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#leaderboard-head th")).to_contain_text(["Rank", "Public rank", "Move", "Team"])
+    # yan: public 2 -> private 1; zed: public 1 -> private 2. The move in words, not in colour alone.
+    expect(rows.nth(0).locator("td.team")).to_have_text("yan")
+    expect(rows.nth(0).locator("td.public-rank")).to_have_text("2")
+    expect(rows.nth(0).locator("td.move")).to_contain_text("▲ 1")
+    expect(rows.nth(0).locator("td.move .visually-hidden")).to_have_text("up 1 place")
+    expect(rows.nth(1).locator("td.move .visually-hidden")).to_have_text("down 1 place")
+    expect(page.locator("#chart-shakeup")).to_contain_text("yan")
+    page.evaluate("window.__notReloaded = true")
+
+    _score_both(speech_task, open_division, make_user("xia"), 0.7, 0.95)
+
+    expect(rows).to_have_count(3, timeout=5_000)
+    expect(rows.nth(0).locator("td.team")).to_have_text("xia")
+    expect(rows.nth(0).locator("td.move .visually-hidden")).to_have_text("up 1 place")
+    expect(page.locator("#chart-shakeup")).to_contain_text("xia")
+    assert page.evaluate("window.__notReloaded === true"), "the leaderboard page was reloaded"
     assert not errors, errors
 
 

@@ -237,6 +237,13 @@ ACCESS: dict[str, list[Probe]] = {
         Probe(SUBMISSION_OF_A),
         Probe(expect(LOGIN, 404, 200, 404, 200, 200), kwargs=_b_submission, label="B's"),
     ],
+    # A team's choices on the submission's page: an organizer or staff (not in the team) is sent back to the
+    # page with the service's refusal.
+    "jobs:final": [Probe(GET_ONLY_POST), _post(expect(LOGIN, 302, 404, 404, 302, 302), lambda w: {"selected": "1"})],
+    "jobs:withdraw": [
+        Probe(GET_ONLY_POST),
+        _post(expect(LOGIN, 302, 404, 404, 302, 302), lambda w: {"confirm": "yes"}),
+    ],
     # --- leaderboards
     "leaderboards:matrix": [Probe(everyone(200))],
     "leaderboards:task": [
@@ -306,9 +313,18 @@ ACCESS: dict[str, list[Probe]] = {
         Probe(expect(401, 405, 405, 405, 405, 405)),
         _post(expect(401, 201, 201, 403, 403, 403), _api_submission),
     ],
-    # The API serves the public split only.
-    "api:leaderboard": [Probe(everyone(200)), Probe(everyone(400), query="?split=private", label="private")],
-    "api:history": [Probe(everyone(200))],
+    # The API serves every split under the pages' rule; a split the caller may not see is not found.
+    "api:leaderboard": [
+        Probe(everyone(200)),
+        Probe(PRIVATE_BOARD, query="?split=private", label="private"),
+        Probe(PRIVATE_BOARD, query="?split=concealed&division=closed", label="concealed"),
+        Probe(everyone(400), query="?split=nonsense", label="no such split"),
+    ],
+    "api:history": [
+        Probe(everyone(200)),
+        Probe(PRIVATE_BOARD, query="?split=private", label="private"),
+        Probe(PRIVATE_BOARD, query="?split=concealed&division=closed", label="concealed"),
+    ],
     "api:submissions": [Probe(signed_in(200, anonymous=401))],
     "api:submission": [
         Probe(expect(401, 200, 404, 404, 200, 200)),

@@ -10,6 +10,11 @@ participant must never see, each piece carrying a unique marker so that a leak n
   challenge and the unpublished task.
 - A second public challenge has its own organizer (olga, the "other organizer" role), task, audit entry and
   export: the first challenge's organizer may not act on it, nor olga on the first.
+- The speech task has a private split (issue 13): its config holds `private_fraction` and a `split_seed` whose
+  digits are a marker (an organizer secret for good: participants never get it, even after the end). A's and
+  B's evaluations hold what a split evaluation stores: public and private scores, the whole set's values under
+  `details["sealed"]["whole_set"]`, a visible chart of public units and a sealed chart naming private units
+  (membership) by marker ids. The boards are rebuilt, so the private board and its shake-up exist.
 """
 
 from __future__ import annotations
@@ -28,14 +33,17 @@ from apps.accounts.models import ApiToken, Team, TeamInvite
 from apps.accounts.services import api_token_create, team_create, team_invite_create, team_member_add
 from apps.challenges.audit import audit_record
 from apps.challenges.models import CONCEALED_DIR, AuditAction, AuditEntry, Challenge, Participation, Task, TaskDataFile
-from apps.challenges.services import participation_register, task_data_file_put
+from apps.challenges.services import participation_register, task_config_validate, task_data_file_put
 from apps.divisions.models import Division
 from apps.leaderboards.models import Export, TaskWeight
 from apps.leaderboards.services import leaderboards_rebuild_for_task
 from apps.submissions.awards import award_grant
 from apps.submissions.models import Award, Evaluation, Score, Submission, VerificationStage
+from apps.submissions.services.evaluation import WHOLE_SET_KEY
+from evaluators.base import chart
+from evaluators.splits import PRIVATE_FRACTION_KEY, SPLIT_SEED_KEY
 from tests.api.conftest import World, _fresh_state, _no_broker, world
-from tests.apps.conftest import PRIMARY, make_scored_submission
+from tests.apps.conftest import PRIMARY, SEED_METRICS, make_scored_submission
 from tests.conftest import make_user
 
 # Re-exported: pytest finds fixtures by the conftest's attributes (the API world and its autouse fixtures).
@@ -69,20 +77,35 @@ class Marker:
     EXPORT = "EXPORT-FILE-MARKER-7d2b98"
     DRAFT = "DRAFT-CHALLENGE-MARKER-c19e4f"
     UNPUBLISHED = "UNPUBLISHED-TASK-MARKER-58af0d"
+    SPLIT_SEED = "8361045927719304526"
+    """The task's split seed (a large integer, below 2**63): with the units' ids it gives the partition away."""
+    PRIVATE_UNIT = "PRIVATE-UNIT-MARKER-6e0b3f"
+    """The ids of private evaluation units, as a sealed chart names them: which units are private (membership)."""
 
     @classmethod
     def all(cls) -> dict[str, str]:
         return {name: value for name, value in vars(cls).items() if name.isupper()}
 
+    @classmethod
+    def forms(cls, name: str) -> list[str]:
+        """How the marker could be printed: itself, and for the seed also as a float and in hexadecimal (an
+        integer that went through a float or a hex digest)."""
+        value = getattr(cls, name)
+        if name == "SPLIT_SEED":
+            return [value, repr(float(value)), format(int(value), "x")]
+        return [value]
+
 
 class Secret:
-    """Score values that only organizers may see while the challenge runs (private and concealed splits), as
-    they could be printed: repr, 4 and 3 decimals, and x100 with 2 decimals (the macro F1's display scale)."""
+    """Score values that only organizers may see while the challenge runs: the private and concealed splits'
+    and the whole evaluation set's (sealed, since beside the public value it gives the private one away)."""
 
     A_PRIVATE = 0.5772156649
     A_CONCEALED = 0.4142135623
+    A_WHOLE_SET = 0.5358979323
     B_PRIVATE = 0.6180339887
     B_CONCEALED = 0.7320508075
+    B_WHOLE_SET = 0.4472135955
 
     @classmethod
     def all(cls) -> dict[str, float]:
@@ -90,7 +113,10 @@ class Secret:
 
     @staticmethod
     def printed(value: float) -> list[str]:
-        return [repr(value)[2:], f"{value:.4f}", f"{value * 100:.2f}"]
+        """How a value could be printed: repr, 6 significant digits (the e-mails), 5, 4 and 3 decimals, and
+        x100 with 2 and 1 decimals (the macro F1's display scale)."""
+        plain = [repr(value), f"{value:.6g}", f"{value:.5f}", f"{value:.4f}", f"{value:.3f}"]
+        return [*plain, f"{value * 100:.2f}", f"{value * 100:.1f}"]
 
 
 @dataclass
@@ -269,8 +295,31 @@ def _mark_drafts(w: World) -> None:
     Task.objects.filter(pk=w.unpublished.pk).update(title=Marker.UNPUBLISHED, description=Marker.UNPUBLISHED)
 
 
-def _seal_details(submission: Submission) -> None:
-    details = {"sealed": {"labels": Marker.SEALED_DETAIL}, "sealed_charts": [{"title": Marker.SEALED_DETAIL}]}
+def _split_task(task: Task) -> None:
+    """Give the task a private split, as an organizer would (the config passes the evaluator's validation)."""
+    config = {**task.config, PRIVATE_FRACTION_KEY: 0.5, SPLIT_SEED_KEY: int(Marker.SPLIT_SEED)}
+    Task.objects.filter(pk=task.pk).update(
+        config=task_config_validate(evaluator_slug=task.evaluator_slug, config=config)
+    )
+    task.refresh_from_db()
+    assert task.has_private_split
+
+
+def _seal_details(submission: Submission, *, whole_set: float) -> None:
+    """What a split evaluation stores beside its scores: a visible chart of the public part, the whole set's
+    values sealed, and sealed charts (one naming the private units: which units are private)."""
+    units = range(3)
+    details = {
+        "charts": [chart("bar", "Accuracy per clip (public part)", [f"public-clip-{i}" for i in units], [1, 0, 1])],
+        "sealed": {
+            "labels": Marker.SEALED_DETAIL,
+            WHOLE_SET_KEY: {"primary": whole_set, "metrics": {PRIMARY: whole_set, SEED_METRICS[0]: whole_set}},
+        },
+        "sealed_charts": [
+            chart("bar", Marker.SEALED_DETAIL, ["whole set"], [1]),
+            chart("bar", "Accuracy per clip (private part)", [f"{Marker.PRIVATE_UNIT}-{i}" for i in units], [0, 1, 1]),
+        ],
+    }
     Evaluation.objects.filter(submission=submission).update(details=details)
 
 
@@ -281,7 +330,8 @@ def security_world(world: World, closed_division: Division) -> SecurityWorld:
     submission_b, disqualified_b = _submissions_of_b(world)
     _add_scores(world.submission, private=Secret.A_PRIVATE, concealed=Secret.A_CONCEALED)
     _add_scores(submission_b, private=Secret.B_PRIVATE, concealed=Secret.B_CONCEALED)
-    _seal_details(world.submission)
+    _seal_details(world.submission, whole_set=Secret.A_WHOLE_SET)
+    _seal_details(submission_b, whole_set=Secret.B_WHOLE_SET)
     other, other_task, olga = _other_challenge(world)
     team_a, carol, invite_a, team_b, token_b = _teams(world)
     token_a, _ = api_token_create(user=world.user("participant_a"), name="a laptop")
@@ -292,6 +342,7 @@ def security_world(world: World, closed_division: Division) -> SecurityWorld:
     )
     _mark_drafts(world)
     award = award_grant(submission=world.submission, actor=organizer, name="Best in show")
+    _split_task(world.task)
     leaderboards_rebuild_for_task(task=world.task)
     # One row of every model the admin shows, for its change pages.
     TaskWeight.objects.create(task=world.task, weight=1.0)

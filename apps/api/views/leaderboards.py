@@ -49,9 +49,11 @@ class TaskLeaderboardView(APIView):
         },
     )
     def get(self, request: Request, slug: str, task_slug: str) -> HttpResponseBase:
-        """A task's leaderboard in one division: one ranked row per team, baselines marked (the same document
-        as the page's `leaderboard.json`). Send the ETag back in If-None-Match to get 304 while nothing
-        changed (each rebuild bumps the version)."""
+        """A task's leaderboard in one division and split: one ranked row per team, baselines marked (the same
+        document as the page's `leaderboard.json`). On the private split each row carries its public rank (the
+        shake-up). A split the caller may not see answers 404, as one that does not exist; boards other than the
+        public one are sent `Cache-Control: private`. Send the ETag back in If-None-Match to get 304 while
+        nothing changed (each rebuild bumps the version)."""
         return documents.document_response(
             _read(request, slug, task_slug), documents.BOARD, if_none_match=request.headers.get("If-None-Match", "")
         )
@@ -72,7 +74,8 @@ class TaskLeaderboardHistoryView(APIView):
         },
     )
     def get(self, request: Request, slug: str, task_slug: str) -> HttpResponseBase:
-        """Every ranked submission's primary score over time, with the best so far (the page's chart)."""
+        """Every ranked submission's primary score on the split over time, with the best so far (the page's
+        chart). The same access rule as the board."""
         return documents.document_response(
             _read(request, slug, task_slug), documents.HISTORY, if_none_match=request.headers.get("If-None-Match", "")
         )

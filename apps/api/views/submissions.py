@@ -171,8 +171,10 @@ class SubmissionSelectFinalView(APIView):
         responses={200: SubmissionOut, **errors(400, 403, 404)},
     )
     def post(self, request: Request, submission_id: int) -> Response:
-        """Select the submission as your team's final one for its task and division (`selected: false`
-        clears it); the previous selection is cleared. Tasks ranked by selection update their leaderboard."""
+        """Select the submission as one of your team's final ones for its task and division (`selected: false`
+        clears it). A team selects up to the task's `final_selections` there (400 beyond, naming its selections:
+        clear one first); the private leaderboard ranks it by the best of them. The boards that depend on the
+        selection are updated at once."""
         submission = selectors.submission_get(submission_id=submission_id, user=request.user)
         form = SelectFinalIn(data=request.data)
         form.is_valid(raise_exception=True)

@@ -37,7 +37,7 @@ def _lock_for_team_member(submission: Submission, user: User, action: str) -> Su
 def submission_select_final(*, submission: Submission, user: User, selected: bool = True) -> Submission:
     """Mark the submission as one of its team's final choices for its task and division (`selected=False`
     clears the mark). A team selects up to the task's `final_selections` there; the private leaderboard ranks
-    it by the best of them (see `leaderboards.ranking.PRIVATE_RULE`). Idempotent.
+    it by the best of them (see `challenges.models.PRIVATE_RULE`). Idempotent.
 
     Raises `Forbidden` (not a member of the submitting team, a baseline, or the challenge has ended) and
     `InvalidInput` (a withdrawn, disqualified, rejected, failed or cancelled submission cannot be selected;

@@ -20,6 +20,7 @@ from apps.leaderboards.models import LeaderboardEntry
 from apps.submissions.models import Score, Submission
 from apps.submissions.services.intake import SubmissionInput, submission_create
 from evaluators import get_evaluator
+from evaluators.base import CollectiveEvaluator
 from evaluators.taskdir import load_task_dir
 from evaluators.test_set_creation.synthetic import DEMO_TASKS, generate_task, write_baselines
 from tests.conftest import make_user, put_task_data
@@ -60,6 +61,7 @@ def _hand_in(task: Task, division: Division, user: User, path: Path) -> Submissi
 
 def _split_values(submission: Submission, split: str) -> dict[str, float]:
     submission.refresh_from_db()
+    assert submission.current_evaluation_id is not None
     scores = Score.objects.filter(evaluation_id=submission.current_evaluation_id, split=split)
     return dict(scores.values_list("metric", "value"))
 
@@ -77,6 +79,7 @@ def test_the_task_wide_rescore_writes_public_and_private_credit_as_offline(
     assert task_rescore_collective(task_id=split_task.pk) is not None
 
     evaluator, loaded = task_loaded(split_task)
+    assert isinstance(evaluator, CollectiveEvaluator)
     parsed = {method: evaluator.validate(loaded, path) for method, path in files}
     expected = evaluator.evaluate_all(loaded, parsed)
     primary = evaluator.primary_metric(split_task.config).name
