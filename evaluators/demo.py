@@ -2,7 +2,8 @@
 
 A demo module (e.g. `evaluators.selection_speech.synthetic`) provides:
 
-- `DEMO_TASKS: list[DemoTask]`: the demo tasks of this benchmark (title, ML task, config, description);
+- `DEMO_TASKS: list[DemoTask]`: the demo tasks of this benchmark (title, ML task, config, description); the
+  demo challenge gives each the private split of `demo_split` (`DemoTask.challenge_config`);
 - `generate_task(out_dir: Path, *, config: Mapping[str, Any], seed: int = 0, small: bool = False) -> None`:
   writes a complete, deterministic task directory (task.yaml, public and hidden files in the original
   formats); `small=True` makes one quick enough for a unit test (about a second to score);
@@ -12,6 +13,7 @@ A demo module (e.g. `evaluators.selection_speech.synthetic`) provides:
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +22,10 @@ from types import ModuleType
 from typing import Any, Protocol, cast
 
 from evaluators.base import Evaluator
+from evaluators.splits import PRIVATE_FRACTION_KEY, SPLIT_SEED_KEY
+
+DEMO_PRIVATE_FRACTION = 0.5
+"""The share of every demo task's evaluation units that only the private leaderboard scores."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,25 @@ class DemoTask:
     ml_task: str
     """One of: keyword-spotting, image-classification, ocr, nlp, tabular."""
     config: dict[str, Any] = field(default_factory=dict)
+    """The task's own config, without a private split (unit tests and the concealed task use it as it is)."""
     description: str = ""
+    slow_to_score: bool = False
+    """Scoring one submission takes seconds at the demo's size: the demo challenge gives the task its
+    baselines only, and no submissions of the demo team (see `apps.demo.services`)."""
+
+    def challenge_config(self) -> dict[str, Any]:
+        """The task's config in the demo challenge: `config` with the demo's private split."""
+        return {**self.config, **demo_split(self.slug)}
+
+
+def demo_split(task_slug: str) -> dict[str, Any]:
+    """The demo's private split of a task: `DEMO_PRIVATE_FRACTION`, and a seed derived from the task's slug so
+    that the demo is the same on every machine. A real challenge draws its seed at random and keeps it secret
+    (`evaluators.splits`); this one is public, in this source, as everything else in the demo."""
+    digest = hashlib.sha256(f"dataperf-demo/{task_slug}".encode()).digest()
+    # 63 bits: config.split_seed is below 2**63.
+    seed = int.from_bytes(digest[:8], "big") >> 1
+    return {PRIVATE_FRACTION_KEY: DEMO_PRIVATE_FRACTION, SPLIT_SEED_KEY: seed}
 
 
 class DemoModule(Protocol):

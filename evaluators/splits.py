@@ -35,10 +35,14 @@ class SplitConfig:
 
     private_fraction: float = 0.0
     seed: int = 0
+    withheld: bool = False
+    """The config says there is a private part but not where (`split_seed: null`, what participants get from
+    `participant_config`): offline, the whole evaluation set is scored, as the reference defines it."""
 
     @property
     def enabled(self) -> bool:
-        return self.private_fraction > 0
+        """Whether both parts are scored: a private fraction and its seed."""
+        return self.private_fraction > 0 and not self.withheld
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> SplitConfig:
@@ -65,6 +69,8 @@ class SplitConfig:
                 "(python -c 'import secrets; print(secrets.randbits(63))')"
             )
         seed = config.get(SPLIT_SEED_KEY, 0)
+        if fraction > 0 and seed is None:
+            return cls(private_fraction=float(fraction), withheld=True)
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
             raise TaskConfigError(f"config.{SPLIT_SEED_KEY} must be an integer from 0 to 2**63 - 1, got {seed!r}")
         return cls(private_fraction=float(fraction), seed=seed)
@@ -72,6 +78,8 @@ class SplitConfig:
     def as_dict(self) -> dict[str, Any]:
         """The keys to store in the normalised config: none when there is no split, so that a task without
         one keeps exactly the config it had."""
+        if self.withheld:
+            return {PRIVATE_FRACTION_KEY: self.private_fraction, SPLIT_SEED_KEY: None}
         if not self.enabled:
             return {}
         return {PRIVATE_FRACTION_KEY: self.private_fraction, SPLIT_SEED_KEY: self.seed}
@@ -189,7 +197,13 @@ def score_splits(
 
 
 def participant_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A task's config as participants may see it (downloads, the API, the sandbox's task.yaml): without
-    `split_seed`, which with the units' ids would give the partition away. The fraction stays: knowing that
-    a private part exists, and its share, is part of the rules."""
-    return {key: value for key, value in config.items() if key != SPLIT_SEED_KEY}
+    """A task's config as participants may see it (downloads, the API, the sandbox's task.yaml): the seed,
+    which with the units' ids would give the partition away, is withheld (`split_seed: null`; without a
+    private fraction the key is left out). The fraction stays: knowing that a private part exists, and its
+    share, is part of the rules. Such a config validates offline and scores the whole set
+    (`SplitConfig.withheld`)."""
+    shown = {key: value for key, value in config.items() if key != SPLIT_SEED_KEY}
+    fraction = config.get(PRIVATE_FRACTION_KEY, 0)
+    if isinstance(fraction, int | float) and not isinstance(fraction, bool) and fraction > 0:
+        shown[SPLIT_SEED_KEY] = None
+    return shown

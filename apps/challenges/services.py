@@ -33,7 +33,7 @@ from apps.challenges.selectors import participation_of, user_is_organizer
 from apps.core.archives import ArchiveLimits, unpack_archive
 from apps.core.errors import Forbidden, InvalidInput
 from evaluators import EvaluatorError, TaskConfigError, get_evaluator
-from evaluators.splits import PRIVATE_FRACTION_KEY, SplitConfig
+from evaluators.splits import PRIVATE_FRACTION_KEY, SPLIT_SEED_KEY, SplitConfig
 from evaluators.taskdir import load_task_dir
 
 
@@ -214,24 +214,33 @@ def _check_join(*, challenge: Challenge, team: Team, user: User, size: int) -> N
         )
 
 
-def task_config_validate(*, evaluator_slug: str, config: Any) -> dict[str, Any]:
-    """The evaluator's normalised config. Raises `InvalidInput` with the evaluator's message."""
+def task_config_validate(*, evaluator_slug: str, config: Any, concealed: bool = False) -> dict[str, Any]:
+    """The evaluator's normalised config (of the task, or of its `concealed` task). Raises `InvalidInput` with
+    the evaluator's message, and for a split the platform cannot rank (`_split_check`)."""
     if not isinstance(config, dict):
         raise InvalidInput("The configuration must be a JSON object.")
     try:
         normalised = get_evaluator(evaluator_slug).validate_config(config)
     except EvaluatorError as exc:
         raise InvalidInput(str(exc)) from exc
+    _split_check(normalised, concealed=concealed)
     return normalised
 
 
-def _refuse_concealed_split(config: dict[str, Any]) -> None:
-    # The concealed task is hidden as a whole until its own reveal: nobody probes it, so a held-out part of it
-    # would rank nothing differently.
-    if SplitConfig.from_mapping(config).enabled:
+def _split_check(config: dict[str, Any], *, concealed: bool) -> None:
+    split = SplitConfig.from_mapping(config)
+    if concealed and split.private_fraction > 0:
+        # The concealed task is hidden as a whole until its own reveal: nobody probes it, so a held-out part
+        # of it would rank nothing differently.
         raise InvalidInput(
-            f"concealed/task.yaml: config.{PRIVATE_FRACTION_KEY} means nothing on a concealed task (its data is "
-            "hidden as a whole until its scores are revealed); leave it out, or 0."
+            f"config.{PRIVATE_FRACTION_KEY} means nothing on a concealed task (its data is hidden as a whole "
+            "until its scores are revealed); leave it out, or 0."
+        )
+    if split.withheld:
+        # `split_seed: null` is what participants see; the platform must know where the private part is.
+        raise InvalidInput(
+            f"config.{SPLIT_SEED_KEY} is null: the platform needs the seed to score the private part (a large "
+            "random integer, kept secret: python -c 'import secrets; print(secrets.randbits(63))')"
         )
 
 
@@ -378,7 +387,10 @@ def task_set_concealed_config(*, task: Task, task_yaml: Path) -> None:
         config = get_evaluator(task.evaluator_slug).validate_config(document.config)
     except TaskConfigError as exc:
         raise InvalidInput(f"concealed/task.yaml: {exc}") from exc
-    _refuse_concealed_split(config)
+    try:
+        _split_check(config, concealed=True)
+    except InvalidInput as exc:
+        raise InvalidInput(f"concealed/task.yaml: {exc.message}") from exc
     if document.slug != task.evaluator_slug:
         raise InvalidInput(
             f"concealed/task.yaml is for the benchmark {document.slug!r}; this task is {task.evaluator_slug!r}"

@@ -1,6 +1,7 @@
 """The demo challenge as a bundle: one task per demo task of every registered benchmark, on deterministic
-synthetic data, each with a concealed task (the same benchmark on data drawn with another seed) for the closed
-division. `demo_create` imports it like any other bundle; `manage.py write_demo_bundle` writes it alone."""
+synthetic data, each with the demo's private split (`evaluators.demo.demo_split`) and a concealed task (the same
+benchmark on data drawn with another seed, without a split) for the closed division. `demo_create` imports it
+like any other bundle; `manage.py write_demo_bundle` writes it alone."""
 
 from __future__ import annotations
 
@@ -96,10 +97,14 @@ def demo_bundle_write(
     return target
 
 
+def _challenge_config(slug: str, spec: DemoTask) -> dict[str, Any]:
+    """The demo task's normalised config in the challenge, private split included."""
+    return get_evaluator(slug).validate_config(spec.challenge_config())
+
+
 def _write_task(
     writer: BundleWriter, slug: str, module: DemoModule, spec: DemoTask, *, order: int, work: Path, small: bool
 ) -> dict[str, Any]:
-    config = get_evaluator(slug).validate_config(spec.config)
     for seed, prefix in ((0, ""), (1, f"{CONCEALED_DIR}/")):
         data_dir = work / spec.slug / str(seed)
         module.generate_task(data_dir, config=spec.config, seed=seed, small=small)
@@ -115,16 +120,18 @@ def _write_task(
         "order": order,
         "evaluator_slug": slug,
         "ml_task": spec.ml_task,
-        "config": config,
+        "config": _challenge_config(slug, spec),
         "quota_per_day": 10,
-        "concealed_config": config,
+        # The platform refuses a split on a concealed task: it is hidden as a whole until its own reveal.
+        "concealed_config": get_evaluator(slug).validate_config(spec.config),
         "concealed_visibility": ConcealedVisibility.ALWAYS.value,
     }
 
 
 def demo_bundle_current(*, path: Path, now: dt.datetime | None = None) -> bool:
     """Whether the stored bundle can serve: it exists, is of this platform's format, its challenge has started
-    and is not about to end, and it holds exactly the demo tasks of the benchmarks registered now."""
+    and is not about to end, and it holds exactly the demo tasks of the benchmarks registered now, with the
+    configs the demo gives them now (a changed demo config, such as a new private split, rewrites it)."""
     if not path.is_file():
         return False
     now = now or timezone.now()
@@ -135,11 +142,11 @@ def demo_bundle_current(*, path: Path, now: dt.datetime | None = None) -> bool:
             dt.datetime.fromisoformat(challenge["starts_at"]),
             dt.datetime.fromisoformat(challenge["ends_at"]),
         )
-        slugs = {task["slug"] for task in tasks}
+        configs = {task["slug"]: task["config"] for task in tasks}
     except (InvalidBundle, KeyError, TypeError, ValueError):
         return False
-    expected = {spec.slug for _, _, spec in demo_specs()}
-    return document.get("format") == FORMAT and starts <= now < ends - FRESH_FOR and slugs == expected
+    expected = {spec.slug: _challenge_config(slug, spec) for slug, _, spec in demo_specs()}
+    return document.get("format") == FORMAT and starts <= now < ends - FRESH_FOR and configs == expected
 
 
 def demo_bundle_ensure(*, path: Path | None = None, small: bool = False) -> Path:

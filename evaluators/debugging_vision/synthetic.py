@@ -193,6 +193,7 @@ DEMO_TASKS = [
             "accuracy reaches 95% of its accuracy with all your fixes**, averaged over the datasets: "
             "**lower is better**."
         ),
+        slow_to_score=True,
     )
 ]
 

@@ -261,6 +261,7 @@ DEMO_TASKS = [
             "regression on 1024-dimensional spoken-word embeddings, scored by macro F1 on the hidden "
             "evaluation set, averaged over 10 seeds."
         ),
+        slow_to_score=True,
     )
     for size in (25, 60)
 ]

@@ -46,9 +46,11 @@ FloatMatrix = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class SliceShape:
-    """Sizes of a synthetic task (the defaults: 2000 examples, 128-d embeddings)."""
+    """Sizes of a synthetic task (the defaults, the demo's: 2800 examples, 128-d embeddings)."""
 
-    n_examples: int = 2000
+    # Not 2000: seed 0 then has a single example in all three slices, and the demo's private split, stratified
+    # by combination of slices (`membership_strata`), needs two of each combination.
+    n_examples: int = 2800
     dim: int = 128
     embedding_noise: float = 0.6
 
@@ -215,7 +217,7 @@ DEMO_TASKS = [
         ml_task="image-classification",
         config={"n_pred_slices": 5, "slices": list(DEFAULT_SLICES)},
         description=(
-            "A fixed image classifier is right on most of 2,000 test images, but fails on a few hidden "
+            "A fixed image classifier is right on most of 2,800 test images, but fails on a few hidden "
             "**slices** (coherent groups of images: a lighting condition, a background, an object size). "
             "`test_predictions.csv` has each image's label and the model's probability; "
             "`test_embeddings.parquet` has a 128-dimensional image embedding per image.\n\n"

@@ -154,6 +154,7 @@ DEMO_TASKS = [
             f"its images show no numeral at all. Fix, drop, pick, or add images of your own (PNG). The {_MODELS_TEXT} "
             "are trained on your set (grayscale, 32x32) and scored by their mean accuracy on a hidden, clean test set."
         ),
+        slow_to_score=True,
     ),
     DemoTask(
         slug="digits-training-set",

@@ -31,7 +31,7 @@ def test_the_api_gives_the_fraction_and_not_the_seed(world: World) -> None:
 
     assert response.status_code == 200
     assert response.json()["config"]["private_fraction"] == 0.5
-    assert "split_seed" not in response.json()["config"]
+    assert response.json()["config"]["split_seed"] is None
     assert str(SECRET_SEED) not in response.content.decode()
 
 
@@ -47,7 +47,7 @@ def test_the_downloaded_task_yaml_has_no_seed(world: World) -> None:
     archive = zipfile.ZipFile(io.BytesIO(body))
     document = yaml.safe_load(archive.read(f"{world.task.slug}/task.yaml"))
     assert document["config"]["private_fraction"] == 0.5
-    assert "split_seed" not in document["config"]
+    assert document["config"]["split_seed"] is None
 
 
 def test_the_sandbox_inputs_have_no_seed(world: World) -> None:
@@ -56,5 +56,5 @@ def test_the_sandbox_inputs_have_no_seed(world: World) -> None:
     inputs = sandbox_inputs(world.task, concealed=False)
 
     text = (inputs / TASK_FILE).read_text(encoding="utf-8")
-    assert "split_seed" not in text
+    assert yaml.safe_load(text)["config"]["split_seed"] is None
     assert str(SECRET_SEED) not in text

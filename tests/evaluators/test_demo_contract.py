@@ -1,5 +1,6 @@
 """Every registered evaluator with synthetic data passes the same end-to-end checks: its demo task loads, its
-baselines validate and score (deterministically, reporting progress), and garbage is rejected cleanly."""
+baselines validate and score (deterministically, reporting progress), and garbage is rejected cleanly. Every demo
+task's full-size data admits the private split the demo challenge gives it."""
 
 from __future__ import annotations
 
@@ -12,12 +13,22 @@ import pytest
 
 from evaluators import SubmissionError, TaskConfigError, available_slugs, get_evaluator
 from evaluators.base import Evaluator
-from evaluators.demo import demo_module
+from evaluators.demo import DEMO_PRIVATE_FRACTION, DemoTask, demo_module
+from evaluators.splits import PRIVATE_FRACTION_KEY, SPLIT_KEYS, SPLIT_SEED_KEY, participant_config
 from evaluators.taskdir import load_task_dir
 
 
 def _with_demo() -> list[str]:
     return [slug for slug in available_slugs() if get_evaluator(slug).demo_module]
+
+
+def _demo_tasks() -> list[tuple[str, DemoTask]]:
+    found = []
+    for slug in _with_demo():
+        module = demo_module(get_evaluator(slug))
+        assert module is not None
+        found += [(slug, spec) for spec in module.DEMO_TASKS]
+    return found
 
 
 @pytest.fixture(params=_with_demo())
@@ -92,12 +103,46 @@ def test_every_benchmark_scores_both_splits_or_refuses_one_with_its_reason(
     assert normalised["split_seed"] == 3
     task = evaluator.load_task(task_dir, normalised)
     whole = evaluator.load_task(task_dir, evaluator.validate_config(load_task_dir(task_dir).config))
+    # What participants download (the seed withheld) validates and scores the whole set offline.
+    offline = evaluator.load_task(task_dir, evaluator.validate_config(participant_config(normalised)))
     for path in baselines.values():
         with_split = evaluator.evaluate(task, evaluator.validate(task, path))
         without = evaluator.evaluate(whole, evaluator.validate(whole, path))
+        as_participant = evaluator.evaluate(offline, evaluator.validate(offline, path))
         assert (with_split.primary, with_split.metrics) == (without.primary, without.metrics)
+        assert (as_participant.primary, as_participant.metrics, as_participant.splits) == (
+            without.primary,
+            without.metrics,
+            {},
+        )
         assert without.splits == {}
         assert set(with_split.splits) == {"public", "private"}
         for side in with_split.splits.values():
             assert math.isfinite(side.primary)
             assert set(side.metrics) == set(with_split.metrics)
+
+
+def test_every_demo_task_has_the_demos_private_split_with_a_seed_of_its_own() -> None:
+    configs = {spec.slug: (spec.config, spec.challenge_config()) for _, spec in _demo_tasks()}
+
+    seeds = set()
+    for own, in_challenge in configs.values():
+        assert not set(own) & set(SPLIT_KEYS), "the split is the challenge's, not the task's own config"
+        assert in_challenge == {**own, PRIVATE_FRACTION_KEY: 0.5, SPLIT_SEED_KEY: in_challenge[SPLIT_SEED_KEY]}
+        assert 2**32 <= in_challenge[SPLIT_SEED_KEY] < 2**63
+        seeds.add(in_challenge[SPLIT_SEED_KEY])
+    assert len(seeds) == len(configs)
+
+
+@pytest.mark.parametrize(("slug", "spec"), _demo_tasks(), ids=[spec.slug for _, spec in _demo_tasks()])
+def test_every_demo_tasks_full_data_admits_the_demos_split(slug: str, spec: DemoTask, tmp_path: Path) -> None:
+    # The demo challenge's data (full size, seed 0): `check_task` finds nothing, or the bundle's import refuses it.
+    evaluator = get_evaluator(slug)
+    module = demo_module(evaluator)
+    assert module is not None
+    module.generate_task(tmp_path, config=spec.config, seed=0)
+
+    config = evaluator.validate_config(spec.challenge_config())
+
+    assert config[PRIVATE_FRACTION_KEY] == DEMO_PRIVATE_FRACTION
+    assert evaluator.check_task(evaluator.load_task(tmp_path, config)) == []

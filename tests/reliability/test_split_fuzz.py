@@ -91,6 +91,9 @@ def _assert_a_sound_split(split: SplitConfig, raw: dict[str, Any]) -> None:
     if split.enabled:
         assert raw[SPLIT_SEED_KEY] == split.seed, "a private fraction without its seed"
         assert split.as_dict() == {PRIVATE_FRACTION_KEY: split.private_fraction, SPLIT_SEED_KEY: split.seed}
+    elif split.withheld:
+        assert raw[SPLIT_SEED_KEY] is None and split.private_fraction > 0, "withheld without a null seed"
+        assert split.as_dict() == {PRIVATE_FRACTION_KEY: split.private_fraction, SPLIT_SEED_KEY: None}
     else:
         assert split.as_dict() == {}
 
@@ -107,7 +110,10 @@ def test_split_settings_are_a_split_or_a_task_config_error(config: dict[str, Any
         assert str(exc).startswith("config."), f"the message names no key: {exc}"
         return
     _assert_a_sound_split(split, raw)
-    assert SPLIT_SEED_KEY not in participant_config(raw)
+    shown = participant_config(raw)
+    assert shown.get(SPLIT_SEED_KEY) is None, "the seed reaches participants"
+    # What participants get validates offline (the whole set is scored there).
+    assert not SplitConfig.from_mapping(shown).enabled
 
 
 # --- A task's config with a split, on every benchmark -------------------------------------------------------

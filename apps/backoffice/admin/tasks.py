@@ -100,7 +100,9 @@ class TaskAdminForm(forms.ModelForm[Task]):
                 self.add_error("config", exc.message)
         if slug and data.get("concealed_config") is not None:
             try:
-                data["concealed_config"] = task_config_validate(evaluator_slug=slug, config=data["concealed_config"])
+                data["concealed_config"] = task_config_validate(
+                    evaluator_slug=slug, config=data["concealed_config"], concealed=True
+                )
             except InvalidInput as exc:
                 self.add_error("concealed_config", exc.message)
         if self.instance.pk and slug != self.instance.evaluator_slug and self.instance.submissions.exists():

@@ -316,7 +316,9 @@ def _normalise_configs(values: dict[str, Any], evaluator: str, where: str, probl
         if values.get(name) is None:
             continue
         try:
-            values[name] = task_config_validate(evaluator_slug=evaluator, config=values[name])
+            values[name] = task_config_validate(
+                evaluator_slug=evaluator, config=values[name], concealed=name == "concealed_config"
+            )
         except InvalidInput as exc:
             problems.add(f"{where}.{name}", exc.message)
 

@@ -51,3 +51,17 @@ def test_a_fraction_of_zero_is_no_split_and_is_accepted() -> None:
         "language": "en",
         "train_size": 25,
     }
+
+
+def test_a_withheld_seed_is_what_participants_get_and_the_platform_refuses_it() -> None:
+    config = {"language": "en", "train_size": 25, "private_fraction": 0.5, "split_seed": None}
+
+    with pytest.raises(InvalidInput, match=r"config.split_seed is null: the platform needs the seed"):
+        task_config_validate(evaluator_slug="selection-speech", config=config)
+
+
+def test_a_concealed_task_takes_no_split() -> None:
+    config = {"language": "en", "train_size": 25, "private_fraction": 0.5, "split_seed": 1}
+
+    with pytest.raises(InvalidInput, match=r"config.private_fraction means nothing on a concealed task"):
+        task_config_validate(evaluator_slug="selection-speech", config=config, concealed=True)

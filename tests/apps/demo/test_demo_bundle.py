@@ -1,5 +1,6 @@
 """The demo challenge is built from a bundle: written from synthetic data (kept under var/bundles/ and written
-again when missing or out of date), imported like any bundle, then given its baselines."""
+again when missing or out of date), every task with a private split, imported like any bundle, then given its
+baselines, the demo team's submissions and final selections, and revealed private boards."""
 
 from __future__ import annotations
 
@@ -9,29 +10,46 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from apps.backoffice.bundles import InvalidBundle, challenge_bundle_validate
+from apps.backoffice.bundles import InvalidBundle, bundle_manifest_read, challenge_bundle_validate
 from apps.challenges.models import (
     CONCEALED_DIR,
     AuditEntry,
     Challenge,
     ConcealedVisibility,
     Participation,
+    Task,
     TaskDataFile,
 )
 from apps.demo.bundle import DEMO_SLUG, demo_bundle_current, demo_bundle_ensure, demo_bundle_write
-from apps.demo.services import ORGANIZER, PARTICIPANT, demo_create
-from apps.submissions.models import Submission
+from apps.demo.services import ORGANIZER, PARTICIPANT, TEAM_ATTEMPTS, demo_create
+from apps.leaderboards.models import LeaderboardEntry, SplitReveal
+from apps.leaderboards.selectors import split_visible
+from apps.submissions.models import Evaluation, Score, Submission
+from apps.submissions.services.evaluation import WHOLE_SET_KEY
+from evaluators.demo import demo_split
+from evaluators.splits import PRIVATE_FRACTION_KEY, SPLIT_KEYS, SPLIT_SEED_KEY
 
 SPEECH = "selection-speech"
+# Quick to score, so the demo team submits to them; speech selection is slow (baselines only).
+QUICK = ("budget-cleaning", "valuation")
+PRIVATE = Score.Split.PRIVATE
 
 
 @pytest.fixture(scope="module")
 def speech_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's bundle with only the speech-selection tasks, on small data."""
+    """The demo's bundle with only the speech-selection tasks (slow to score), on small data."""
     return demo_bundle_write(target=tmp_path_factory.mktemp("demo") / "demo.zip", benchmarks=[SPEECH], small=True)
+
+
+@pytest.fixture(scope="module")
+def quick_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's bundle with only two benchmarks quick to score, on small data."""
+    return demo_bundle_write(target=tmp_path_factory.mktemp("quick") / "demo.zip", benchmarks=QUICK, small=True)
 
 
 @pytest.mark.django_db
@@ -41,13 +59,13 @@ def test_the_demo_is_imported_from_its_bundle_with_scored_baselines(speech_bundl
     challenge = info.challenge
     assert info.created and challenge.slug == DEMO_SLUG
     assert challenge.phase == Challenge.Phase.OPEN
-    entry = AuditEntry.objects.get(challenge=challenge)
+    entry = AuditEntry.objects.filter(challenge=challenge).earliest("pk")
     assert entry.summary.startswith("Imported the challenge from the bundle demo.zip: 2 task(s), 2 division(s)")
     assert [user.username for user in challenge.organizers.all()] == [ORGANIZER[0]]
     assert Participation.objects.filter(challenge=challenge, team__memberships__user__username=PARTICIPANT[0]).exists()
     plan = challenge_bundle_validate(archive=speech_bundle, slug="unused")
     for task in challenge.tasks.all():
-        assert task.concealed_config == task.config
+        assert task.concealed_config == {key: value for key, value in task.config.items() if key not in SPLIT_KEYS}
         assert task.concealed_visibility == ConcealedVisibility.ALWAYS
         files = set(task.data_files.values_list("relative_path", "role"))
         assert files == {(f.path, f.role) for t in plan.tasks if t.slug == task.slug for f in t.files}
@@ -58,6 +76,70 @@ def test_the_demo_is_imported_from_its_bundle_with_scored_baselines(speech_bundl
         assert set(open_baselines.values_list("status", flat=True)) == {Submission.Status.SCORED}
         closed = Submission.objects.get(task=task, division__slug="closed", is_baseline=True)
         assert closed.code_archive
+    assert not Submission.objects.filter(is_baseline=False).exists()  # speech is slow to score: baselines only
+
+
+def test_every_task_of_the_bundle_has_the_demos_private_split_and_its_concealed_task_none(quick_bundle: Path) -> None:
+    tasks = bundle_manifest_read(archive=quick_bundle)["tasks"]
+
+    assert {task["evaluator_slug"] for task in tasks} == set(QUICK)
+    for task in tasks:
+        assert task["config"][PRIVATE_FRACTION_KEY] == 0.5
+        assert task["config"][SPLIT_SEED_KEY] == demo_split(task["slug"])[SPLIT_SEED_KEY]
+        assert not set(task["concealed_config"]) & set(SPLIT_KEYS)
+
+
+@pytest.mark.django_db
+def test_the_imported_tasks_score_every_submission_on_both_parts(quick_bundle: Path) -> None:
+    challenge = demo_create(bundle=quick_bundle).challenge
+
+    for task in challenge.tasks.all():
+        assert task.has_private_split and task.private_fraction == 0.5
+        evaluations = Evaluation.objects.filter(submission__task=task, submission__division__slug="open")
+        assert evaluations.exists()
+        for evaluation in evaluations:
+            splits = set(evaluation.scores.filter(metric=evaluation.primary_metric).values_list("split", flat=True))
+            assert splits == {Score.Split.PUBLIC, PRIVATE}
+            assert evaluation.details["sealed"][WHOLE_SET_KEY]["primary"] is not None
+
+
+@pytest.mark.django_db
+def test_the_demo_team_submits_to_the_quick_tasks_and_selects_a_final_on_every_other(quick_bundle: Path) -> None:
+    challenge = demo_create(bundle=quick_bundle).challenge
+
+    team = Submission.objects.filter(task__challenge=challenge, is_baseline=False)
+    assert set(team.values_list("submitted_by__username", flat=True)) == {PARTICIPANT[0]}
+    assert set(team.values_list("status", flat=True)) == {Submission.Status.SCORED}
+    assert set(team.values_list("task__evaluator_slug", flat=True)) == set(QUICK)
+    first, second = (challenge.tasks.get(evaluator_slug=slug) for slug in QUICK)
+    baselines = Submission.objects.filter(task=first, division__slug="open", is_baseline=True)
+    assert team.filter(task=first).count() == min(TEAM_ATTEMPTS, baselines.count())
+    (selected,) = team.filter(is_selected_final=True)
+    assert selected.task == first
+    assert _row(first, Score.Split.PUBLIC).submission == selected
+    assert _row(first, PRIVATE).submission == selected
+    assert not team.filter(task=second, is_selected_final=True).exists()
+    assert _row(second, PRIVATE).submission in team.filter(task=second)
+
+
+@pytest.mark.django_db
+def test_the_private_boards_are_revealed_to_everyone_with_each_rows_public_rank(quick_bundle: Path) -> None:
+    challenge = demo_create(bundle=quick_bundle).challenge
+
+    for task in challenge.tasks.all():
+        assert SplitReveal.objects.filter(task=task, split=PRIVATE).exists()
+        assert split_visible(task=task, split=PRIVATE, user=AnonymousUser())
+        rows = LeaderboardEntry.objects.filter(leaderboard__task=task, leaderboard__split=PRIVATE)
+        assert rows.filter(is_baseline=True).exists() and rows.filter(is_baseline=False).exists()
+        assert None not in set(rows.values_list("public_rank", flat=True))
+    assert AuditEntry.objects.filter(challenge=challenge).count() == 1 + challenge.tasks.count()
+
+
+def _row(task: Task, split: str) -> LeaderboardEntry:
+    """The demo team's row on the task's board of the open division."""
+    return LeaderboardEntry.objects.select_related("submission").get(
+        leaderboard__task=task, leaderboard__division__slug="open", leaderboard__split=split, is_baseline=False
+    )
 
 
 @pytest.mark.django_db
@@ -93,6 +175,21 @@ def test_the_stored_bundle_is_written_when_missing_and_kept_while_current(tmp_pa
     assert demo_bundle_current(path=path)
     assert path.stat().st_mtime_ns == written
     assert not demo_bundle_current(path=path, now=timezone.now() + dt.timedelta(days=340))
+
+
+def test_a_bundle_whose_task_config_differs_from_the_demos_is_not_current(tmp_path: Path) -> None:
+    path = demo_bundle_write(target=tmp_path / "demo.zip", small=True)
+    document = bundle_manifest_read(archive=path)
+    first = document["tasks"][0]
+    first["config"] = {key: value for key, value in first["config"].items() if key not in SPLIT_KEYS}
+    older = tmp_path / "older.zip"  # as a bundle written before the demo's private splits
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(older, "w") as target:
+        for info in source.infolist():
+            manifest = info.filename == "bundle.yaml"
+            target.writestr(info, yaml.safe_dump(document).encode() if manifest else source.read(info))
+
+    assert demo_bundle_current(path=path)
+    assert not demo_bundle_current(path=older)
 
 
 def test_a_bundle_of_other_tasks_or_unreadable_is_not_current(speech_bundle: Path, tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from apps.demo.services import DEMO_SLUG, ORGANIZER, PARTICIPANT, demo_create
 
 class Command(BaseCommand):
     help = (
-        "Create the demo challenge (every benchmark on synthetic data) from its bundle, with scored baselines. "
-        "Idempotent. The bundle is kept under var/bundles/ and written when missing."
+        "Create the demo challenge (every benchmark on synthetic data, each task with a private split) from its "
+        "bundle, with scored baselines, the demo team's submissions and final selections, and the private "
+        "leaderboards revealed. Idempotent. The bundle is kept under var/bundles/ and written when missing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
