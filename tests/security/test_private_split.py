@@ -190,14 +190,14 @@ def _inputs_leaks(w: SecurityWorld) -> tuple[Path, list[Leak]]:
     return folder, [leak for path in files for leak in scanner.scan(str(path.relative_to(folder)), path.read_bytes())]
 
 
-def test_the_sandbox_inputs_hold_no_secret_and_a_config_without_the_seed(
+def test_the_sandbox_inputs_hold_no_secret_and_a_config_with_the_seed_withheld(
     security_world: SecurityWorld, settings: Settings, tmp_path: Path
 ) -> None:
     settings.SANDBOX_ROOT = str(tmp_path)
     folder, found = _inputs_leaks(security_world)
     assert found == []
     config = yaml.safe_load((folder / TASK_FILE).read_text())["config"]
-    assert config[PRIVATE_FRACTION_KEY] == 0.5 and SPLIT_SEED_KEY not in config
+    assert config[PRIVATE_FRACTION_KEY] == 0.5 and config[SPLIT_SEED_KEY] is None
     files = security_world.task.data_files.filter(role=TaskDataFile.Role.PUBLIC).exclude(
         relative_path__startswith=f"{CONCEALED_DIR}/"
     )
