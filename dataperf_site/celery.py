@@ -1,7 +1,9 @@
 """The Celery application.
 
 Workers: `celery -A dataperf_site worker -Q validate,evaluate,long,maintenance` (every worker consumes
-`maintenance`, beat's reaper; README, "Production"); beat: `celery -A dataperf_site beat`.
+`maintenance`, beat's reaper; README, "Production"); beat: `celery -A dataperf_site beat`. Each worker proves
+that it consumes (dataperf_site/liveness.py) and runs its pool with locks a killed pool process cannot leak
+(dataperf_site/worker_pool.py, settings.CELERY_WORKER_POOL).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from celery import Celery, Task
 from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
+from dataperf_site.liveness import Liveness
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dataperf_site.settings")
 
 app = Celery("dataperf_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["apps.jobs"])
+app.steps["consumer"].add(Liveness)
 
 
 @task_prerun.connect

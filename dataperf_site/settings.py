@@ -193,6 +193,17 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # past DATABASE_CONN_MAX_AGE or when broken (dataperf_site/celery.py); the fix-up closes them every this many tasks.
 CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Every worker's pool: Celery's prefork pool, with locks a killed pool process cannot leak (on the embedded broker,
+# one SIGKILL at the wrong moment otherwise stopped every later evaluation; dataperf_site/worker_pool.py).
+CELERY_WORKER_POOL = "dataperf_site.worker_pool:TaskPool"
+# Liveness (dataperf_site/liveness.py): every WORKER_HEARTBEAT_SECONDS a worker checks that its consumer loop turns and
+# that it takes the messages that wait (none waits WORKER_STALL_SECONDS while it has a free pool process), and only
+# then feeds its watchdogs (the `make run` supervisor's heartbeat file, systemd's WATCHDOG=1) and says so in the
+# back office. A warm shutdown still running after WORKER_SHUTDOWN_SECONDS becomes a cold one (its unfinished
+# messages go back to the broker, or to the reaper).
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5, minimum=1)
+WORKER_STALL_SECONDS = env_int("WORKER_STALL_SECONDS", 30, minimum=2)
+WORKER_SHUTDOWN_SECONDS = env_int("WORKER_SHUTDOWN_SECONDS", 20, minimum=1)
 
 # --- The evaluation pipeline ----------------------------------------------------------------------------
 # A worker holds a lease on the submission it evaluates and renews it every LEASE_SECONDS / 3. The reaper

@@ -1,8 +1,9 @@
 """Run the platform's processes together (web, worker, beat) and stop them together.
 
 Used by `make run` (`python -m scripts.run_all`). Ctrl-C (or SIGTERM) stops all three. A worker or beat that
-exits unexpectedly is restarted after a back-off (scripts/supervise.py), so the demo keeps evaluating; if the
-web server dies, the others are stopped too and the exit code is non-zero.
+exits unexpectedly is restarted after a back-off (scripts/supervise.py), and a worker that stops proving that it
+consumes (its heartbeat file, dataperf_site/liveness.py) is replaced, so the demo keeps evaluating; if the web
+server dies, the others are stopped too and the exit code is non-zero.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 from scripts.processes import BIN, ROOT, WORKER_QUEUES, celery_worker_argv
 from scripts.supervise import Supervised, supervise
@@ -43,10 +45,34 @@ RESTARTED = {"worker", "beat"}
 on a fault a restart would repeat (the port is taken, the settings are wrong)."""
 
 
+WORKERS = {"worker"}
+"""Watched for stalls through a heartbeat file."""
+STALL_SECONDS = int(os.environ.get("WORKER_STALL_SECONDS", "30"))
+"""The worker's own bound (settings.WORKER_STALL_SECONDS), plus its heartbeat period, is the supervisor's."""
+HEARTBEAT_SECONDS = int(os.environ.get("WORKER_HEARTBEAT_SECONDS", "5"))
+SHUTDOWN_SECONDS = int(os.environ.get("WORKER_SHUTDOWN_SECONDS", "20"))
+
+
+def supervised(name: str, argv: list[str], heartbeats: Path) -> Supervised:
+    if name not in WORKERS:
+        return Supervised(name, argv, restart=name in RESTARTED, cwd=ROOT)
+    return Supervised(
+        name,
+        argv,
+        restart=True,
+        cwd=ROOT,
+        heartbeat=heartbeats / f"{name}.json",
+        stall_after=STALL_SECONDS + 2 * HEARTBEAT_SECONDS,
+        # The worker turns a warm shutdown cold itself after SHUTDOWN_SECONDS; a few more for the cold one.
+        stop_timeout=SHUTDOWN_SECONDS + 10,
+    )
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    (ROOT / "var").mkdir(exist_ok=True)
-    children = [Supervised(name, argv, restart=name in RESTARTED, cwd=ROOT) for name, argv in PROCESSES.items()]
+    var = Path(os.environ.get("DATAPERF_VAR_DIR", ROOT / "var"))
+    (var / "heartbeats").mkdir(parents=True, exist_ok=True)
+    children = [supervised(name, argv, var / "heartbeats") for name, argv in PROCESSES.items()]
     stopping = False
 
     def on_signal(signum: int, frame: object) -> None:

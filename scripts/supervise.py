@@ -1,14 +1,22 @@
-"""A small supervisor for the local "run everything" command: it restarts a child that exits unexpectedly.
+"""A small supervisor for the local "run everything" command: it restarts a child that exits unexpectedly, and
+replaces one that stalls.
 
 A Celery worker whose pool process is killed while it starts exits as a whole; in production a process manager
 (systemd, Kubernetes) restarts it, on one machine nothing did, and the demo stopped evaluating. The supervisor
 restarts such children after a back-off that doubles with each quick exit (so a child that cannot start does
 not spin the CPU) and is reset once the child has run for a while, and logs every exit with its cause.
+
+A worker can also stall while alive (issue 21): it then stops proving that it consumes in its heartbeat file
+(dataperf_site/liveness.py writes it; a stopped process writes nothing). A child given a heartbeat file is
+replaced once its last proof is older than `stall_after` (`start_timeout` before its first one): it is asked to
+stop (SIGTERM, and SIGCONT so that a stopped one hears it), killed with its group if it has not exited
+`stop_timeout` seconds later, and restarted as after an exit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -47,29 +55,48 @@ class Supervised:
         min_backoff: float = 1.0,
         max_backoff: float = 30.0,
         stable_after: float = 60.0,
+        heartbeat: Path | None = None,
+        stall_after: float = 30.0,
+        start_timeout: float = 90.0,
+        stop_timeout: float = 10.0,
     ) -> None:
         self.name, self.argv, self.restart, self.cwd = name, list(argv), restart, cwd
+        self.heartbeat, self.stall_after, self.start_timeout = heartbeat, stall_after, start_timeout
+        self.stop_timeout = stop_timeout
+        self.kill_at: float | None = None
+        """While a stalled child is being stopped: when its group is killed (monotonic seconds)."""
         self.min_backoff, self.max_backoff, self.stable_after = min_backoff, max_backoff, stable_after
         self.backoff = min_backoff
         self.restarts = 0
         self.popen: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
+        self.started_wall = 0.0
         self.restart_at: float | None = None
         """When a restart is due (monotonic seconds), while the child is down."""
         self.exit_seen = False
         """The current child's exit was logged (a child that is not restarted is reported once)."""
 
     def start(self, now: float | None = None) -> None:
-        self.popen = subprocess.Popen(self.argv, cwd=self.cwd, start_new_session=True)
+        env = None
+        if self.heartbeat is not None:
+            # A proof left by the previous child must not vouch for this one.
+            self.heartbeat.unlink(missing_ok=True)
+            env = {**os.environ, "DATAPERF_HEARTBEAT_FILE": str(self.heartbeat)}
+        self.popen = subprocess.Popen(self.argv, cwd=self.cwd, env=env, start_new_session=True)
         self.started_at = time.monotonic() if now is None else now
+        self.started_wall = time.time()
         self.restart_at = None
+        self.kill_at = None
         self.exit_seen = False
 
     def poll(self, now: float | None = None) -> bool:
         """Check the child once: restart it if it is down and its back-off has passed. False if it exited and is
         not to be restarted (the caller stops everything); True otherwise."""
         now = time.monotonic() if now is None else now
-        if self.popen is None or self.popen.poll() is None:
+        if self.popen is None:
+            return True
+        if self.popen.poll() is None:
+            self._watch(now)
             return True
         if not self.exit_seen:
             self._exited(self.popen.returncode, now)
@@ -99,13 +126,54 @@ class Supervised:
         self.restart_at = now + self.backoff
         self.backoff = min(self.backoff * 2, self.max_backoff)
 
+    def stall(self, wall: float | None = None) -> str | None:
+        """Why the running child counts as stalled, or None: its heartbeat file's last proof that it consumes
+        is older than `stall_after` (none yet after `start_timeout`). `wall`: the time (time.time())."""
+        if self.heartbeat is None:
+            return None
+        wall = time.time() if wall is None else wall
+        try:
+            beat = json.loads(self.heartbeat.read_text())
+        except (OSError, ValueError):
+            if wall - self.started_wall > self.start_timeout:
+                return f"no heartbeat within {self.start_timeout:.0f} s of its start"
+            return None
+        silent = wall - float(beat["consuming_at"])
+        if silent <= self.stall_after:
+            return None
+        if wall - float(beat["at"]) > self.stall_after:
+            return f"no heartbeat for {wall - float(beat['at']):.0f} s (the process is stopped or hung)"
+        return f"not consuming for {silent:.0f} s: {beat['reason']}"
+
+    def _watch(self, now: float) -> None:
+        """A running child: stop it if it stalled; kill its group if a stop asked earlier is overdue."""
+        if self.kill_at is not None:
+            if now >= self.kill_at:
+                log.error("%s did not stop within %.0f s; killing it", self.name, self.stop_timeout)
+                _signal_group(self.popen, signal.SIGKILL)
+                self.kill_at = None
+            return
+        reason = self.stall()
+        if reason is None:
+            return
+        log.error(
+            "%s stalled (%s); replacing it (SIGTERM, then SIGKILL after %.0f s)", self.name, reason, self.stop_timeout
+        )
+        self._ask_to_stop()
+        self.kill_at = now + self.stop_timeout
+
+    def _ask_to_stop(self) -> None:
+        """SIGTERM to the child alone (see `terminate`), then SIGCONT so that a stopped child wakes to handle it."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            _signal_group(self.popen, signal.SIGCONT)
+
     def terminate(self) -> None:
         """Ask the child to stop; no restart follows. The signal goes to the child alone, not its group: Celery
         and gunicorn then stop their own pools (a warm shutdown); a pool process sent SIGTERM itself dies
         mid-task and the worker's shutdown stalls until it is killed."""
         self.restart = False
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
+        self._ask_to_stop()
 
     def wait(self, deadline: float) -> None:
         """Wait for the child until `deadline` (monotonic seconds), then kill whatever is left of its group."""

@@ -163,3 +163,141 @@ def test_supervise_returns_zero_when_asked_to_stop() -> None:
 @pytest.mark.parametrize(("code", "text"), [(3, "code 3"), (0, "code 0"), (-9, "signal SIGKILL"), (-200, "signal 200")])
 def test_it_describes_an_exit(code: int, text: str) -> None:
     assert describe_exit(code) == text
+
+
+# --- Stalls: a child that stops proving that it consumes is replaced ------------------------------------------
+
+BEATER = [
+    sys.executable,
+    "-c",
+    "import os, sys, time\n"
+    "from pathlib import Path\n"
+    "from dataperf_site.liveness import write_heartbeat_file\n"
+    "path, consuming_for, began = Path(os.environ['DATAPERF_HEARTBEAT_FILE']), float(sys.argv[1]), time.time()\n"
+    "while True:\n"
+    "    consuming = time.time() - began < consuming_for\n"
+    "    at = time.time() if consuming else began + consuming_for\n"
+    "    write_heartbeat_file(path, reason=None if consuming else 'stuck in a test', consuming_at=at)\n"
+    "    time.sleep(0.1)\n",
+]
+"""A stand-in worker that beats as dataperf_site.liveness does, consuming for argv[1] seconds, then not."""
+
+
+def _beater(
+    supervised: Callable[..., Supervised], tmp_path: Path, consuming_for: float, **options: object
+) -> Supervised:
+    root = Path(__file__).resolve().parents[2]
+    defaults: dict[str, object] = {"restart": True, "min_backoff": 0.0, "stall_after": 1.0, "stop_timeout": 5.0}
+    return supervised(
+        [*BEATER, str(consuming_for)], cwd=root, heartbeat=tmp_path / "beat.json", **{**defaults, **options}
+    )
+
+
+def _replaced(child: Supervised, first: int, timeout: float = 15.0) -> float:
+    """Poll `child` until its process is a new one; the seconds it took."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        child.poll()
+        assert child.popen is not None
+        if child.popen.pid != first:
+            return time.monotonic() - began
+        time.sleep(0.05)
+    raise AssertionError(f"the child was not replaced within {timeout} s")
+
+
+def _beating(child: Supervised, timeout: float = 20.0) -> None:
+    assert child.heartbeat is not None
+    deadline = time.monotonic() + timeout
+    while not child.heartbeat.exists():
+        assert time.monotonic() < deadline, "the child wrote no heartbeat"
+        time.sleep(0.05)
+
+
+def test_a_child_that_beats_and_consumes_is_left_alone(supervised: Callable[..., Supervised], tmp_path: Path) -> None:
+    child = _beater(supervised, tmp_path, consuming_for=60)
+    child.start()
+    _beating(child)
+    first = child.popen.pid if child.popen else 0
+    deadline = time.monotonic() + 2.5
+    while time.monotonic() < deadline:
+        assert child.poll()
+        time.sleep(0.05)
+    assert child.popen is not None and child.popen.pid == first and child.restarts == 0
+
+
+def test_a_child_that_beats_but_stops_consuming_is_replaced_with_its_reason(
+    supervised: Callable[..., Supervised], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dataperf.supervise")
+    child = _beater(supervised, tmp_path, consuming_for=0.5)
+    child.start()
+    _beating(child)
+    assert child.popen is not None
+    first = child.popen.pid
+    _replaced(child, first)
+    assert child.restarts == 1
+    assert "dummy stalled (not consuming for " in caplog.text
+    assert ": stuck in a test); replacing it (SIGTERM, then SIGKILL after 5 s)" in caplog.text
+    assert "dummy exited unexpectedly (signal SIGTERM)" in caplog.text
+
+
+def test_a_stopped_child_is_woken_stopped_and_replaced(
+    supervised: Callable[..., Supervised], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SIGSTOP: it writes nothing more; the SIGTERM is heard once the SIGCONT that follows it wakes it."""
+    caplog.set_level(logging.INFO, logger="dataperf.supervise")
+    child = _beater(supervised, tmp_path, consuming_for=60)
+    child.start()
+    _beating(child)
+    assert child.popen is not None
+    first = child.popen.pid
+    os.kill(first, signal.SIGSTOP)
+    took = _replaced(child, first)
+    assert took < 1.0 + 3.0  # stall_after, plus the polls and the exit
+    assert "dummy stalled (no heartbeat for " in caplog.text
+    assert "s (the process is stopped or hung)); replacing it" in caplog.text
+    assert "dummy exited unexpectedly (signal SIGTERM)" in caplog.text
+
+
+def test_a_stalled_child_that_ignores_the_sigterm_is_killed_after_the_stop_timeout(
+    supervised: Callable[..., Supervised], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dataperf.supervise")
+    deaf = [*BEATER[:2], "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" + BEATER[2]]
+    child = supervised(
+        [*deaf, "0.5"],
+        cwd=Path(__file__).resolve().parents[2],
+        restart=True,
+        min_backoff=0.0,
+        heartbeat=tmp_path / "beat.json",
+        stall_after=1.0,
+        stop_timeout=1.0,
+    )
+    child.start()
+    _beating(child)
+    assert child.popen is not None
+    _replaced(child, child.popen.pid)
+    assert "dummy did not stop within 1 s; killing it" in caplog.text
+    assert "dummy exited unexpectedly (signal SIGKILL)" in caplog.text
+
+
+def test_a_child_that_never_beats_is_replaced_after_the_start_timeout(
+    supervised: Callable[..., Supervised], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dataperf.supervise")
+    child = supervised(SLEEPER, restart=True, min_backoff=0.0, heartbeat=tmp_path / "beat.json", start_timeout=1.0)
+    child.start()
+    assert child.popen is not None
+    _replaced(child, child.popen.pid)
+    assert "dummy stalled (no heartbeat within 1 s of its start); replacing it" in caplog.text
+
+
+def test_a_heartbeat_left_by_the_previous_child_does_not_vouch_for_the_next(
+    supervised: Callable[..., Supervised], tmp_path: Path
+) -> None:
+    beat = tmp_path / "beat.json"
+    beat.write_text('{"at": 1e12, "consuming_at": 1e12, "reason": null}')
+    child = supervised(SLEEPER, restart=True, heartbeat=beat, start_timeout=1.0)
+    child.start()
+    assert not beat.exists()
+    assert child.stall(wall=child.started_wall + 2.0) == "no heartbeat within 1 s of its start"

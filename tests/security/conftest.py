@@ -34,6 +34,7 @@ from apps.accounts.services import api_token_create, team_create, team_invite_cr
 from apps.challenges.audit import audit_record
 from apps.challenges.models import CONCEALED_DIR, AuditAction, AuditEntry, Challenge, Participation, Task, TaskDataFile
 from apps.challenges.services import participation_register, task_config_validate, task_data_file_put
+from apps.core.heartbeats import Heartbeat, RunningTask, worker_heartbeat_record
 from apps.divisions.models import Division
 from apps.leaderboards.models import Export, TaskWeight
 from apps.leaderboards.services import leaderboards_rebuild_for_task
@@ -323,6 +324,21 @@ def _seal_details(submission: Submission, *, whole_set: float) -> None:
     Evaluation.objects.filter(submission=submission).update(details=details)
 
 
+def _worker_heartbeat(submission: Submission) -> None:
+    """A worker's heartbeat (the read-only workers' admin), evaluating A's submission."""
+    running = RunningTask(name="evaluate", id="task-1", args=f"({submission.pk},)", started_at=timezone.now())
+    beat = Heartbeat(
+        name="worker@security",
+        pid=4242,
+        queues=("evaluate", "maintenance"),
+        pool_size=2,
+        started_at=timezone.now(),
+        consuming=True,
+        tasks=(running,),
+    )
+    worker_heartbeat_record(beat=beat)
+
+
 @pytest.fixture
 def security_world(world: World, closed_division: Division) -> SecurityWorld:
     hidden_files = _plant_task_secrets(world.task)
@@ -347,6 +363,7 @@ def security_world(world: World, closed_division: Division) -> SecurityWorld:
     # One row of every model the admin shows, for its change pages.
     TaskWeight.objects.create(task=world.task, weight=1.0)
     Group.objects.create(name="reviewers")
+    _worker_heartbeat(world.submission)
     users = {**world.users, "other_organizer": olga}
     return SecurityWorld(
         base=world,
