@@ -29,7 +29,8 @@ from apps.submissions.models import Submission
 from apps.submissions.services import dispatch
 from scripts.processes import ROOT, WORKER_QUEUES, celery_worker_argv
 from scripts.supervise import Supervised
-from tests.e2e.conftest import slow_task, test_database_url, wait_until
+from tests.e2e.conftest import slow_task, wait_until
+from tests.e2e.conftest import test_database_url as database_url  # not named test_*: pytest would collect it
 from tests.reliability.conftest import Pipeline, SubmitMany, assert_scored_exactly_once, purge_broker, settled
 
 pytestmark = [pytest.mark.e2e]
@@ -84,7 +85,7 @@ def liveness_env(pipeline_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, 
         "WORKER_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
         "WORKER_STALL_SECONDS": str(STALL_SECONDS),
         "WORKER_SHUTDOWN_SECONDS": str(SHUTDOWN_SECONDS),
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url(),
         "PYTHONPATH": str(ROOT),
     }.items():
         monkeypatch.setenv(key, value)
