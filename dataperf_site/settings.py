@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.divisions",
     "apps.submissions",
     "apps.leaderboards",
+    "apps.ratchets",
     "apps.jobs",
     "apps.backoffice",
     "apps.demo",

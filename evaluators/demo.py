@@ -3,7 +3,7 @@
 A demo module (e.g. `evaluators.selection_speech.synthetic`) provides:
 
 - `DEMO_TASKS: list[DemoTask]`: the demo tasks of this benchmark (title, ML task, config, description); the
-  demo challenge gives each the private split of `demo_split` (`DemoTask.challenge_config`);
+  demo challenge gives each the private split of `demo_split` (`DemoTask.challenge_config`), unless it takes none;
 - `generate_task(out_dir: Path, *, config: Mapping[str, Any], seed: int = 0, small: bool = False) -> None`:
   writes a complete, deterministic task directory (task.yaml, public and hidden files in the original
   formats); `small=True` makes one quick enough for a unit test (about a second to score);
@@ -40,9 +40,15 @@ class DemoTask:
     slow_to_score: bool = False
     """Scoring one submission takes seconds at the demo's size: the demo challenge gives the task its
     baselines only, and no submissions of the demo team (see `apps.demo.services`)."""
+    private_split: bool = True
+    """False for a benchmark that refuses a split (`Evaluator.split_refusal`): the demo challenge then takes
+    `config` as it is."""
 
     def challenge_config(self) -> dict[str, Any]:
-        """The task's config in the demo challenge: `config` with the demo's private split."""
+        """The task's config in the demo challenge: `config` with the demo's private split (unless the task
+        takes none: `private_split` False)."""
+        if not self.private_split:
+            return dict(self.config)
         return {**self.config, **demo_split(self.slug)}
 
 

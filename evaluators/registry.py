@@ -35,6 +35,7 @@ BUILTIN_EVALUATORS: dict[str, str] = {
     "slice-discovery": "evaluators.slice_discovery.evaluator:SliceDiscoveryEvaluator",
     "budget-cleaning": "evaluators.budget_cleaning.evaluator:BudgetCleaningEvaluator",
     "debugging-vision": "evaluators.debugging_vision.evaluator:DebuggingVisionEvaluator",
+    "adversarial-test-set": "evaluators.adversarial_test_set.evaluator:AdversarialTestSetEvaluator",
 }
 ENTRY_POINT_GROUP = "dataperf.evaluators"
 

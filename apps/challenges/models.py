@@ -366,6 +366,9 @@ class AuditAction(models.TextChoices):
     DIVISION_CHANGE = "division-change", "Changed a division"
     PARTICIPATION_APPROVE = "participation-approve", "Approved a registration"
     PARTICIPATION_REJECT = "participation-reject", "Rejected a registration"
+    ROUND_OPEN = "round-open", "Opened a ratchet round"
+    ROUND_VALIDATE = "round-validate", "Ended a ratchet round's collection"
+    ROUND_CLOSE = "round-close", "Closed a ratchet round"
 
 
 class AuditEntry(models.Model):

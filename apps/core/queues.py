@@ -19,6 +19,9 @@ REAP_TASK = "dataperf.reap_submissions"
 RESCORE_COLLECTIVE_TASK = "dataperf.rescore_collective"
 NOTIFY_TASK = "dataperf.notify_submission"
 EXPORT_SUBMISSIONS_TASK = "dataperf.export_submissions"
+RATCHET_ITEMS_TASK = "dataperf.ratchet_record_items"
+RATCHET_LABELS_TASK = "dataperf.ratchet_write_labels"
+ROUND_DATA_TASK = "dataperf.round_write_data"
 
 SENT_TO: dict[str, str] = {
     VALIDATE_TASK: VALIDATE_QUEUE,
@@ -27,6 +30,9 @@ SENT_TO: dict[str, str] = {
     RESCORE_COLLECTIVE_TASK: EVALUATE_QUEUE,
     VERIFY_TASK: SANDBOX_QUEUE,
     EXPORT_SUBMISSIONS_TASK: LONG_QUEUE,
+    RATCHET_ITEMS_TASK: EVALUATE_QUEUE,
+    RATCHET_LABELS_TASK: EVALUATE_QUEUE,
+    ROUND_DATA_TASK: LONG_QUEUE,
 }
 """The queue each task that the application sends (`apps.submissions.services.dispatch`) goes to. Every one
 of them must be declared in CELERY_TASK_QUEUES and consumed by the workers (tests/ops/test_worker_queues.py)."""

@@ -23,6 +23,7 @@ from apps.challenges.services import participation_register
 from apps.core.archives import make_zip
 from apps.demo.bundle import DEMO_SLUG, demo_bundle_ensure, demo_bundle_path, demo_bundle_write
 from apps.demo.closed import demo_submit_algorithm
+from apps.demo.ratchet import TRAINING_SLUG, demo_ratchet_create
 from apps.divisions.models import Division
 from apps.jobs.pipeline import evaluate_and_rank, submission_select_final_and_rank, verify_and_rank
 from apps.leaderboards.models import LeaderboardEntry
@@ -201,7 +202,21 @@ def demo_create(*, bundle: Path | None = None) -> DemoInfo:
                 raise
             demo_bundle_write(target=demo_bundle_path())
             challenge, team, submitted = _import(archive, organizer, participant, Path(tmp) / "again")
-    _score_all(submitted)
-    _select_finals(challenge, team, participant)
-    _reveal_private_boards(challenge, organizer)
+        _score_all(submitted)
+        _select_finals(challenge, team, participant)
+        _reveal_private_boards(challenge, organizer)
+        _ratchet(challenge, organizer, Path(tmp) / "ratchet")
     return DemoInfo(challenge, created=True)
+
+
+def _ratchet(challenge: Challenge, organizer: User, work: Path) -> None:
+    """The Roman-numeral column as a data ratchet (`apps.demo.ratchet`), when the bundle holds both its tasks."""
+    training = challenge.tasks.filter(slug=TRAINING_SLUG).first()
+    if training is not None:
+        demo_ratchet_create(
+            challenge=challenge,
+            organizer=organizer,
+            submit=_submit_file,
+            make_user=_user,
+            training_dir=_task_dir(training, work),
+        )

@@ -10,8 +10,10 @@ from django.db import transaction
 from apps.challenges.models import Task
 from apps.jobs.collective import collective_request, is_collective
 from apps.leaderboards.services import leaderboards_rebuild_for_submission
+from apps.ratchets.selectors import is_ratchet_test_task
 from apps.submissions.models import Submission
 from apps.submissions.services.choices import submission_select_final, submission_withdraw
+from apps.submissions.services.dispatch import enqueue_ratchet_items
 from apps.submissions.services.evaluation import submission_evaluate
 from apps.submissions.services.leases import Outcome, worker_name
 from apps.submissions.services.verification import submission_verify
@@ -23,9 +25,16 @@ def _rebuild_for(submission: Submission) -> None:
         collective_request(task=submission.task)
 
 
+def _recorded(submission: Submission) -> None:
+    """A new score: rank it, and record the new items of a ratchet's test-set submission for validation."""
+    _rebuild_for(submission)
+    if is_ratchet_test_task(task_id=submission.task_id):
+        enqueue_ratchet_items(submission.pk)
+
+
 def evaluate_and_rank(*, submission_id: int) -> Outcome:
     """Evaluate one submission and, if this run recorded its score, rebuild its leaderboard. Idempotent."""
-    return submission_evaluate(submission_id=submission_id, worker=worker_name(), on_recorded=_rebuild_for)
+    return submission_evaluate(submission_id=submission_id, worker=worker_name(), on_recorded=_recorded)
 
 
 def verify_and_rank(*, submission_id: int) -> Outcome:

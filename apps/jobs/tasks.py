@@ -10,13 +10,17 @@ from apps.core.queues import (
     EVALUATE_TASK,
     EXPORT_SUBMISSIONS_TASK,
     NOTIFY_TASK,
+    RATCHET_ITEMS_TASK,
+    RATCHET_LABELS_TASK,
     REAP_TASK,
     RESCORE_COLLECTIVE_TASK,
+    ROUND_DATA_TASK,
     VALIDATE_TASK,
     VERIFY_TASK,
 )
 from apps.jobs.collective import task_rescore_collective
 from apps.jobs.pipeline import evaluate_and_rank, verify_and_rank
+from apps.jobs.rounds import ratchet_labels_write, round_data_write, rounds_reap, submission_items_record
 from apps.leaderboards.exports import export_run
 from apps.submissions.notifications import submission_notify
 from apps.submissions.services.leases import Outcome
@@ -80,6 +84,7 @@ def reap_submissions() -> dict[str, list[int]]:
         "failed": report.failed,
         "resent": report.resent,
         "collective": report.collective,
+        "rounds": rounds_reap(),
     }
 
 
@@ -88,3 +93,19 @@ def reap_submissions() -> dict[str, list[int]]:
 @shared_task(name=NOTIFY_TASK, acks_late=False, ignore_result=True, soft_time_limit=120, time_limit=150)
 def notify_submission(submission_id: int) -> int:
     return submission_notify(submission_id=submission_id)
+
+
+@shared_task(name=RATCHET_ITEMS_TASK, acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=660)
+def ratchet_record_items(submission_id: int) -> int:
+    return submission_items_record(submission_id=submission_id)
+
+
+@shared_task(name=RATCHET_LABELS_TASK, acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=660)
+def ratchet_write_labels(ratchet_id: int) -> bool:
+    return ratchet_labels_write(ratchet_id=ratchet_id)
+
+
+# Long: it trains nothing, but materialises up to top_k training sets (their images) into the test-set task.
+@shared_task(name=ROUND_DATA_TASK, acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1860)
+def round_write_data(round_id: int) -> bool:
+    return round_data_write(round_id=round_id)

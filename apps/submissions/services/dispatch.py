@@ -18,7 +18,10 @@ from apps.core.queues import (
     EVALUATE_TASK,
     EXPORT_SUBMISSIONS_TASK,
     NOTIFY_TASK,
+    RATCHET_ITEMS_TASK,
+    RATCHET_LABELS_TASK,
     RESCORE_COLLECTIVE_TASK,
+    ROUND_DATA_TASK,
     SENT_TO,
     VALIDATE_TASK,
     VERIFY_TASK,
@@ -75,3 +78,20 @@ def enqueue_export(export_id: int, *, on_unsent: Callable[[], None]) -> None:
     """An organizers' export, on the queue of long jobs. No reaper re-sends exports: `on_unsent` runs (after
     the commit, outside any transaction) when the broker cannot take the message, to record the failure."""
     _send_on_commit(EXPORT_SUBMISSIONS_TASK, export_id, on_unsent=on_unsent)
+
+
+def enqueue_ratchet_items(submission_id: int) -> None:
+    """Record the new items of a scored submission to a ratchet's test-set task (lost: the next rescore or the
+    organizer's close finds them missing; the submission's score does not depend on it)."""
+    _send_on_commit(RATCHET_ITEMS_TASK, submission_id)
+
+
+def enqueue_ratchet_labels(ratchet_id: int) -> None:
+    """Write the labels validation decided into a ratchet's test-set task (after a short delay, so that a burst
+    of answers is served by one job; the round's data job writes them too)."""
+    _send_on_commit(RATCHET_LABELS_TASK, ratchet_id, countdown=5)
+
+
+def enqueue_round_data(round_id: int) -> None:
+    """Write a round's suite and test data and rescore (the reaper re-sends it while the data is not written)."""
+    _send_on_commit(ROUND_DATA_TASK, round_id)

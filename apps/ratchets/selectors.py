@@ -1,0 +1,275 @@
+"""Reads of the ratchet, with their access rules: a challenge's ratchets and rounds, the next item a validator
+sees, the organizers' queue, validators' standing, and each round's figures (derived from rows every time)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import User
+from django.db.models import Count, Q, QuerySet
+
+from apps.challenges.models import Challenge
+from apps.challenges.selectors import participation_of, user_is_organizer
+from apps.core.errors import NotFound
+from apps.core.users import AnyUser
+from apps.ratchets.decisions import DECIDED, GoldRecord, gold_records, validator_excluded
+from apps.ratchets.models import Answer, Item, Promotion, Ratchet, Round
+
+RoundStatus = Round.Status
+LIVE_ROUNDS = (RoundStatus.OPEN, RoundStatus.VALIDATING)
+GOLD_EVERY = 3
+"""Every third item a validator is served is a gold item, while the round has gold items they have not answered."""
+QUEUE_WINDOW = 50
+
+
+def ratchets_of_challenge(*, challenge: Challenge) -> QuerySet[Ratchet]:
+    """The challenge's ratchets with their tasks (the caller checked that the user may see the challenge)."""
+    return challenge.ratchets.select_related("training_task", "test_task").order_by("slug")
+
+
+def ratchet_get(*, challenge: Challenge, slug: str) -> Ratchet:
+    """One ratchet of a challenge the caller may see; `NotFound` otherwise."""
+    ratchet = ratchets_of_challenge(challenge=challenge).filter(slug=slug).first()
+    if ratchet is None:
+        raise NotFound("No such ratchet in this challenge.")
+    ratchet.challenge = challenge
+    return ratchet
+
+
+def ratchet_of_task_id(task_id: int) -> Ratchet | None:
+    """The ratchet a task belongs to (as its training-set or its test-set task), if any."""
+    return Ratchet.objects.filter(Q(training_task_id=task_id) | Q(test_task_id=task_id)).first()
+
+
+def is_ratchet_test_task(*, task_id: int) -> bool:
+    return Ratchet.objects.filter(test_task_id=task_id).exists()
+
+
+def _gold_rows(ratchet: Ratchet, users: set[int] | None) -> list[tuple[int, str, str, str, str]]:
+    answers = Answer.objects.filter(item__ratchet=ratchet, item__kind=Item.Kind.GOLD, is_organizer=False)
+    if users is not None:
+        answers = answers.filter(user_id__in=users)
+    fields = ("user_id", "item__claimed_label", "item__gold_label", "verdict", "label")
+    return list(answers.values_list(*fields))
+
+
+def gold_record_of(*, ratchet: Ratchet, user_id: int) -> GoldRecord | None:
+    return gold_records(_gold_rows(ratchet, {user_id})).get(user_id)
+
+
+def excluded_validators(*, ratchet: Ratchet, users: set[int]) -> set[int]:
+    """Of these users, those whose answers are left out for their accuracy on gold items."""
+    records = gold_records(_gold_rows(ratchet, users))
+    return {user_id for user_id, record in records.items() if validator_excluded(ratchet, record)}
+
+
+def _validator_team_id(ratchet: Ratchet, user: AnyUser) -> int | None:
+    participation = participation_of(challenge=ratchet.challenge, user=user)
+    if participation is not None and participation.status == participation.Status.APPROVED:
+        return participation.team_id
+    return None
+
+
+def may_validate(*, ratchet: Ratchet, user: AnyUser) -> bool:
+    """Approved participants of the challenge and its organizers validate."""
+    if not user.is_authenticated:
+        return False
+    return _validator_team_id(ratchet, user) is not None or user_is_organizer(challenge=ratchet.challenge, user=user)
+
+
+def _open_items(ratchet: Ratchet, user: User) -> QuerySet[Item]:
+    """Items of live rounds this user may still answer: not their team's, not answered by them."""
+    items = Item.objects.filter(ratchet=ratchet, round__status__in=LIVE_ROUNDS).exclude(answers__user_id=user.pk)
+    team_id = _validator_team_id(ratchet, user)
+    if team_id is not None:
+        items = items.exclude(claims__team_id=team_id)
+    return items
+
+
+def _spread(user_id: int, item_id: int) -> str:
+    """A per-validator random order of items (stable, so that a reload shows the same item)."""
+    return hashlib.sha256(f"{user_id}:{item_id}".encode()).hexdigest()
+
+
+def next_item(*, ratchet: Ratchet, user: User) -> Item | None:
+    """The next item this validator should answer, or None when nothing is left. Items that fool the suite come
+    first, then those with the fewest answers, then a per-validator random order; every `GOLD_EVERY`-th item is
+    a gold item while the validator has gold items left. An item already decided or disputed is not served
+    (disputed items wait for the organizers)."""
+    items = _open_items(ratchet, user)
+    answered = Answer.objects.filter(user_id=user.pk, item__ratchet=ratchet).count()
+    if answered % GOLD_EVERY == GOLD_EVERY - 1:
+        gold = list(items.filter(kind=Item.Kind.GOLD).select_related("round")[:QUEUE_WINDOW])
+        if gold:
+            return min(gold, key=lambda item: _spread(user.pk, item.pk))
+    regular = (
+        items.filter(kind=Item.Kind.NEW, status=Item.Status.PENDING)
+        .annotate(answer_count=Count("answers"))
+        .order_by("-fooled", "answer_count", "pk")
+        .select_related("round")[:QUEUE_WINDOW]
+    )
+    window = list(regular)
+    if not window:
+        return None
+    first = window[0]
+    ties = [item for item in window if (item.fooled, item.answer_count) == (first.fooled, first.answer_count)]
+    return min(ties, key=lambda item: _spread(user.pk, item.pk))
+
+
+def validation_progress(*, ratchet: Ratchet, user: User) -> dict[str, int]:
+    """What a validator has done and what is left for them: answers given, items they may still answer."""
+    answered = Answer.objects.filter(user_id=user.pk, item__ratchet=ratchet).count()
+    left = _open_items(ratchet, user).filter(kind=Item.Kind.NEW, status=Item.Status.PENDING).count()
+    return {"answered": answered, "left": left}
+
+
+def organizer_queue(*, ratchet: Ratchet) -> QuerySet[Item]:
+    """Items waiting for an organizer: disputed, or flagged by someone, and not yet answered by an organizer.
+    The caller checked that the user organizes the challenge."""
+    flagged = Q(answers__verdict=Answer.Verdict.FLAG)
+    waiting = Item.objects.filter(ratchet=ratchet, round__status__in=LIVE_ROUNDS).exclude(kind=Item.Kind.GOLD)
+    waiting = waiting.filter(Q(status=Item.Status.DISPUTED) | flagged).exclude(answers__is_organizer=True)
+    return waiting.distinct().select_related("round").order_by("round__number", "pk")
+
+
+@dataclass(frozen=True)
+class ValidatorRow:
+    user: str
+    answers: int
+    decided: int
+    agreed: int
+    gold_answered: int
+    gold_right: int
+    excluded: bool
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreed / self.decided if self.decided else None
+
+    @property
+    def gold_accuracy(self) -> float | None:
+        return self.gold_right / self.gold_answered if self.gold_answered else None
+
+
+def _agrees(verdict: str, label: str, item_status: str, decided_label: str, claimed: str) -> bool:
+    if item_status == Item.Status.ACCEPTED:
+        return verdict == Answer.Verdict.CORRECT
+    return verdict != Answer.Verdict.CORRECT and (
+        verdict == Answer.Verdict.FLAG or label == decided_label or not decided_label
+    )
+
+
+def validators_board(*, ratchet: Ratchet) -> list[ValidatorRow]:
+    """Every validator of the ratchet (organizers left out): answers given, how many of their answers on decided
+    items agree with the decision, their gold record, whether their answers are left out. Most answers first."""
+    answers = Answer.objects.filter(item__ratchet=ratchet, is_organizer=False).values_list(
+        "user_id",
+        "user__username",
+        "verdict",
+        "label",
+        "item__kind",
+        "item__status",
+        "item__decided_label",
+        "item__claimed_label",
+    )
+    names: dict[int, str] = {}
+    counts: Counter[int] = Counter()
+    decided: Counter[int] = Counter()
+    agreed: Counter[int] = Counter()
+    for user_id, name, verdict, label, kind, status, decided_label, claimed in answers:
+        names[user_id] = name
+        counts[user_id] += 1
+        if kind != Item.Kind.GOLD and status in DECIDED:
+            decided[user_id] += 1
+            agreed[user_id] += _agrees(verdict, label, status, decided_label, claimed)
+    records = gold_records(_gold_rows(ratchet, None))
+    rows = [
+        ValidatorRow(
+            user=names[user_id],
+            answers=counts[user_id],
+            decided=decided[user_id],
+            agreed=agreed[user_id],
+            gold_answered=records[user_id].answered if user_id in records else 0,
+            gold_right=records[user_id].right if user_id in records else 0,
+            excluded=validator_excluded(ratchet, records.get(user_id)),
+        )
+        for user_id in counts
+    ]
+    return sorted(rows, key=lambda row: (-row.answers, row.user))
+
+
+@dataclass
+class RoundFigures:
+    """One round's figures, all counted from rows."""
+
+    number: int
+    status: str
+    collected: int = 0
+    fooled: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    validated_fooled: int = 0
+    suite_accuracy: float | None = None
+    promoted: int = 0
+    gold: int = 0
+
+    @property
+    def model_error_rate(self) -> float | None:
+        """Dynabench's MER: the share of the round's collected items that fooled the suite."""
+        return self.fooled / self.collected if self.collected else None
+
+    @property
+    def validated_model_error_rate(self) -> float | None:
+        """Dynabench's vMER: the share of the round's validated (accepted) items that fooled the suite."""
+        accepted = self.statuses.get(Item.Status.ACCEPTED, 0)
+        return self.validated_fooled / accepted if accepted else None
+
+
+def _suite_accuracy(items: list[Item]) -> float | None:
+    """The share of right predictions of the round's suite on its accepted items (every model, every item)."""
+    right = total = 0
+    for item in items:
+        for predicted in item.predictions.values():
+            total += 1
+            right += predicted == item.claimed_label
+    return right / total if total else None
+
+
+def round_figures(*, round_: Round) -> RoundFigures:
+    items = list(round_.items.all())
+    regular = [item for item in items if item.kind == Item.Kind.NEW]
+    accepted = [item for item in regular if item.status == Item.Status.ACCEPTED]
+    return RoundFigures(
+        number=round_.number,
+        status=round_.status,
+        collected=len(regular),
+        fooled=sum(item.fooled for item in regular),
+        statuses=dict(Counter(item.status for item in regular)),
+        validated_fooled=sum(item.fooled for item in accepted),
+        suite_accuracy=_suite_accuracy(accepted),
+        promoted=Promotion.objects.filter(item__round=round_).count(),
+        gold=len(items) - len(regular),
+    )
+
+
+def test_data_makeup(*, ratchet: Ratchet) -> dict[int, int]:
+    """How many promoted items each round's test data of the training-set task holds, by the round that
+    promoted them (round number -> count, cumulative data = seed + every earlier round's)."""
+    rows = Promotion.objects.filter(round__ratchet=ratchet).values_list("round__number").annotate(n=Count("pk"))
+    return dict(rows)
+
+
+def rounds_of(*, ratchet: Ratchet) -> QuerySet[Round]:
+    return ratchet.rounds.prefetch_related("suite_models__team").order_by("number")
+
+
+def item_payload_visible(*, item: Item, user: AnyUser) -> bool:
+    """Whether the user may see an item's image or features: a validator while its round is live, or an
+    organizer. Participants never see other teams' items otherwise."""
+    if user_is_organizer(challenge=item.ratchet.challenge, user=user):
+        return True
+    if item.round.status not in LIVE_ROUNDS or not may_validate(ratchet=item.ratchet, user=user):
+        return False
+    team_id = _validator_team_id(item.ratchet, user)
+    return team_id is None or not item.claims.filter(team_id=team_id).exists()
