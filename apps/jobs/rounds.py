@@ -12,6 +12,7 @@ successor whose data is not ready (`rounds_reap`).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 import tempfile
@@ -113,8 +114,11 @@ def _stored_bytes(task: Task, relative_path: str) -> bytes | None:
 
 
 def _put(task: Task, relative_path: str, content: bytes) -> bool:
-    """Store a task file unless it already holds these bytes; True when it changed."""
-    if _stored_bytes(task, relative_path) == content:
+    """Store a task file unless its recorded digest is already that of these bytes; True when it changed. The
+    digest, not the bytes on disk: a job rolled back after writing a file leaves the new bytes on disk under the
+    old row, and its rerun must write the row again."""
+    recorded = TaskDataFile.objects.filter(task=task, relative_path=relative_path).values_list("sha256", flat=True)
+    if recorded.first() == hashlib.sha256(content).hexdigest():
         return False
     task_data_file_put(task=task, relative_path=relative_path, content=ContentFile(content, name=relative_path))
     return True
@@ -209,10 +213,13 @@ def round_close(*, round_: Round, actor: User, pending: str = "refuse") -> Round
     validated, `pending` says what happens: "refuse" raises `InvalidInput` (extend the round: leave it validating
     until they are decided), "drop" closes it and drops them (they never score and are never promoted).
     Idempotent: closing a closed round returns it unchanged."""
-    ratchet = round_.ratchet
-    require_organizer(challenge=ratchet.challenge, actor=actor)
+    require_organizer(challenge=round_.ratchet.challenge, actor=actor)
     with transaction.atomic():
-        Ratchet.objects.select_for_update().get(pk=ratchet.pk)
+        ratchet = (
+            Ratchet.objects.select_for_update()
+            .select_related("challenge", "training_task", "test_task")
+            .get(pk=round_.ratchet_id)
+        )
         locked = Round.objects.select_related("ratchet").get(pk=round_.pk)
         if locked.status == RoundStatus.CLOSED:
             return locked
@@ -227,7 +234,9 @@ def round_close(*, round_: Round, actor: User, pending: str = "refuse") -> Round
         locked.status, locked.closed_at = RoundStatus.CLOSED, timezone.now()
         locked.save(update_fields=["status", "closed_at", "dropped_pending"])
         for item in undecided:
+            item.round = locked
             item_refresh(item=item)
+        _keep_seed(ratchet)
         next_round = _open_next(locked, ratchet)
         figures = _record_next_round(locked, next_round, ratchet)
         audit_record(
@@ -302,14 +311,18 @@ def _write_suite(round_: Round, ratchet: Ratchet) -> list[str]:
     return names
 
 
+def _keep_seed(ratchet: Ratchet) -> None:
+    """Keep the training-set task's own test/items.csv with the ratchet when the first round closes, before any
+    round's data is written, so that every later round's test data is rebuilt from it and the promotions."""
+    if ratchet.seed_test_items:
+        return
+    seed = _stored_bytes(ratchet.training_task, TEST_ITEMS_FILE)
+    if seed is None:
+        raise InvalidInput(f"The training-set task {ratchet.training_task.slug} has no {TEST_ITEMS_FILE}.")
+    ratchet.seed_test_items.save(f"{ratchet.pk}-items.csv", ContentFile(seed), save=True)
+
+
 def _seed_rows(ratchet: Ratchet) -> bytes:
-    """The training-set task's own test/items.csv, kept with the ratchet the first time a round's data is
-    written (so every later round's test data is rebuilt from it and the promotions)."""
-    if not ratchet.seed_test_items:
-        seed = _stored_bytes(ratchet.training_task, TEST_ITEMS_FILE)
-        if seed is None:
-            raise InvalidInput(f"The training-set task {ratchet.training_task.slug} has no {TEST_ITEMS_FILE}.")
-        ratchet.seed_test_items.save(f"{ratchet.pk}-items.csv", ContentFile(seed), save=True)
     with ratchet.seed_test_items.open("rb") as handle:
         return bytes(handle.read())
 

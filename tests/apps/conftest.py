@@ -112,6 +112,7 @@ def make_scored_submission(
     team: Team | None = None,
     baseline: bool = False,
     status: str = Submission.Status.SCORED,
+    metric: str = PRIMARY,
 ) -> Submission:
     """A factory for a submission with a recorded evaluation (primary plus one seed metric), without running
     the evaluator: what the leaderboard and admin tests need, in milliseconds."""
@@ -133,11 +134,11 @@ def make_scored_submission(
         evaluator_slug=task.evaluator_slug,
         evaluator_version="1.0.0",
         data_version=task.data_version,
-        primary_metric=PRIMARY,
+        primary_metric=metric,
     )
     Score.objects.bulk_create(
         [
-            Score(evaluation=evaluation, metric=PRIMARY, value=primary),
+            Score(evaluation=evaluation, metric=metric, value=primary),
             Score(evaluation=evaluation, metric=SEED_METRICS[0], value=primary),
         ]
     )

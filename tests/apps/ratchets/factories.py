@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from apps.challenges.models import Challenge, Task
+from apps.challenges.services import task_data_file_put
 from apps.ratchets.models import Answer, Claim, Item, Ratchet, Round
 from apps.submissions.models import Submission
 
@@ -34,7 +35,7 @@ def png(text: str = "iv", size: int = 32) -> bytes:
 
 
 def make_ratchet(challenge: Challenge, **settings: object) -> Ratchet:
-    """A ratchet over two new tasks of the challenge (Roman numerals, OCR), without task data."""
+    """A ratchet over two new tasks of the challenge (Roman numerals, OCR), with no task data but a seed test list."""
     training = Task.objects.create(
         challenge=challenge,
         slug="roman-training",
@@ -52,6 +53,8 @@ def make_ratchet(challenge: Challenge, **settings: object) -> Ratchet:
         config=TEST_CONFIG,
         order=1,
     )
+    # The training task's seed test set (kept by the first close); no images: nothing here scores.
+    task_data_file_put(task=training, relative_path="test/items.csv", content=ContentFile(b"id,label\nt1,iv\n"))
     return Ratchet.objects.create(
         challenge=challenge, slug="roman", title="Roman numerals", training_task=training, test_task=test, **settings
     )
