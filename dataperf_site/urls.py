@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("apps.submissions.urls")),
     path("submissions/", include("apps.jobs.urls")),
     path("", include("apps.leaderboards.urls")),
+    path("", include("apps.ratchets.urls")),
     path("", include("apps.backoffice.urls")),
     path("", include("apps.challenges.urls")),
 ]

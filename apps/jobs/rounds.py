@@ -40,7 +40,7 @@ from apps.ratchets.services import NewItem, gold_items_for_round, item_refresh, 
 from apps.submissions.models import Submission
 from apps.submissions.services.admin_actions import submission_queue_rescore
 from apps.submissions.services.artifacts import artifact_path
-from apps.submissions.services.dispatch import enqueue_round_data
+from apps.submissions.services.dispatch import enqueue_ratchet_items, enqueue_round_data
 from evaluators.adversarial_test_set import item_verdicts, new_item_payload
 from evaluators.training_set_creation.materialise import materialise_training_set
 
@@ -386,6 +386,10 @@ def round_data_write(*, round_id: int) -> bool:
             training_data_version=training.data_version,
             test_data_version=test.data_version,
         )
+        # Submissions made since the round opened had their items held back until its suite existed.
+        early = Submission.objects.filter(task=test, status=Submission.Status.SCORED, created_at__gte=round_.opened_at)
+        for submission_id in early.values_list("pk", flat=True):
+            enqueue_ratchet_items(submission_id)
     log.info("round %s data written: suite %s, %s promoted, %s rescoring", round_id, names, promoted, queued)
     return True
 

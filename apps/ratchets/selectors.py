@@ -3,14 +3,17 @@ sees, the organizers' queue, validators' standing, and each round's figures (der
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
+from django.db.models.fields.files import FieldFile
 
-from apps.challenges.models import Challenge
+from apps.challenges.models import Challenge, TaskDataFile
 from apps.challenges.selectors import participation_of, user_is_organizer
 from apps.core.errors import NotFound
 from apps.core.users import AnyUser
@@ -273,3 +276,29 @@ def item_payload_visible(*, item: Item, user: AnyUser) -> bool:
         return False
     team_id = _validator_team_id(item.ratchet, user)
     return team_id is None or not item.claims.filter(team_id=team_id).exists()
+
+
+SEED_FILE = "test/items.csv"
+
+
+def seed_item_count(*, ratchet: Ratchet) -> int | None:
+    """How many test items the training-set task started with: its seed list once kept (first close), its own
+    test list before (None when it has none)."""
+    stored: FieldFile | None = ratchet.seed_test_items or None
+    if stored is None:
+        data_file = TaskDataFile.objects.filter(task_id=ratchet.training_task_id, relative_path=SEED_FILE).first()
+        stored = data_file.file if data_file is not None else None
+    if stored is None:
+        return None
+    with stored.open("rb") as handle:
+        rows = [row for row in csv.reader(io.StringIO(handle.read().decode("utf-8-sig"))) if row]
+    return max(0, len(rows) - 1)  # less the header
+
+
+def item_get(*, ratchet: Ratchet, item_id: int) -> Item:
+    """One item of the ratchet, with its round; `NotFound` otherwise (the caller checks what the user may see)."""
+    item = Item.objects.select_related("round").filter(pk=item_id, ratchet=ratchet).first()
+    if item is None:
+        raise NotFound("No such item.")
+    item.ratchet = ratchet
+    return item

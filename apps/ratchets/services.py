@@ -170,13 +170,16 @@ def items_record(*, submission: Submission, items: list[NewItem]) -> int:
     """Record the new items of a scored submission to a ratchet's test-set task in the round that collects them
     (`current_round`), with the submission as their provenance. An item already known (same key and claimed
     label, from anyone) gains a claim and keeps its round, suite predictions and answers. Idempotent; returns
-    how many claims this call added. Nothing is recorded between rounds."""
+    how many claims this call added. Nothing is recorded between rounds, nor before the round's data (its suite)
+    is written: the round's data job records the round's submissions again then (`jobs.rounds`)."""
     ratchet = Ratchet.objects.filter(test_task_id=submission.task_id).first()
     if ratchet is None:
         return 0
     with transaction.atomic():
         round_ = current_round(ratchet)
-        if round_ is None or submission.created_at < (round_.opened_at or submission.created_at):
+        if round_ is None or round_.data_ready_at is None or round_.opened_at is None:
+            return 0
+        if submission.created_at < round_.opened_at:
             return 0
         return sum(_claim(ratchet, round_, submission, item) for item in items)
 

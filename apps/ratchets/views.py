@@ -14,12 +14,10 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.challenges.models import TaskDataFile
 from apps.challenges.selectors import challenge_get, user_is_organizer
 from apps.core.errors import DomainError, NotFound
 from apps.core.markdown import render_markdown
@@ -35,7 +33,6 @@ from evaluators.adversarial_test_set.config import AdversarialConfig
 
 PAYLOAD_TYPES = {"image/png": "image/png", "text/csv": "text/csv; charset=utf-8"}
 """The payloads an item may hold, and the Content-Type each is served with (nothing else is served)."""
-SEED_FILE = "test/items.csv"
 """The training-set task's test items: its seed, until a round's data is first written (then kept with the ratchet)."""
 LABEL_KEYS = "1234567890"
 """The keys that pick the first ten labels on the validation page."""
@@ -53,19 +50,6 @@ def _labels(ratchet: Ratchet) -> list[str]:
 
 
 # -- The ratchet's page ----------------------------------------------------------------------------------------
-
-
-def _seed_items(ratchet: Ratchet) -> int | None:
-    """How many test items the training-set task started with (None when it has no test items file)."""
-    stored: FieldFile | None = ratchet.seed_test_items or None
-    if stored is None:
-        data_file = TaskDataFile.objects.filter(task_id=ratchet.training_task_id, relative_path=SEED_FILE).first()
-        stored = data_file.file if data_file is not None else None
-    if stored is None:
-        return None
-    with stored.open("rb") as handle:
-        rows = [row for row in csv.reader(io.StringIO(handle.read().decode("utf-8-sig"))) if row]
-    return max(0, len(rows) - 1)  # less the header
 
 
 def _round_rows(
@@ -139,7 +123,7 @@ def ratchet_detail(request: HttpRequest, slug: str, ratchet_slug: str) -> HttpRe
         "challenge": ratchet.challenge,
         "ratchet": ratchet,
         "description_html": render_markdown(ratchet.description),
-        "round_rows": _round_rows(rounds, figures, makeup, _seed_items(ratchet)),
+        "round_rows": _round_rows(rounds, figures, makeup, selectors.seed_item_count(ratchet=ratchet)),
         "suites": _suites(ratchet, rounds),
         "live_progress": _live_progress(rounds, figures),
         "validators": selectors.validators_board(ratchet=ratchet),
@@ -307,10 +291,8 @@ def validate(request: HttpRequest, slug: str, ratchet_slug: str) -> HttpResponse
 def item_payload(request: HttpRequest, slug: str, ratchet_slug: str, item_id: int) -> FileResponse:
     """An item's image or features, to whoever may see them (`item_payload_visible`); 404 to anyone else."""
     ratchet = _ratchet(request, slug, ratchet_slug)
-    item = Item.objects.select_related("round").filter(pk=item_id, ratchet=ratchet).first()
-    if item is not None:
-        item.ratchet = ratchet
-    if item is None or not selectors.item_payload_visible(item=item, user=request.user):
+    item = selectors.item_get(ratchet=ratchet, item_id=item_id)
+    if not selectors.item_payload_visible(item=item, user=request.user):
         raise NotFound("No such item.")
     if not item.payload or item.payload_type not in PAYLOAD_TYPES:
         raise NotFound("This item has nothing to show.")
