@@ -8,6 +8,7 @@ import getpass
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,8 @@ from urllib.parse import quote
 from dataperf_cli import config
 from dataperf_cli.client import ApiClient
 from dataperf_cli.download import RemoteFile, download_file, write_task_yaml
-from dataperf_cli.errors import EXIT_FAILED, EXIT_INVALID, EXIT_OK, CliError
-from dataperf_cli.output import score, table
+from dataperf_cli.errors import EXIT_FAILED, EXIT_INVALID, EXIT_OK, ApiError, CliError
+from dataperf_cli.output import percent, score, table
 from dataperf_cli.progress import ProgressBar
 
 
@@ -257,4 +258,189 @@ def leaderboard(args: argparse.Namespace) -> int:
     ]
     header = ["RANK", *(["PUBLIC RANK"] if shake_up else []), "TEAM", primary["label"].upper()]
     print(table([*header, "SUBMISSIONS", "SUBMITTED", "ID"], rows))
+    return EXIT_OK
+
+
+# -- The data ratchet: rounds and validation -------------------------------------------------------------------
+
+
+def _ratchets_path(challenge: str) -> str:
+    return f"challenges/{quote(challenge)}/ratchets/"
+
+
+def _when(done: str | None, planned: str | None, word: str) -> str:
+    """The day something happened, else the day it is planned for ("(ends 2025-06-30)")."""
+    if done:
+        return done[:10]
+    return f"({word} {planned[:10]})" if planned else ""
+
+
+def _round_row(ratchet: dict[str, Any], round_: dict[str, Any]) -> list[object]:
+    figures = round_["figures"]
+    return [
+        ratchet["slug"],
+        round_["number"],
+        round_["status"],
+        _when(round_["opened_at"], round_["starts_at"], "starts"),
+        _when(round_["closed_at"], round_["ends_at"], "ends"),
+        figures["collected"],
+        figures["accepted"],
+        figures["promoted"],
+        percent(figures["model_error_rate"]),
+        percent(figures["validated_model_error_rate"]),
+    ]
+
+
+def rounds(args: argparse.Namespace) -> int:
+    """Every ratchet of the challenge with its rounds: status, dates, items and Dynabench's error rates."""
+    client = _client()
+    path = _ratchets_path(args.challenge)
+    ratchets = [client.get(f"{path}{quote(listed['slug'])}/") for listed in client.get(path)]
+    if args.json:
+        print(json.dumps(ratchets, indent=2))
+        return EXIT_OK
+    if not ratchets:
+        print(f"{args.challenge} has no ratchets.")
+        return EXIT_OK
+    rows = [_round_row(ratchet, round_) for ratchet in ratchets for round_ in ratchet["rounds"]]
+    headers = ["RATCHET", "ROUND", "STATUS", "OPENED", "CLOSED", "COLLECTED", "ACCEPTED", "PROMOTED", "MER", "vMER"]
+    print(table(headers, rows))
+    print("MER: the share of collected items that fooled the suite; vMER: the same among accepted items.")
+    return EXIT_OK
+
+
+VALIDATE_PROMPT = "[c]orrect / [i]ncorrect / [f]lag / [s]kip / [q]uit: "
+
+
+def _answer(client: ApiClient, path: str, item_id: int, body: dict[str, str]) -> dict[str, Any]:
+    answered: dict[str, Any] = client.post(f"{path}items/{item_id}/answer/", body)
+    return answered
+
+
+def _recorded(data: dict[str, Any], body: dict[str, str]) -> str:
+    """What was recorded (never what it did to the item: the API does not say)."""
+    detail = {"incorrect": f", the right label is {body.get('label', '')}", "flag": f" ({body.get('reason', '')})"}
+    left = data["progress"]["left"]
+    return f"Item #{data['id']}: recorded {data['verdict']}{detail.get(data['verdict'], '')}. {left} left for you."
+
+
+def _save_payload(client: ApiClient, item: dict[str, Any], folder: Path) -> Path:
+    suffix = "png" if item["payload_type"] == "image/png" else "csv"
+    target = folder / f"item-{item['id']}.{suffix}"
+    with client.open("GET", item["payload_url"]) as response:
+        target.write_bytes(response.read())
+    return target
+
+
+def _features(path: Path) -> str:
+    """A features item's values (the last line of its CSV), as the validation page lists them."""
+    lines = [line for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    return ", ".join(value.strip() for value in lines[-1].split(",")) if lines else ""
+
+
+def _show(client: ApiClient, data: dict[str, Any], folder: Path) -> None:
+    item = data["item"]
+    saved = _save_payload(client, item, folder)
+    progress = data["progress"]
+    print(f"\nItem #{item['id']} (round {item['round']}; {progress['answered']} answered, {progress['left']} left)")
+    print(f"  {'image' if item['payload_type'] == 'image/png' else 'features'}: {saved}")
+    if item["payload_type"] == "text/csv":
+        print(f"  values: {_features(saved)}")
+    print(f"  claimed label: {item['claimed_label']}")
+
+
+class _NoMoreInput(Exception):
+    """Standard input ended: the session stops as if the person had quit."""
+
+
+def _ask(question: str) -> str:
+    try:
+        return input(question).strip()
+    except EOFError:
+        raise _NoMoreInput from None
+
+
+def _ask_label(labels: list[str], claimed: str) -> str:
+    """The right label for an "incorrect" answer, asked until it is one of the labels; empty: go back."""
+    choices = [label for label in labels if label != claimed]
+    while True:
+        label = _ask(f"  the right label ({', '.join(choices)}; empty to go back): ")
+        if not label or label in choices:
+            return label
+        print(f"  {label!r} is not one of the labels.")
+
+
+def _ask_answer(data: dict[str, Any]) -> dict[str, str] | None:
+    """The answer to post, or None to skip the item; raises `_NoMoreInput` to quit."""
+    while True:
+        choice = _ask(VALIDATE_PROMPT).lower()[:1]
+        if choice == "q":
+            raise _NoMoreInput
+        if choice == "s":
+            return None
+        if choice == "c":
+            return {"verdict": "correct"}
+        if choice == "i":
+            label = _ask_label(data["labels"], data["item"]["claimed_label"])
+            if label:
+                return {"verdict": "incorrect", "label": label}
+        elif choice == "f":
+            reason = _ask("  why is it not a valid item (empty to go back)? ")
+            if reason:
+                return {"verdict": "flag", "reason": reason}
+        else:
+            print("  answer c, i, f, s or q.")
+
+
+def _answer_shown(client: ApiClient, path: str, item_id: int, reply: dict[str, str]) -> bool:
+    """Post an answer and say what was recorded; an item decided meanwhile, or answers too fast, are reported
+    and the session goes on."""
+    try:
+        print(_recorded(_answer(client, path, item_id, reply), reply))
+    except ApiError as error:
+        if error.status not in (400, 429):
+            raise
+        print(f"dataperf: {error.message}", file=sys.stderr)
+        return False
+    return True
+
+
+def _validate_interactively(client: ApiClient, path: str) -> int:
+    """One item at a time until nothing is left or the person quits. The server serves the same next item until
+    it is answered or decided, so skipping an item ends the session when it comes back."""
+    skipped: set[int] = set()
+    answered = 0
+    with tempfile.TemporaryDirectory(prefix="dataperf-validate-") as tmp:
+        try:
+            while True:
+                data = client.get(path + "next-item/")
+                item = data["item"]
+                if item is None:
+                    print("Nothing left to validate for you now.")
+                    break
+                if item["id"] in skipped:
+                    print(f"Item #{item['id']}, which you skipped, is still the next one for you: stopping.")
+                    break
+                _show(client, data, Path(tmp))
+                reply = _ask_answer(data)
+                if reply is None:
+                    skipped.add(item["id"])
+                else:
+                    answered += _answer_shown(client, path, item["id"], reply)
+        except _NoMoreInput:
+            print()
+    print(f"{answered} answered in this session.")
+    return EXIT_OK
+
+
+def validate(args: argparse.Namespace) -> int:
+    """Validate a ratchet's items: interactively, one at a time, or one answer (--item and --verdict)."""
+    client = _client()
+    path = f"{_ratchets_path(args.challenge)}{quote(args.ratchet)}/"
+    if args.item is None and args.verdict is None:
+        return _validate_interactively(client, path)
+    if args.item is None or args.verdict is None:
+        raise CliError("give both --item ID and --verdict (or neither, to validate interactively)", EXIT_INVALID)
+    body = {"verdict": args.verdict, "label": args.label or "", "reason": args.reason or ""}
+    print(_recorded(_answer(client, path, args.item, body), body))
     return EXIT_OK

@@ -12,7 +12,8 @@ from evaluators import cli as evaluators_cli
 
 DESCRIPTION = """The DataPerf participant command line: log in with an API token (created on the platform's
 account page, /accounts/tokens/), download a task's public data, submit, follow the evaluation, select your
-final submissions or withdraw one, read the leaderboards, and score offline exactly as the platform does."""
+final submissions or withdraw one, read the leaderboards, follow a data ratchet's rounds and validate its items,
+and score offline exactly as the platform does."""
 
 
 def _task_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +95,24 @@ def _choice_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     withdraw.set_defaults(handler=commands.withdraw)
 
 
+def _ratchet_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rounds = sub.add_parser("rounds", help="a challenge's ratchets and their rounds as a table")
+    rounds.add_argument("challenge", help="the challenge's slug (see `dataperf challenges`)")
+    rounds.add_argument("--json", action="store_true", help="print the API's JSON of each ratchet instead")
+    rounds.set_defaults(handler=commands.rounds)
+    validate = sub.add_parser(
+        "validate",
+        help="validate a ratchet's new test items: one at a time (interactive), or one answer (--item, --verdict)",
+    )
+    validate.add_argument("challenge", help="the challenge's slug")
+    validate.add_argument("ratchet", help="the ratchet's slug (see `dataperf rounds CHALLENGE`)")
+    validate.add_argument("--item", type=int, help="answer this item (its id) and stop")
+    validate.add_argument("--verdict", choices=["correct", "incorrect", "flag"], help="the answer on --item")
+    validate.add_argument("--label", help="incorrect: the right label")
+    validate.add_argument("--reason", help="flag: why it is not a valid item")
+    validate.set_defaults(handler=commands.validate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dataperf",
@@ -107,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     _browse_commands(sub)
     _submission_commands(sub)
     _choice_commands(sub)
+    _ratchet_commands(sub)
     return parser
 
 

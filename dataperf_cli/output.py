@@ -26,3 +26,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def score(value: float | None, scale: float = 1.0) -> str:
     """A metric as the leaderboard page shows it (times its display scale)."""
     return "" if value is None else f"{value * scale:.4g}"
+
+
+def percent(value: float | None) -> str:
+    """A share (0 to 1) as a percentage with one decimal; empty when there is none."""
+    return "" if value is None else f"{value:.1%}"

@@ -305,6 +305,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "submissions", "description": "Submit, follow the evaluation, select as final, withdraw."},
         {"name": "leaderboards", "description": "Leaderboards and the benchmark matrix."},
         {"name": "accounts", "description": "Who you are."},
+        {
+            "name": "ratchets",
+            "description": "Data ratchets: rounds, their figures and frozen standings, and validating new test items.",
+        },
     ],
     # Swagger UI and ReDoc from the pinned drf-spectacular-sidecar package, served as our static files.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -312,7 +316,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No badge fetched from the public validator service.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
-    "ENUM_NAME_OVERRIDES": {"SubmissionStatusEnum": "apps.submissions.models.Submission.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "SubmissionStatusEnum": "apps.submissions.models.Submission.Status",
+        "RoundStatusEnum": "apps.ratchets.models.Round.Status",
+    },
     # What Django's path converters accept, so that clients (and schemathesis) see the real constraints.
     "PATH_CONVERTER_OVERRIDES": {
         "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},

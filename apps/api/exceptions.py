@@ -15,10 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
 from apps.core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from apps.ratchets.services import AnswersTooFast
 from apps.submissions.services.quotas import QuotaExceeded
 
 _DOMAIN_STATUS: list[tuple[type[DomainError], int, str]] = [
     (QuotaExceeded, status.HTTP_429_TOO_MANY_REQUESTS, "quota_exceeded"),
+    (AnswersTooFast, status.HTTP_429_TOO_MANY_REQUESTS, "too_fast"),
     (NotFound, status.HTTP_404_NOT_FOUND, "not_found"),
     (Forbidden, status.HTTP_403_FORBIDDEN, "forbidden"),
     (InvalidInput, status.HTTP_400_BAD_REQUEST, "invalid"),

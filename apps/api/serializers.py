@@ -21,6 +21,8 @@ from apps.challenges.evaluators import task_evaluator, task_format_notes, task_m
 from apps.challenges.models import Challenge, Participation, Task, TaskDataFile
 from apps.divisions.selectors import divisions_of_task
 from apps.leaderboards.selectors import BenchmarkMatrix, metric_spec_data
+from apps.ratchets.models import Answer, Item, Ratchet, Round, Standing, SuiteModel
+from apps.ratchets.selectors import LIVE_ROUNDS, round_figures
 from apps.submissions.models import Score, Submission, VerificationStage
 from apps.submissions.selectors import submission_metrics, submission_stages
 
@@ -521,3 +523,208 @@ class MatrixOut(serializers.Serializer[Any]):
         ml_tasks = [ml_task for ml_task, _ in matrix.columns]
         rows = [(slug, title, list(zip(ml_tasks, cells, strict=True))) for slug, title, cells in matrix.rows]
         return MatrixRowOut(rows, many=True).data
+
+
+# --- Ratchets: rounds, their figures and frozen standings, validation ------------------------------------------
+# Nothing here says whether an item is a gold item (its kind, gold label, suite predictions), nor who else
+# answered it, nor a label the caller may not see: the item shapes name only what a validator needs.
+class RatchetSettingsOut(serializers.Serializer[Any]):  # reads a Ratchet
+    top_k = serializers.IntegerField(help_text="How many of a round's best training sets train the next suite.")
+    answers_to_decide = serializers.IntegerField(help_text="k: matching answers that accept or reject an item.")
+    answers_max = serializers.IntegerField(help_text="k_max: answers after which an undecided item is disputed.")
+    answers_per_minute = serializers.IntegerField(help_text="Per validator; faster answers get 429 `too_fast`.")
+
+
+class RoundRefOut(serializers.Serializer[Any]):  # reads a Round
+    number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Round.Status.choices)
+
+
+def _current_round(rounds: list[Round]) -> Round | None:
+    """The round a ratchet is at, for a listing: the open or validating one, else its latest."""
+    live = [round_ for round_ in rounds if round_.status in LIVE_ROUNDS]
+    chosen = live or rounds
+    return chosen[-1] if chosen else None
+
+
+class RatchetOut(serializers.Serializer[Any]):  # reads a Ratchet with its rounds prefetched
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    training_task = serializers.CharField(source="training_task.slug", help_text="The training-set task.")
+    test_task = serializers.CharField(source="test_task.slug", help_text="The test-set task (fool the suite).")
+    settings = RatchetSettingsOut(source="*")
+    current_round = serializers.SerializerMethodField(
+        help_text="The open or validating round, else the latest one; null before the first round exists."
+    )
+
+    @extend_schema_field(RoundRefOut(allow_null=True))
+    def get_current_round(self, ratchet: Ratchet) -> Any:
+        current = _current_round(sorted(ratchet.rounds.all(), key=lambda round_: round_.number))
+        return None if current is None else RoundRefOut(current).data
+
+
+class _StatusCount(serializers.IntegerField):
+    """How many of a round's new items are in one status (`RoundFigures.statuses` leaves zeros out)."""
+
+    def __init__(self, status: str, **kwargs: Any) -> None:
+        super().__init__(source="statuses", **kwargs)
+        self.status = status
+
+    def to_representation(self, value: Any) -> int:
+        return int(value.get(self.status, 0))
+
+
+class RoundFiguresOut(serializers.Serializer[Any]):  # reads a RoundFigures
+    collected = serializers.IntegerField(help_text="New items collected in the round (gold items left out).")
+    fooled = serializers.IntegerField(help_text="Of those, the items most of the round's suite got wrong.")
+    accepted = _StatusCount(Item.Status.ACCEPTED)
+    rejected = _StatusCount(Item.Status.REJECTED)
+    disputed = _StatusCount(Item.Status.DISPUTED, help_text="Waiting for the organizers.")
+    pending = _StatusCount(Item.Status.PENDING)
+    dropped = _StatusCount(Item.Status.DROPPED, help_text="Undecided when the round closed.")
+    model_error_rate = serializers.FloatField(
+        allow_null=True, help_text="MER: fooled / collected (null without items)."
+    )
+    validated_model_error_rate = serializers.FloatField(
+        allow_null=True, help_text="vMER: the share of accepted items that fooled the suite (null: none accepted)."
+    )
+    suite_accuracy = serializers.FloatField(
+        allow_null=True, help_text="The suite's accuracy on the round's accepted items (every model, every item)."
+    )
+    promoted = serializers.IntegerField(help_text="Items of this round promoted into the training-set task's data.")
+
+
+class SuiteModelOut(serializers.Serializer[Any]):  # reads a SuiteModel, or a reference model's name
+    name = serializers.CharField()
+    reference = serializers.BooleanField(help_text="A fixed reference model of the test-set task's config.")
+    team = serializers.CharField(allow_null=True, help_text="The team whose training set trained it.")
+    source_submission = serializers.IntegerField(allow_null=True, help_text="That training set's submission.")
+    source_score = serializers.FloatField(allow_null=True, help_text="Its primary score when it was chosen.")
+    source_rank = serializers.IntegerField(allow_null=True, help_text="Its rank when it was chosen.")
+
+    def to_representation(self, instance: SuiteModel | str) -> dict[str, Any]:
+        if isinstance(instance, str):
+            return {**dict.fromkeys(self.fields), "name": instance, "reference": True}
+        return {
+            "name": instance.name,
+            "reference": False,
+            "team": instance.team.name,
+            "source_submission": instance.source_id,
+            "source_score": instance.source_score,
+            "source_rank": instance.source_rank,
+        }
+
+
+class RoundTestDataOut(serializers.Serializer[Any]):  # reads `_round_test_data`
+    seed = serializers.IntegerField(
+        allow_null=True, help_text="The training-set task's own test items (null: it has no test items file)."
+    )
+    added = serializers.IntegerField(help_text="Promoted items that entered the test data with this round.")
+    promoted = serializers.IntegerField(help_text="Promoted items in this round's test data, this round's included.")
+    items = serializers.IntegerField(allow_null=True, help_text="seed + promoted (null when the seed is unknown).")
+
+
+def _round_test_data(makeup: dict[int, int], number: int, seed: int | None) -> dict[str, Any]:
+    """The make-up of a round's hidden test data of the training-set task: the seed, plus every item promoted
+    into it by this round or an earlier one (`test_data_makeup`: a promotion holds from its round on)."""
+    promoted = sum(count for into, count in makeup.items() if into <= number)
+    total = None if seed is None else seed + promoted
+    return {"seed": seed, "added": makeup.get(number, 0), "promoted": promoted, "items": total}
+
+
+# Its context holds `reference_models` (the test-set task's fixed models), `makeup` (`test_data_makeup`) and
+# `seed` (how many test items the training-set task started with, or None).
+class RoundOut(serializers.Serializer[Any]):  # reads a Round with its suite models (and their teams) prefetched
+    number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Round.Status.choices)
+    starts_at = serializers.DateTimeField(allow_null=True, help_text="Planned opening.")
+    ends_at = serializers.DateTimeField(allow_null=True, help_text="Planned end of collection.")
+    opened_at = serializers.DateTimeField(allow_null=True)
+    validating_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    dropped_pending = serializers.BooleanField(help_text="Closed with validation unfinished: pending items dropped.")
+    figures = serializers.SerializerMethodField()
+    suite = serializers.SerializerMethodField(help_text="The models new items of this round must fool.")
+    test_data = serializers.SerializerMethodField(help_text="The training-set task's hidden test data this round.")
+
+    @extend_schema_field(RoundFiguresOut)
+    def get_figures(self, round_: Round) -> Any:
+        return RoundFiguresOut(round_figures(round_=round_)).data
+
+    @extend_schema_field(SuiteModelOut(many=True))
+    def get_suite(self, round_: Round) -> Any:
+        models: list[SuiteModel | str] = [*self.context["reference_models"], *round_.suite_models.all()]
+        return SuiteModelOut(models, many=True).data
+
+    @extend_schema_field(RoundTestDataOut)
+    def get_test_data(self, round_: Round) -> Any:
+        data = _round_test_data(self.context["makeup"], round_.number, self.context["seed"])
+        return RoundTestDataOut(data).data
+
+
+class RatchetDetailOut(RatchetOut):  # its context: RoundOut's, and `rounds` (`rounds_of`, in order)
+    description = serializers.CharField(help_text="Markdown.")
+    rounds = serializers.SerializerMethodField()
+
+    @extend_schema_field(RoundOut(many=True))
+    def get_rounds(self, ratchet: Ratchet) -> Any:
+        return RoundOut(self.context["rounds"], many=True, context=self.context).data
+
+
+class StandingOut(serializers.Serializer[Any]):  # reads a Standing with its task and division
+    task = serializers.CharField(source="task.slug")
+    division = serializers.CharField(source="division.slug")
+    split = serializers.CharField()
+    frozen_at = serializers.DateTimeField()
+    data_version = serializers.IntegerField(help_text="The task's data version the board was ranked on.")
+    document = serializers.SerializerMethodField(help_text="The board as `.../leaderboard/` served it then.")
+
+    @extend_schema_field(LeaderboardOut)
+    def get_document(self, standing: Standing) -> Any:
+        return standing.document  # frozen as served: passed on untouched
+
+
+class ValidationProgressOut(serializers.Serializer[Any]):  # reads `validation_progress`
+    answered = serializers.IntegerField(help_text="Your answers on this ratchet's items.")
+    left = serializers.IntegerField(help_text="Items you may still answer now.")
+
+
+class ValidationItemOut(serializers.Serializer[Any]):  # reads an Item; its context holds `request` and `ratchet`
+    id = serializers.IntegerField()
+    round = serializers.IntegerField(source="round.number")
+    claimed_label = serializers.CharField(help_text="The label claimed for it: is it right?")
+    payload_type = serializers.ChoiceField(choices=["image/png", "text/csv"])
+    payload_url = serializers.SerializerMethodField(help_text="The item's image, or its features as CSV.")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_payload_url(self, item: Item) -> str:
+        ratchet: Ratchet = self.context["ratchet"]
+        return _absolute_url(self, "api:ratchet-item-payload", ratchet.challenge.slug, ratchet.slug, item.pk)
+
+
+class NextItemOut(serializers.Serializer[Any]):  # reads {item, labels, progress}; ValidationItemOut's context
+    item = serializers.SerializerMethodField(help_text="null: nothing is left for you to answer now.")
+    labels = serializers.ListField(child=serializers.CharField(), help_text="The labels to choose from.")
+    progress = ValidationProgressOut()
+
+    @extend_schema_field(ValidationItemOut(allow_null=True))
+    def get_item(self, data: dict[str, Any]) -> Any:
+        item = data["item"]
+        return None if item is None else ValidationItemOut(item, context=self.context).data
+
+
+class AnswerIn(serializers.Serializer[Any]):
+    verdict = serializers.ChoiceField(choices=Answer.Verdict.choices)
+    # Their rules (one of the task's labels; a reason of at most 500 characters) are the answer service's.
+    label = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.label
+        required=False, allow_blank=True, default="", help_text="incorrect: the right label (required)."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="flag: why (required).")
+
+
+# What was recorded, never what it did to the item: a gold item's status never moves, so showing the status
+# would tell gold items from new ones (the validation page shows the same).
+class AnswerOut(serializers.Serializer[Any]):  # reads {id, verdict, progress}
+    id = serializers.IntegerField(help_text="The item answered.")
+    verdict = serializers.ChoiceField(choices=Answer.Verdict.choices, help_text="Your answer, recorded.")
+    progress = ValidationProgressOut()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from apps.api.views import accounts, challenges, common, leaderboards, submissions, tasks
+from apps.api.views import accounts, challenges, common, leaderboards, ratchets, submissions, tasks
 
 TASK = "challenges/<slug:slug>/tasks/<slug:task_slug>/"
+RATCHET = "challenges/<slug:slug>/ratchets/<slug:ratchet_slug>/"
+ITEM = RATCHET + "items/<int:item_id>/"
 
 v1 = [
     path("me/", accounts.MeView.as_view(), name="me"),
@@ -33,6 +35,12 @@ v1 = [
     ),
     path("submissions/<int:submission_id>/withdraw/", submissions.SubmissionWithdrawView.as_view(), name="withdraw"),
     path("benchmarks/", leaderboards.BenchmarkMatrixView.as_view(), name="matrix"),
+    path("challenges/<slug:slug>/ratchets/", ratchets.RatchetListView.as_view(), name="ratchets"),
+    path(RATCHET, ratchets.RatchetDetailView.as_view(), name="ratchet"),
+    path(RATCHET + "rounds/<int:number>/standings/", ratchets.RoundStandingsView.as_view(), name="ratchet-standings"),
+    path(RATCHET + "next-item/", ratchets.NextItemView.as_view(), name="ratchet-next-item"),
+    path(ITEM + "payload/", ratchets.ItemPayloadView.as_view(), name="ratchet-item-payload"),
+    path(ITEM + "answer/", ratchets.AnswerView.as_view(), name="ratchet-answer"),
 ]
 
 app_name = "api"

@@ -24,7 +24,7 @@ from apps.challenges.services import participation_register
 from apps.divisions.models import Division
 from apps.jobs.collective import task_rescore_collective
 from apps.jobs.pipeline import evaluate_and_rank
-from apps.jobs.rounds import round_close, round_data_write, submission_items_record
+from apps.jobs.rounds import ratchet_labels_write, round_close, round_data_write, submission_items_record
 from apps.ratchets.models import Answer, Item, Ratchet
 from apps.ratchets.selectors import next_item
 from apps.ratchets.services import answer_record, ratchet_create, round_open
@@ -42,6 +42,7 @@ VALIDATORS = ("val-ada", "val-bo", "val-cy")
 CARELESS = "val-cy"
 """Answers every gold item wrong: after `gold_min_answers` of them, their answers no longer count."""
 DRAWN = 12
+ANSWERS_PER_MINUTE = 30
 WRONG_CLAIMS = 3
 """Of each bot's drawings, this many are claimed with a wrong label (validation rejects them)."""
 
@@ -90,16 +91,22 @@ def _answer_all(ratchet: Ratchet, users: list[User], truths: dict[str, str], *, 
                 truth = labels[(labels.index(truth) + 3) % len(labels)]
             verdict = Answer.Verdict.CORRECT if truth == item.claimed_label else Answer.Verdict.INCORRECT
             label = "" if verdict == Answer.Verdict.CORRECT else truth
-            answer_record(item_id=item.pk, ratchet=ratchet, user=user, verdict=verdict, label=label, labels=labels)
+            answer_record(item_id=item.pk, ratchet=ratchet, user=user, verdict=verdict, label=label)
 
 
 def _settle_disputes(ratchet: Ratchet, organizer: User, truths: dict[str, str]) -> None:
-    labels = list(NUMERALS)
     for item in ratchet.items.filter(status=Item.Status.DISPUTED):
         truth = truths.get(item.key, item.claimed_label)
         verdict = Answer.Verdict.CORRECT if truth == item.claimed_label else Answer.Verdict.INCORRECT
         label = "" if verdict == Answer.Verdict.CORRECT else truth
-        answer_record(item_id=item.pk, ratchet=ratchet, user=organizer, verdict=verdict, label=label, labels=labels)
+        answer_record(item_id=item.pk, ratchet=ratchet, user=organizer, verdict=verdict, label=label)
+
+
+def _labels_landed(ratchet: Ratchet) -> None:
+    """What the workers would do after the answers: write the decided labels and rescore the test-set task, so
+    that the standings frozen at the close hold final scores."""
+    ratchet_labels_write(ratchet_id=ratchet.pk)
+    task_rescore_collective(task_id=ratchet.test_task_id)
 
 
 def _rescore(ratchet: Ratchet) -> None:
@@ -133,8 +140,12 @@ def demo_ratchet_create(
         "train the next round's models, and the validated numerals that fooled the models harden the test data.",
         top_k=2,
         gold_items=6,
+        # The demo's validators answer in seconds what people answer over hours; the usual limit from the end.
+        answers_per_minute=1000,
     )
     round_open(round_=ratchet.rounds.get(number=1), actor=organizer)
+    for pk in Submission.objects.filter(task=test, status=Submission.Status.SCORED).values_list("pk", flat=True):
+        submission_items_record(submission_id=pk)  # the baselines' drawings join round 1, as round_open asks
     truths: dict[str, str] = {}
     bots = [_bot(name, challenge, make_user) for name, _ in BOTS]
     validators = [_bot(name, challenge, make_user) for name in VALIDATORS]
@@ -147,6 +158,7 @@ def demo_ratchet_create(
             _score(submit, test, division, user, ("drawn", drawn), "Numerals drawn to fool the models", items=True)
         _answer_all(ratchet, validators, truths)
         _settle_disputes(ratchet, organizer, truths)
+        _labels_landed(ratchet)
         first = ratchet.rounds.get(number=1)
         round_close(round_=first, actor=organizer, pending="drop")
         second = ratchet.rounds.get(number=2)
@@ -157,6 +169,8 @@ def demo_ratchet_create(
     # Round 2: one validator answers every item, another half of them; the demo participant's answer decides the rest.
     _answer_all(ratchet, validators[:1], truths)
     _answer_all(ratchet, validators[1:2], truths, limit=DRAWN // 2)
+    _labels_landed(ratchet)
+    Ratchet.objects.filter(pk=ratchet.pk).update(answers_per_minute=ANSWERS_PER_MINUTE)
     return ratchet
 
 
@@ -174,4 +188,3 @@ def _score(
     evaluate_and_rank(submission_id=pk)
     if items:
         submission_items_record(submission_id=pk)
-

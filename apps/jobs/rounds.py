@@ -90,10 +90,11 @@ def submission_items_record(*, submission_id: int) -> int:
 
 def _validated_csv(ratchet: Ratchet) -> bytes:
     """`validated.csv` of the test-set task: the label every decided new item settled on, by key. An accepted
-    claim wins over rejected ones of the same key; a rejection's label (empty: none of the task's) otherwise."""
+    claim wins over rejected ones of the same key; a rejection's label (empty: none of the task's) otherwise. A
+    dropped item is final too: empty, so it never earns credit and no score waits for it."""
     labels: dict[str, str] = {}
-    decided = ratchet.items.filter(kind=Item.Kind.NEW, status__in=[Status.ACCEPTED, Status.REJECTED])
-    for item in decided.order_by("pk"):
+    final = [Status.ACCEPTED, Status.REJECTED, Status.DROPPED]
+    for item in ratchet.items.filter(kind=Item.Kind.NEW, status__in=final).order_by("pk"):
         if item.status == Status.ACCEPTED:
             labels[item.key] = item.claimed_label
         else:

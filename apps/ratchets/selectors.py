@@ -14,11 +14,14 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.files import FieldFile
 
 from apps.challenges.models import Challenge, TaskDataFile
-from apps.challenges.selectors import participation_of, user_is_organizer
+from apps.challenges.selectors import participation_of, tasks_visible, user_is_organizer
 from apps.core.errors import NotFound
 from apps.core.users import AnyUser
+from apps.leaderboards.selectors import split_visible
 from apps.ratchets.decisions import DECIDED, GoldRecord, gold_records, validator_excluded
-from apps.ratchets.models import Answer, Item, Promotion, Ratchet, Round
+from apps.ratchets.models import Answer, Item, Promotion, Ratchet, Round, Standing
+from apps.submissions.models import Score
+from evaluators.adversarial_test_set.config import AdversarialConfig
 
 RoundStatus = Round.Status
 LIVE_ROUNDS = (RoundStatus.OPEN, RoundStatus.VALIDATING)
@@ -27,14 +30,18 @@ GOLD_EVERY = 3
 QUEUE_WINDOW = 50
 
 
-def ratchets_of_challenge(*, challenge: Challenge) -> QuerySet[Ratchet]:
-    """The challenge's ratchets with their tasks (the caller checked that the user may see the challenge)."""
-    return challenge.ratchets.select_related("training_task", "test_task").order_by("slug")
+def ratchets_of_challenge(*, challenge: Challenge, user: AnyUser) -> QuerySet[Ratchet]:
+    """The challenge's ratchets whose two tasks the user may see (an unpublished task hides its ratchet), with
+    their tasks (the caller checked that the user may see the challenge)."""
+    visible = tasks_visible(challenge=challenge, user=user)
+    ratchets = challenge.ratchets.filter(training_task__in=visible, test_task__in=visible)
+    return ratchets.select_related("training_task", "test_task").order_by("slug")
 
 
-def ratchet_get(*, challenge: Challenge, slug: str) -> Ratchet:
-    """One ratchet of a challenge the caller may see; `NotFound` otherwise."""
-    ratchet = ratchets_of_challenge(challenge=challenge).filter(slug=slug).first()
+def ratchet_get(*, challenge: Challenge, slug: str, user: AnyUser) -> Ratchet:
+    """One ratchet of a challenge the caller may see, whose two tasks the user may see too; `NotFound`
+    otherwise."""
+    ratchet = ratchets_of_challenge(challenge=challenge, user=user).filter(slug=slug).first()
     if ratchet is None:
         raise NotFound("No such ratchet in this challenge.")
     ratchet.challenge = challenge
@@ -98,33 +105,37 @@ def _spread(user_id: int, item_id: int) -> str:
 
 def next_item(*, ratchet: Ratchet, user: User) -> Item | None:
     """The next item this validator should answer, or None when nothing is left. Items that fool the suite come
-    first, then those with the fewest answers, then a per-validator random order; every `GOLD_EVERY`-th item is
-    a gold item while the validator has gold items left. An item already decided or disputed is not served
-    (disputed items wait for the organizers)."""
+    first, then those with the fewest answers, then a per-validator random order; every `GOLD_EVERY`-th item, and
+    every item once no other is left, is a gold item while the validator has gold items left. An item already
+    decided or disputed is not served (disputed items wait for the organizers). Gold items count in
+    `validation_progress` like the others, so nothing a validator sees tells them apart."""
     items = _open_items(ratchet, user)
     answered = Answer.objects.filter(user_id=user.pk, item__ratchet=ratchet).count()
-    if answered % GOLD_EVERY == GOLD_EVERY - 1:
+    regular = _regular_window(items)
+    if answered % GOLD_EVERY == GOLD_EVERY - 1 or not regular:
         gold = list(items.filter(kind=Item.Kind.GOLD).select_related("round")[:QUEUE_WINDOW])
         if gold:
             return min(gold, key=lambda item: _spread(user.pk, item.pk))
-    regular = (
-        items.filter(kind=Item.Kind.NEW, status=Item.Status.PENDING)
-        .annotate(answer_count=Count("answers"))
-        .order_by("-fooled", "answer_count", "pk")
-        .select_related("round")[:QUEUE_WINDOW]
-    )
-    window = list(regular)
-    if not window:
+    if not regular:
         return None
-    first = window[0]
-    ties = [item for item in window if (item.fooled, item.answer_count) == (first.fooled, first.answer_count)]
+    first = regular[0][1]
+    ties = [item for item, place in regular if place == first]
     return min(ties, key=lambda item: _spread(user.pk, item.pk))
 
 
+def _regular_window(items: QuerySet[Item]) -> list[tuple[Item, tuple[bool, int]]]:
+    """The first pending new items in queue order, each with its place (fooled, answers so far)."""
+    pending = items.filter(kind=Item.Kind.NEW, status=Item.Status.PENDING).annotate(answer_count=Count("answers"))
+    window = pending.order_by("-fooled", "answer_count", "pk").select_related("round")[:QUEUE_WINDOW]
+    return [(item, (item.fooled, item.answer_count)) for item in window]
+
+
 def validation_progress(*, ratchet: Ratchet, user: User) -> dict[str, int]:
-    """What a validator has done and what is left for them: answers given, items they may still answer."""
+    """What a validator has done and what is left for them: answers given, items they may still answer (gold
+    items included: `next_item` serves every one of them)."""
     answered = Answer.objects.filter(user_id=user.pk, item__ratchet=ratchet).count()
-    left = _open_items(ratchet, user).filter(kind=Item.Kind.NEW, status=Item.Status.PENDING).count()
+    open_items = _open_items(ratchet, user)
+    left = open_items.filter(Q(kind=Item.Kind.GOLD) | Q(kind=Item.Kind.NEW, status=Item.Status.PENDING)).count()
     return {"answered": answered, "left": left}
 
 
@@ -302,3 +313,59 @@ def item_get(*, ratchet: Ratchet, item_id: int) -> Item:
         raise NotFound("No such item.")
     item.ratchet = ratchet
     return item
+
+
+def ratchet_labels(*, ratchet: Ratchet) -> list[str]:
+    """The labels a validator chooses from: the test-set task's, as the answer service checks them."""
+    return [str(label) for label in ratchet.test_task.config.get("labels", [])]
+
+
+def reference_models(*, ratchet: Ratchet) -> list[str]:
+    """The test-set task's fixed reference models (its config's `models`, defaults filled in)."""
+    return list(AdversarialConfig.from_mapping(ratchet.test_task.config).models)
+
+
+def round_get(*, ratchet: Ratchet, number: int) -> Round:
+    """One round of the ratchet, with its suite; `NotFound` otherwise."""
+    round_ = rounds_of(ratchet=ratchet).filter(number=number).first()
+    if round_ is None:
+        raise NotFound(f"No round {number} in this ratchet.")
+    return round_
+
+
+SPLIT_ORDER: dict[str, int] = {Score.Split.PUBLIC: 0, Score.Split.PRIVATE: 1, Score.Split.CONCEALED: 2}
+
+
+def round_standings_visible(*, round_: Round, user: AnyUser) -> list[Standing]:
+    """The round's frozen boards of the splits the user may see now (a private board stays hidden as the live one
+    is: until the challenge ends or the organizers reveal it), tasks, divisions and splits in the boards' order."""
+    frozen = round_.standings.select_related("task__challenge", "division")
+    visible = [s for s in frozen if split_visible(task=s.task, split=s.split, user=user)]
+    visible.sort(key=lambda s: (s.task.order, s.task.slug, s.division.order, s.division.slug, SPLIT_ORDER[s.split]))
+    return visible
+
+
+PAYLOAD_TYPES: dict[str, tuple[str, str]] = {
+    "image/png": ("image/png", "png"),
+    "text/csv": ("text/csv; charset=utf-8", "csv"),
+}
+"""The payloads an item may hold: the Content-Type each is served with and its file suffix (nothing else)."""
+
+
+@dataclass(frozen=True)
+class Payload:
+    file: FieldFile
+    content_type: str
+    filename: str
+
+
+def item_payload_for(*, ratchet: Ratchet, item_id: int, user: AnyUser) -> Payload:
+    """An item's image or features for this user (`item_payload_visible`), named by the item's id (its stored
+    name would tell a gold item from a new one); `NotFound` for anyone else or an item with nothing to show."""
+    item = item_get(ratchet=ratchet, item_id=item_id)
+    if not item_payload_visible(item=item, user=user):
+        raise NotFound("No such item.")
+    if not item.payload or item.payload_type not in PAYLOAD_TYPES:
+        raise NotFound("This item has nothing to show.")
+    content_type, suffix = PAYLOAD_TYPES[item.payload_type]
+    return Payload(item.payload, content_type, f"item-{item.pk}.{suffix}")

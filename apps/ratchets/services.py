@@ -24,9 +24,9 @@ from apps.challenges.selectors import participation_of, user_is_organizer
 from apps.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from apps.ratchets.decisions import DECIDED, item_decision
 from apps.ratchets.models import TEST_EVALUATOR, TRAINING_EVALUATOR, Answer, Claim, Item, Ratchet, Round
-from apps.ratchets.selectors import excluded_validators
+from apps.ratchets.selectors import excluded_validators, ratchet_labels
 from apps.submissions.models import Submission
-from apps.submissions.services.dispatch import enqueue_ratchet_labels
+from apps.submissions.services.dispatch import enqueue_ratchet_items, enqueue_ratchet_labels
 
 Verdict = Answer.Verdict
 RoundStatus = Round.Status
@@ -117,6 +117,10 @@ def round_open(*, round_: Round, actor: User) -> Round:
             locked.test_data_version = ratchet.test_task.data_version
         locked.save()
         gold_items_for_round(round_=locked)
+        if locked.number == 1:  # what the test-set task collected before its ratchet existed joins round 1
+            scored = Submission.objects.filter(task=ratchet.test_task, status=Submission.Status.SCORED)
+            for submission_id in scored.values_list("pk", flat=True):
+                enqueue_ratchet_items(submission_id)
         _audit(locked, actor, AuditAction.ROUND_OPEN, f"Opened round {locked.number} of {ratchet.title}.")
     return locked
 
@@ -179,8 +183,8 @@ def items_record(*, submission: Submission, items: list[NewItem]) -> int:
         round_ = current_round(ratchet)
         if round_ is None or round_.data_ready_at is None or round_.opened_at is None:
             return 0
-        if submission.created_at < round_.opened_at:
-            return 0
+        if submission.created_at < round_.opened_at and round_.number > 1:
+            return 0  # made for an earlier round: its items were that round's (the first takes all before it)
         return sum(_claim(ratchet, round_, submission, item) for item in items)
 
 
@@ -274,12 +278,10 @@ def _gold_candidates(task: Task) -> list[GoldCandidate]:
 
 def gold_items_for_round(*, round_: Round) -> int:
     """Give a round its gold items (`gold_items_add`) from the test-set task's public training items."""
-    task = round_.ratchet.test_task
-    labels = [str(label) for label in task.config.get("labels", [])]
-    candidates = _gold_candidates(task)
-    return gold_items_add(
-        round_=round_, candidates=candidates, labels=labels, seed=round_.ratchet.pk * 1000 + round_.number
-    )
+    ratchet = round_.ratchet
+    candidates = _gold_candidates(ratchet.test_task)
+    labels = ratchet_labels(ratchet=ratchet)
+    return gold_items_add(round_=round_, candidates=candidates, labels=labels, seed=ratchet.pk * 1000 + round_.number)
 
 
 def _validator_team(ratchet: Ratchet, user: User) -> Team | None:
@@ -333,7 +335,7 @@ def _clean_answer(item: Item, verdict: str, label: str, reason: str, labels: lis
 
 
 def answer_record(
-    *, item_id: int, ratchet: Ratchet, user: User, verdict: str, label: str = "", reason: str = "", labels: list[str]
+    *, item_id: int, ratchet: Ratchet, user: User, verdict: str, label: str = "", reason: str = ""
 ) -> Item:
     """Record one validator's answer on an item of this ratchet and return the item with its derived status.
 
@@ -349,7 +351,7 @@ def answer_record(
             raise NotFound("No such item to validate.")
         _check_answer(item, user, team, organizer)
         _check_rate(ratchet, user)
-        label, reason = _clean_answer(item, verdict, label, reason, labels)
+        label, reason = _clean_answer(item, verdict, label, reason, ratchet_labels(ratchet=ratchet))
         try:
             with transaction.atomic():
                 Answer.objects.create(

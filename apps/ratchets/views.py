@@ -22,31 +22,19 @@ from apps.challenges.selectors import challenge_get, user_is_organizer
 from apps.core.errors import DomainError, NotFound
 from apps.core.markdown import render_markdown
 from apps.core.users import signed_in_user
-from apps.leaderboards.selectors import split_visible
 from apps.ratchets import charts, selectors
 from apps.ratchets.forms import AnswerForm
 from apps.ratchets.models import Answer, Item, Ratchet, Round, Standing
 from apps.ratchets.selectors import LIVE_ROUNDS, RoundFigures
 from apps.ratchets.services import answer_record
-from apps.submissions.models import Score
-from evaluators.adversarial_test_set.config import AdversarialConfig
 
-PAYLOAD_TYPES = {"image/png": "image/png", "text/csv": "text/csv; charset=utf-8"}
-"""The payloads an item may hold, and the Content-Type each is served with (nothing else is served)."""
-"""The training-set task's test items: its seed, until a round's data is first written (then kept with the ratchet)."""
 LABEL_KEYS = "1234567890"
 """The keys that pick the first ten labels on the validation page."""
-SPLIT_ORDER: dict[str, int] = {Score.Split.PUBLIC: 0, Score.Split.PRIVATE: 1, Score.Split.CONCEALED: 2}
 
 
 def _ratchet(request: HttpRequest, slug: str, ratchet_slug: str) -> Ratchet:
     challenge = challenge_get(slug=slug, user=request.user)
-    return selectors.ratchet_get(challenge=challenge, slug=ratchet_slug)
-
-
-def _labels(ratchet: Ratchet) -> list[str]:
-    """The test-set task's labels: what an "incorrect" answer picks from."""
-    return [str(label) for label in ratchet.test_task.config.get("labels", [])]
+    return selectors.ratchet_get(challenge=challenge, slug=ratchet_slug, user=request.user)
 
 
 # -- The ratchet's page ----------------------------------------------------------------------------------------
@@ -72,14 +60,9 @@ def _round_rows(
     return rows
 
 
-def _reference_models(ratchet: Ratchet) -> list[str]:
-    """The test-set task's fixed reference models (its config's `models`, defaults filled in)."""
-    return list(AdversarialConfig.from_mapping(ratchet.test_task.config).models)
-
-
 def _suites(ratchet: Ratchet, rounds: Sequence[Round]) -> list[dict[str, Any]]:
     """Each round's suite: the reference models, then the models trained on the best training sets."""
-    reference = _reference_models(ratchet)
+    reference = selectors.reference_models(ratchet=ratchet)
     return [
         {"round": round_, "reference": reference, "trained": list(round_.suite_models.all())}
         for round_ in rounds
@@ -164,18 +147,14 @@ def _standing_table(standing: Standing) -> dict[str, Any]:
 
 def _standings(round_: Round, request: HttpRequest) -> list[dict[str, Any]]:
     """The round's frozen boards whose split the viewer may see now (a private board once it is revealed)."""
-    frozen = round_.standings.select_related("task__challenge", "division")
-    visible = [s for s in frozen if split_visible(task=s.task, split=s.split, user=request.user)]
-    visible.sort(key=lambda s: (s.task.order, s.task.slug, s.division.order, s.division.slug, SPLIT_ORDER[s.split]))
+    visible = selectors.round_standings_visible(round_=round_, user=request.user)
     return [_standing_table(standing) for standing in visible]
 
 
 @require_GET
 def round_detail(request: HttpRequest, slug: str, ratchet_slug: str, number: int) -> HttpResponse:
     ratchet = _ratchet(request, slug, ratchet_slug)
-    round_ = selectors.rounds_of(ratchet=ratchet).filter(number=number).first()
-    if round_ is None:
-        raise NotFound("No such round.")
+    round_ = selectors.round_get(ratchet=ratchet, number=number)
     closed = round_.status == Round.Status.CLOSED
     context = {
         "challenge": ratchet.challenge,
@@ -218,7 +197,6 @@ def _answer(request: HttpRequest, ratchet: Ratchet, user: User) -> Item | None:
             verdict=data["verdict"],
             label=data["label"],
             reason=data["reason"],
-            labels=_labels(ratchet),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -252,7 +230,7 @@ def _label_choices(ratchet: Ratchet, item: Item) -> list[dict[str, Any]]:
             "key": LABEL_KEYS[index] if index < len(LABEL_KEYS) else "",
             "claimed": label == item.claimed_label,
         }
-        for index, label in enumerate(_labels(ratchet))
+        for index, label in enumerate(selectors.ratchet_labels(ratchet=ratchet))
     ]
 
 
@@ -291,16 +269,8 @@ def validate(request: HttpRequest, slug: str, ratchet_slug: str) -> HttpResponse
 def item_payload(request: HttpRequest, slug: str, ratchet_slug: str, item_id: int) -> FileResponse:
     """An item's image or features, to whoever may see them (`item_payload_visible`); 404 to anyone else."""
     ratchet = _ratchet(request, slug, ratchet_slug)
-    item = selectors.item_get(ratchet=ratchet, item_id=item_id)
-    if not selectors.item_payload_visible(item=item, user=request.user):
-        raise NotFound("No such item.")
-    if not item.payload or item.payload_type not in PAYLOAD_TYPES:
-        raise NotFound("This item has nothing to show.")
-    suffix = "png" if item.payload_type == "image/png" else "csv"
-    # Named by its id: the stored name would tell a gold item from a new one.
-    response = FileResponse(
-        item.payload.open("rb"), content_type=PAYLOAD_TYPES[item.payload_type], filename=f"item-{item.pk}.{suffix}"
-    )
+    payload = selectors.item_payload_for(ratchet=ratchet, item_id=item_id, user=request.user)
+    response = FileResponse(payload.file.open("rb"), content_type=payload.content_type, filename=payload.filename)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -329,6 +299,6 @@ def organizer_queue(request: HttpRequest, slug: str, ratchet_slug: str) -> HttpR
         "items": [
             {"item": item, "features": _features(item) if item.payload_type == "text/csv" else None} for item in items
         ],
-        "labels": _labels(ratchet),
+        "labels": selectors.ratchet_labels(ratchet=ratchet),
     }
     return render(request, "ratchets/queue.html", context)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluators.adversarial_test_set.data import IndexArray
+from evaluators.adversarial_test_set.data import POOL_DIR, IndexArray
 from evaluators.adversarial_test_set.keys import item_key_of_png
 from evaluators.adversarial_test_set.scoring import item_predictions, predict_new_items
 from evaluators.adversarial_test_set.task import AdversarialTask
@@ -101,7 +101,7 @@ def pool_image_path(task: AdversarialTask, pool_id: str) -> Path:
         raise ValueError("a feature task's pool has no images")
     if pool_id not in task.pool.row_of:
         raise KeyError(f"{pool_id!r} is not an id of the pool")
-    return task.task_dir / "pool" / IMAGES_DIR / f"{pool_id}.png"
+    return task.task_dir / POOL_DIR / IMAGES_DIR / f"{pool_id}.png"
 
 
 def feature_names(task: AdversarialTask) -> list[str]:

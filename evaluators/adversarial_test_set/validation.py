@@ -156,7 +156,8 @@ def _check_copies(task: AdversarialTask, name: str, new_items: list[SubmittedIte
                 f"{where} is the pool item {show(task.pool.ids[pool_row])} ({_sameness(task)}); list it by its id"
             )
         elif earlier is not item:
-            how = "identical bytes" if earlier.key == item.key else _sameness(task)
+            same_file = earlier.key == item.key and task.config.image_size is not None
+            how = "identical bytes" if same_file else _sameness(task)
             problems.add(
                 f"{where} is the same item as {show(earlier.source)} on line {earlier.line} ({how}); list every "
                 "item once"

@@ -6,6 +6,7 @@ withdrawal by one does not change what the next one sees).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +14,12 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
+from apps.ratchets.models import Item, Round, Standing
 from tests.api.conftest import ROLES, World
+from tests.apps.conftest import make_scored_submission
+from tests.apps.ratchets.factories import make_item, make_ratchet, make_round
 
 
 def _everyone(code: int) -> dict[str, int]:
@@ -58,6 +63,37 @@ def _submission(w: World, suffix: str = "") -> str:
 def _selection(w: World) -> dict[str, Any]:
     upload = SimpleUploadedFile("selection.json", w.valid_selection, content_type="application/json")
     return {"artifact": upload, "method_description": "matrix", "division": w.division.slug}
+
+
+def _ratchet(w: World, suffix: str = "") -> str:
+    return _challenge(w, f"ratchets/roman/{suffix}")
+
+
+def _b_item(w: World, suffix: str) -> str:
+    item = Item.objects.get(ratchet__challenge=w.challenge, claims__team__name="bob")
+    return _ratchet(w, f"items/{item.pk}/{suffix}")
+
+
+@pytest.fixture
+def ratchet_world(world: World) -> World:
+    """A ratchet of the world's challenge: round 1 closed (its public standing frozen), round 2 open with an item of
+    participant B's team, which A validates."""
+    ratchet = make_ratchet(world.challenge)
+    closed = make_round(ratchet, 1, Round.Status.CLOSED)
+    Standing.objects.create(
+        round=closed,
+        task=ratchet.training_task,
+        division=world.division,
+        split="public",
+        document={"rows": []},
+        data_version=1,
+        frozen_at=timezone.now(),
+    )
+    made_by_b = make_scored_submission(
+        task=ratchet.test_task, division=world.division, user=world.user("participant_b"), primary=0.5
+    )
+    make_item(make_round(ratchet, 2), made_by_b)
+    return world
 
 
 ORGANIZERS_ONLY = _expect(404, 404, 404, 200, 200)
@@ -113,6 +149,19 @@ ENDPOINTS = [
     ),
     Endpoint("withdraw a's submission", "post", lambda w: _submission(w, "withdraw/"), TEAM_ACTION),
     Endpoint("benchmark matrix", "get", lambda w: "/api/v1/benchmarks/", _everyone(200)),
+    Endpoint("ratchets", "get", lambda w: _challenge(w, "ratchets/"), _everyone(200)),
+    Endpoint("ratchet", "get", _ratchet, _everyone(200)),
+    Endpoint("closed round's standings", "get", lambda w: _ratchet(w, "rounds/1/standings/"), _everyone(200)),
+    Endpoint("open round's standings", "get", lambda w: _ratchet(w, "rounds/2/standings/"), _everyone(404)),
+    Endpoint("next item to validate", "get", lambda w: _ratchet(w, "next-item/"), _signed_in(200)),
+    Endpoint("b's item's payload", "get", lambda w: _b_item(w, "payload/"), _expect(401, 200, 404, 200, 200)),
+    Endpoint(
+        "answer b's item",
+        "post",
+        lambda w: _b_item(w, "answer/"),
+        _expect(401, 200, 403, 200, 200),
+        body=lambda w: {"verdict": "correct"},
+    ),
     Endpoint("schema", "get", lambda w: "/api/schema/", _everyone(200)),
     Endpoint("swagger ui", "get", lambda w: "/api/docs/", _everyone(200)),
     Endpoint("redoc", "get", lambda w: "/api/redoc/", _everyone(200)),
@@ -132,12 +181,13 @@ def _call(world: World, endpoint: Endpoint, role: str) -> int:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[endpoint.name for endpoint in ENDPOINTS])
-def test_each_caller_gets_the_declared_answer(world: World, endpoint: Endpoint) -> None:
-    outcomes = {role: _call(world, endpoint, role) for role in ROLES}
+def test_each_caller_gets_the_declared_answer(ratchet_world: World, endpoint: Endpoint) -> None:
+    outcomes = {role: _call(ratchet_world, endpoint, role) for role in ROLES}
     assert outcomes == endpoint.expected
 
 
-def test_the_matrix_covers_every_operation_of_the_schema(world: World) -> None:
+def test_the_matrix_covers_every_operation_of_the_schema(ratchet_world: World) -> None:
+    world = ratchet_world
     schema = world.client("anonymous").get("/api/schema/?format=json").json()
     operations = {(method, path) for path, item in schema["paths"].items() for method in item}
     named = {(endpoint.method, _template(endpoint.url(world), world)) for endpoint in ENDPOINTS}
@@ -151,10 +201,12 @@ def _template(url: str, world: World) -> str:
         (f"/tasks/{world.task.slug}/", "/tasks/{task_slug}/"),
         (f"/files/{world.public_file.pk}/", "/files/{file_id}/"),
         (f"/submissions/{world.submission.pk}/", "/submissions/{submission_id}/"),
+        ("/ratchets/roman/", "/ratchets/{ratchet_slug}/"),
+        ("/rounds/1/", "/rounds/{number}/"),
     ]
     for concrete, template in replacements:
         url = url.replace(concrete, template)
-    return url
+    return re.sub(r"/items/\d+/", "/items/{item_id}/", url)
 
 
 def test_a_scored_submission_is_seen_in_full_by_its_team_and_the_organizers_only(world: World) -> None:

@@ -21,7 +21,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from apps.ratchets.models import Item
 from tests.api.conftest import World
+from tests.apps.conftest import make_scored_submission
+from tests.apps.ratchets.factories import make_item, make_ratchet, make_round
 
 CHECKS = [
     not_a_server_error,
@@ -47,9 +50,19 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 
 
 @pytest.fixture
-def the_world(world: World) -> Iterator[World]:
-    """The world, with the WSGI handler kept from closing the test's database connection at the end of each
-    request (inside the test's transaction it would; Django's test client disconnects the same handlers)."""
+def ratchet_item(world: World) -> Item:
+    """An item of participant B in the open round of a ratchet of the world's challenge: A may validate it."""
+    made_by_b = make_scored_submission(
+        task=world.task, division=world.division, user=world.user("participant_b"), primary=0.4
+    )
+    return make_item(make_round(make_ratchet(world.challenge)), made_by_b)
+
+
+@pytest.fixture
+def the_world(world: World, ratchet_item: Item) -> Iterator[World]:
+    """The world (with a ratchet), with the WSGI handler kept from closing the test's database connection at the
+    end of each request (inside the test's transaction it would; Django's test client disconnects the same
+    handlers)."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield world
@@ -57,13 +70,16 @@ def the_world(world: World) -> Iterator[World]:
     request_finished.connect(close_old_connections)
 
 
-def _real_path_parameters(case: Any, world: World) -> None:
+def _real_path_parameters(case: Any, world: World, item: Item) -> None:
     """Point the generated request at objects that exist, so the deeper code paths run too."""
     real = {
         "slug": world.challenge.slug,
         "task_slug": world.task.slug,
         "file_id": world.public_file.pk,
         "submission_id": world.submission.pk,
+        "ratchet_slug": item.ratchet.slug,
+        "number": item.round.number,
+        "item_id": item.pk,
     }
     if case.path_parameters:
         case.path_parameters = {name: real.get(name, value) for name, value in case.path_parameters.items()}
@@ -71,11 +87,13 @@ def _real_path_parameters(case: Any, world: World) -> None:
 
 @schema.parametrize()
 @BOUNDED
-def test_generated_requests_get_documented_answers_and_never_a_500(case: Any, the_world: World) -> None:
+def test_generated_requests_get_documented_answers_and_never_a_500(
+    case: Any, the_world: World, ratchet_item: Item
+) -> None:
     """Each generated request is sent three times: as generated (mostly unknown objects), then aimed at the
     world's real objects, as participant A and anonymously."""
     participant = {"Authorization": f"Token {the_world.tokens['participant_a']}"}
     case.call_and_validate(headers=participant, checks=CHECKS)
-    _real_path_parameters(case, the_world)
+    _real_path_parameters(case, the_world, ratchet_item)
     case.call_and_validate(headers=participant, checks=CHECKS)
     case.call_and_validate(checks=CHECKS)

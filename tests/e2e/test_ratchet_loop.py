@@ -147,7 +147,7 @@ def _metric(submission: Submission, name: str) -> float:
 def _answer(item: Item, user: User, truth: str) -> None:
     verdict = Verdict.CORRECT if truth == item.claimed_label else Verdict.INCORRECT
     label = "" if verdict == Verdict.CORRECT else truth
-    answer_record(item_id=item.pk, ratchet=item.ratchet, user=user, verdict=verdict, label=label, labels=LABELS)
+    answer_record(item_id=item.pk, ratchet=item.ratchet, user=user, verdict=verdict, label=label)
 
 
 def _validate_round(ratchet: Ratchet, round_: Round, validators: list[User], truths: dict[str, str]) -> None:
@@ -265,10 +265,10 @@ def test_two_rounds_of_the_ratchet_with_a_real_worker(
     for gold in first.items.filter(kind=Item.Kind.GOLD):
         wrong = LABELS[(LABELS.index(gold.gold_label) + 1) % len(LABELS)]
         verdict, label = (Verdict.INCORRECT, wrong) if gold.claimed_label == gold.gold_label else (Verdict.CORRECT, "")
-        answer_record(item_id=gold.pk, ratchet=ratchet, user=careless, verdict=verdict, label=label, labels=LABELS)
+        answer_record(item_id=gold.pk, ratchet=ratchet, user=careless, verdict=verdict, label=label)
     new_items = list(first.items.filter(kind=Item.Kind.NEW).order_by("pk"))
     for item in new_items:  # says "correct" to everything: would accept the wrong claims if it counted
-        answer_record(item_id=item.pk, ratchet=ratchet, user=careless, verdict="correct", labels=LABELS)
+        answer_record(item_id=item.pk, ratchet=ratchet, user=careless, verdict="correct")
     disputed = next(item for item in new_items if truths[item.key] == item.claimed_label)
     _answer(disputed, v1, truths[disputed.key])
     answer_record(
@@ -277,7 +277,6 @@ def test_two_rounds_of_the_ratchet_with_a_real_worker(
         user=v2,
         verdict="incorrect",
         label="x" if disputed.claimed_label != "x" else "i",
-        labels=LABELS,
     )
     disputed.refresh_from_db()
     assert disputed.status == Item.Status.DISPUTED

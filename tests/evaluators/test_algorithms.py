@@ -388,6 +388,14 @@ def claims_change(source: Path, dest: Path, task: Any) -> list[str]:
     return [item, f"{rows[-1][1]} in the submitted artifact", f"{label} in the algorithm's output"]
 
 
+def adversarial_change(source: Path, dest: Path, task: Any) -> list[str]:
+    header, *rows = _read_csv(source / "labels.csv")
+    item, label = rows[-1]
+    rows[-1] = [item, _other(task.config.labels, label)]
+    _write_csv(dest / "labels.csv", [header, *rows])
+    return [f"{item}: {rows[-1][1]} in the submitted artifact, {label} in the algorithm's output"]
+
+
 EQUIVALENTS: dict[str, Variant] = {
     "selection-speech": speech_equivalent,
     "selection-vision": vision_equivalent,
@@ -398,6 +406,7 @@ EQUIVALENTS: dict[str, Variant] = {
     "budget-cleaning": cleaning_equivalent,
     "training-set-creation": training_equivalent,
     "test-set-creation": claims_equivalent,
+    "adversarial-test-set": training_equivalent,
 }
 CHANGES: dict[str, Change] = {
     "selection-speech": speech_change,
@@ -409,6 +418,7 @@ CHANGES: dict[str, Change] = {
     "budget-cleaning": cleaning_change,
     "training-set-creation": training_change,
     "test-set-creation": claims_change,
+    "adversarial-test-set": adversarial_change,
 }
 
 

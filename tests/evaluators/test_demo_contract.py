@@ -123,7 +123,7 @@ def test_every_benchmark_scores_both_splits_or_refuses_one_with_its_reason(
 
 
 def test_every_demo_task_has_the_demos_private_split_with_a_seed_of_its_own() -> None:
-    configs = {spec.slug: (spec.config, spec.challenge_config()) for _, spec in _demo_tasks()}
+    configs = {spec.slug: (spec.config, spec.challenge_config()) for _, spec in _demo_tasks() if spec.private_split}
 
     seeds = set()
     for own, in_challenge in configs.values():
@@ -132,6 +132,13 @@ def test_every_demo_task_has_the_demos_private_split_with_a_seed_of_its_own() ->
         assert 2**32 <= in_challenge[SPLIT_SEED_KEY] < 2**63
         seeds.add(in_challenge[SPLIT_SEED_KEY])
     assert len(seeds) == len(configs)
+
+
+def test_a_demo_task_goes_without_a_split_exactly_when_its_benchmark_refuses_one() -> None:
+    for slug, spec in _demo_tasks():
+        assert spec.private_split == (get_evaluator(slug).split_refusal is None), spec.slug
+        if not spec.private_split:
+            assert spec.challenge_config() == spec.config
 
 
 @pytest.mark.parametrize(("slug", "spec"), _demo_tasks(), ids=[spec.slug for _, spec in _demo_tasks()])
@@ -144,5 +151,6 @@ def test_every_demo_tasks_full_data_admits_the_demos_split(slug: str, spec: Demo
 
     config = evaluator.validate_config(spec.challenge_config())
 
-    assert config[PRIVATE_FRACTION_KEY] == DEMO_PRIVATE_FRACTION
+    if spec.private_split:
+        assert config[PRIVATE_FRACTION_KEY] == DEMO_PRIVATE_FRACTION
     assert evaluator.check_task(evaluator.load_task(tmp_path, config)) == []

@@ -17,8 +17,9 @@ register = template.Library()
 def ratchet_links(context: template.Context, task: Task) -> dict[str, Any]:
     """The ratchet a task belongs to, the side it is on, its running round, and the validation link for a
     validator. Nothing when the task is in no ratchet."""
+    user = context["request"].user
     ratchet = ratchet_of_task_id(task.pk)
-    if ratchet is None:
+    if ratchet is None or not ratchets_of_challenge(challenge=task.challenge, user=user).filter(pk=ratchet.pk).exists():
         return {"ratchet": None}
     ratchet.challenge = task.challenge
     live = [round_ for round_ in rounds_of(ratchet=ratchet) if round_.status in LIVE_ROUNDS]
@@ -27,14 +28,15 @@ def ratchet_links(context: template.Context, task: Task) -> dict[str, Any]:
         "challenge": task.challenge,
         "is_training": ratchet.training_task_id == task.pk,
         "round": live[-1] if live else None,
-        "may_validate": may_validate(ratchet=ratchet, user=context["request"].user),
+        "may_validate": may_validate(ratchet=ratchet, user=user),
     }
 
 
-@register.inclusion_tag("ratchets/_challenge_links.html")
-def challenge_ratchets(challenge: Challenge) -> dict[str, Any]:
-    """The challenge's ratchets, each with links to its page and its rounds."""
-    return {"challenge": challenge, "ratchets": list(ratchets_of_challenge(challenge=challenge))}
+@register.inclusion_tag("ratchets/_challenge_links.html", takes_context=True)
+def challenge_ratchets(context: template.Context, challenge: Challenge) -> dict[str, Any]:
+    """The challenge's ratchets the viewer may see, each with links to its page and its rounds."""
+    ratchets = ratchets_of_challenge(challenge=challenge, user=context["request"].user)
+    return {"challenge": challenge, "ratchets": list(ratchets)}
 
 
 @register.filter

@@ -160,7 +160,9 @@ def column(tmp_path: Path, challenge: Challenge, organizer: User, open_division:
 
 
 def _training_rows(ratchet: Ratchet) -> list[str]:
-    return rounds._stored_bytes(ratchet.training_task, rounds.TEST_ITEMS_FILE).decode().splitlines()
+    stored = rounds._stored_bytes(ratchet.training_task, rounds.TEST_ITEMS_FILE)
+    assert stored is not None
+    return stored.decode().splitlines()
 
 
 def test_the_round_data_job_resumes_after_a_crash_and_counts_nothing_twice(

@@ -17,7 +17,7 @@ from apps.ratchets.models import Answer, Item, Ratchet, Round
 from apps.ratchets.selectors import excluded_validators, next_item, organizer_queue, validators_board
 from apps.ratchets.services import AnswersTooFast, answer_record
 from tests.apps.conftest import RecordingBroker, make_scored_submission
-from tests.apps.ratchets.factories import LABELS, make_item, make_ratchet, make_round
+from tests.apps.ratchets.factories import make_item, make_ratchet, make_round
 from tests.conftest import make_user
 
 Verdict = Answer.Verdict
@@ -48,9 +48,7 @@ def maker_item(ratchet: Ratchet, round_: Round, registered: User, open_division:
 
 
 def give(item: Item, user: User, verdict: str = Verdict.CORRECT, label: str = "", reason: str = "") -> Item:
-    return answer_record(
-        item_id=item.pk, ratchet=item.ratchet, user=user, verdict=verdict, label=label, reason=reason, labels=LABELS
-    )
+    return answer_record(item_id=item.pk, ratchet=item.ratchet, user=user, verdict=verdict, label=label, reason=reason)
 
 
 def test_k_matching_answers_accept_and_ask_for_the_labels_file(
@@ -115,9 +113,7 @@ def test_refusals_change_nothing(challenge: Challenge, maker_item: Item, registe
             give(maker_item, user, verdict, label, reason)
     assert maker_item.answers.count() == 0
     with pytest.raises(NotFound):
-        answer_record(
-            item_id=10**9, ratchet=maker_item.ratchet, user=validator(challenge, "v5"), verdict="correct", labels=LABELS
-        )
+        answer_record(item_id=10**9, ratchet=maker_item.ratchet, user=validator(challenge, "v5"), verdict="correct")
 
 
 def test_a_decided_item_refuses_more_answers_with_a_clear_message(challenge: Challenge, maker_item: Item) -> None:
