@@ -38,9 +38,10 @@ TRAINING_SLUG = "roman-numerals-training-set"
 TEST_SLUG = "roman-numerals-adversarial-test-set"
 RATCHET_SLUG = "roman-numerals"
 BOTS = (("numeral-nerds", "drop-suspected-mislabels"), ("pixel-pushers", "cleaned-plus-augmented"))
-VALIDATORS = ("val-ada", "val-bo", "val-cy")
+VALIDATORS = ("val-cy", "val-ada", "val-bo")
 CARELESS = "val-cy"
-"""Answers every gold item wrong: after `gold_min_answers` of them, their answers no longer count."""
+"""Answers every gold item wrong: after `gold_min_answers` of them, their answers no longer count. Answers first,
+so that the gold check has something to leave out."""
 DRAWN = 12
 ANSWERS_PER_MINUTE = 30
 WRONG_CLAIMS = 3
@@ -167,8 +168,8 @@ def demo_ratchet_create(
         drawn = _drawn_dir(work / "drawn-round-2" / "set", 7, truths)
         _score(submit, test, division, bots[1], ("drawn", drawn), "More numerals, for the stronger suite", items=True)
     # Round 2: one validator answers every item, another half of them; the demo participant's answer decides the rest.
-    _answer_all(ratchet, validators[:1], truths)
-    _answer_all(ratchet, validators[1:2], truths, limit=DRAWN // 2)
+    _answer_all(ratchet, validators[1:2], truths)
+    _answer_all(ratchet, validators[2:], truths, limit=DRAWN // 2)
     _labels_landed(ratchet)
     Ratchet.objects.filter(pk=ratchet.pk).update(answers_per_minute=ANSWERS_PER_MINUTE)
     return ratchet

@@ -13,7 +13,7 @@ from apps.demo.bundle import demo_bundle_write
 from apps.demo.ratchet import RATCHET_SLUG
 from apps.demo.services import PARTICIPANT, demo_create
 from apps.ratchets.models import Item, Round, Standing
-from apps.ratchets.selectors import next_item, round_figures
+from apps.ratchets.selectors import next_item, round_figures, validators_board
 
 BENCHMARKS = ("training-set-creation", "adversarial-test-set")
 
@@ -37,6 +37,9 @@ def test_the_demo_column_has_a_closed_round_and_an_open_one(column_bundle: Path)
     frozen = Standing.objects.get(round=first, task=ratchet.test_task, division__slug="open", split="public")
     bots = [row for row in frozen.document["rows"] if row["label"] in ("numeral-nerds", "pixel-pushers")]
     assert len(bots) == 2 and all(row["metrics"]["items_pending"] == 0 for row in bots)
+
+    board = {row.user: row for row in validators_board(ratchet=ratchet)}
+    assert board["val-cy"].excluded and not board["val-ada"].excluded  # the careless one fails the gold check
 
     demo = User.objects.get(username=PARTICIPANT[0])
     waiting = next_item(ratchet=ratchet, user=demo)
