@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from evaluators.base import TaskConfigError
-from evaluators.splits import SPLIT_KEYS, refuse_split, split_and_rest
+from evaluators.splits import refuse_split, split_and_rest
 from evaluators.training_set_creation.models import MODEL_NAMES
-from evaluators.training_set_creation.task import DEFAULT_IMAGE_SIZE, INPUT_KINDS, config_labels, config_models
+from evaluators.training_set_creation.task import check_config_keys, config_labels, config_models, item_input
 
 MAX_ITEMS_LIMIT = 10_000
 SUITE_SET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -68,26 +68,15 @@ class AdversarialConfig:
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
         refuse_split(config, SPLIT_REFUSAL)
         _, config = split_and_rest(config)
-        unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
-        if unexpected:
-            raise TaskConfigError(
-                f"unexpected config key(s) {', '.join(unexpected)}; allowed: {', '.join(_CONFIG_KEYS + SPLIT_KEYS)}"
-            )
-        kind = config.get("input", "image")
-        if kind not in INPUT_KINDS:
-            raise TaskConfigError(f"config.input must be one of {', '.join(INPUT_KINDS)}, got {kind!r}")
-        if kind == "features" and "image_size" in config:
-            raise TaskConfigError("config.image_size applies only to input: image")
-        allow_new = config.get("allow_new_items", True)
-        if not isinstance(allow_new, bool):
-            raise TaskConfigError(f"config.allow_new_items must be true or false, got {allow_new!r}")
+        check_config_keys(config, _CONFIG_KEYS)
+        items = item_input(config)
         return cls(
             labels=config_labels(config.get("labels")),
             max_items=_int_in(config, "max_items", 1, MAX_ITEMS_LIMIT, None),
             models=config_models(config.get("models")),
-            input=str(kind),
-            image_size=_int_in(config, "image_size", 4, 256, DEFAULT_IMAGE_SIZE) if kind == "image" else None,
-            allow_new_items=allow_new,
+            input=items.input,
+            image_size=items.image_size,
+            allow_new_items=items.allow_new_items,
             suite_sets=_suite_sets(config.get("suite_sets")),
             suite_recipe=_suite_recipe(config.get("suite_recipe", "logreg")),
         )

@@ -64,6 +64,40 @@ def _int_in(config: Mapping[str, Any], key: str, low: int, high: int, default: i
     return value
 
 
+def check_config_keys(config: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+    """Refuse a config key that is neither one of `keys` nor a split key, naming the allowed ones."""
+    unexpected = sorted(str(key) for key in config if key not in keys and key not in SPLIT_KEYS)
+    if unexpected:
+        raise TaskConfigError(
+            f"unexpected config key(s) {', '.join(unexpected)}; allowed: {', '.join(keys + SPLIT_KEYS)}"
+        )
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    """What a task's items are: `input` (image or features), `image_size` (images only) and whether submissions
+    may add items of their own."""
+
+    input: str
+    image_size: int | None
+    allow_new_items: bool
+
+
+def item_input(config: Mapping[str, Any]) -> ItemInput:
+    """The `input`, `image_size` and `allow_new_items` keys of a config, checked (shared with the ratchet's
+    adversarial-test-set, whose items are read the same way)."""
+    kind = config.get("input", "image")
+    if kind not in INPUT_KINDS:
+        raise TaskConfigError(f"config.input must be one of {', '.join(INPUT_KINDS)}, got {kind!r}")
+    if kind == "features" and "image_size" in config:
+        raise TaskConfigError("config.image_size applies only to input: image")
+    allow_new = config.get("allow_new_items", True)
+    if not isinstance(allow_new, bool):
+        raise TaskConfigError(f"config.allow_new_items must be true or false, got {allow_new!r}")
+    image_size = _int_in(config, "image_size", 4, 256, DEFAULT_IMAGE_SIZE) if kind == "image" else None
+    return ItemInput(str(kind), image_size, allow_new)
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     """A validated config. `image_size` is None for feature tasks."""
@@ -82,26 +116,15 @@ class TrainingConfig:
         if not isinstance(config, Mapping):
             raise TaskConfigError(f"the config must be a mapping, got {type(config).__name__}")
         split, config = split_and_rest(config)
-        unexpected = sorted(str(key) for key in config if key not in _CONFIG_KEYS)
-        if unexpected:
-            raise TaskConfigError(
-                f"unexpected config key(s) {', '.join(unexpected)}; allowed: {', '.join(_CONFIG_KEYS + SPLIT_KEYS)}"
-            )
-        kind = config.get("input", "image")
-        if kind not in INPUT_KINDS:
-            raise TaskConfigError(f"config.input must be one of {', '.join(INPUT_KINDS)}, got {kind!r}")
-        if kind == "features" and "image_size" in config:
-            raise TaskConfigError("config.image_size applies only to input: image")
-        allow_new = config.get("allow_new_items", True)
-        if not isinstance(allow_new, bool):
-            raise TaskConfigError(f"config.allow_new_items must be true or false, got {allow_new!r}")
+        check_config_keys(config, _CONFIG_KEYS)
+        items = item_input(config)
         return cls(
             labels=config_labels(config.get("labels")),
             max_items=_int_in(config, "max_items", 2, MAX_ITEMS_LIMIT, None),
             models=config_models(config.get("models")),
-            input=str(kind),
-            image_size=_int_in(config, "image_size", 4, 256, DEFAULT_IMAGE_SIZE) if kind == "image" else None,
-            allow_new_items=allow_new,
+            input=items.input,
+            image_size=items.image_size,
+            allow_new_items=items.allow_new_items,
             split=split,
         )
 
