@@ -225,6 +225,127 @@ def _offline_scores(task_dir: Path, slug: str, config: dict[str, Any], submissio
     return Offline(loaded, parsed, {pk: evaluator.evaluate(loaded, value) for pk, value in parsed.items()})
 
 
+@dataclass
+class Loop:
+    """What the phases of the loop share: the column, its people, the drawings' truths, the worker."""
+
+    ratchet: Ratchet
+    division: Division
+    organizer: User
+    users: dict[str, User]
+    dirs: dict[str, Path]
+    worker: Process
+    truths: dict[str, str]
+
+    def wait(self, predicate: Callable[[], bool], what: str, timeout: float = 240) -> None:
+        wait_until(predicate, timeout=timeout, what=what, logs=self.worker.log)
+
+    def drawn(self, seed: int) -> Path:
+        return _drawn(self.dirs["work"] / f"drawn-{seed}", seed, self.truths)
+
+
+def _round_one(loop: Loop) -> tuple[list[Submission], list[Submission]]:
+    """Two training sets, two test sets of new drawings, scored; the drawings recorded, their scores provisional."""
+    work, training, test = loop.dirs["work"], loop.ratchet.training_task, loop.ratchet.test_task
+    alice, bob = loop.users["alice"], loop.users["bob"]
+    sets = {
+        alice: training_demo.write_baselines(loop.dirs["training"], work / "sets-a", seed=1)[
+            "drop-suspected-mislabels"
+        ],
+        bob: training_demo.write_baselines(loop.dirs["training"], work / "sets-b", seed=2)["class-balanced"],
+    }
+    training_subs = [_submit(training, loop.division, user, path) for user, path in sets.items()]
+    test_subs = [_submit(test, loop.division, user, loop.drawn(seed)) for seed, user in ((1, alice), (2, bob))]
+    loop.wait(lambda: _scored(training_subs + test_subs), "round 1 scores")
+    first = loop.ratchet.rounds.get(number=1)
+    loop.wait(lambda: first.items.filter(kind=Item.Kind.NEW).count() == len(loop.truths), "the new items recorded")
+    assert all(_metric(s, "items_pending") == DRAWN for s in test_subs)  # provisional until validated
+    return training_subs, test_subs
+
+
+def _validate_round_one(loop: Loop, test_subs: list[Submission]) -> None:
+    """The careless validator fails the gold check (their answers are left out), one item is disputed and settled
+    by the organizer, two validators decide the rest; the labels reach the scores."""
+    ratchet, first = loop.ratchet, loop.ratchet.rounds.get(number=1)
+    careless, v1, v2 = loop.users["careless"], loop.users["v1"], loop.users["v2"]
+    for gold in first.items.filter(kind=Item.Kind.GOLD):
+        wrong = LABELS[(LABELS.index(gold.gold_label) + 1) % len(LABELS)]
+        verdict, label = (Verdict.INCORRECT, wrong) if gold.claimed_label == gold.gold_label else (Verdict.CORRECT, "")
+        answer_record(item_id=gold.pk, ratchet=ratchet, user=careless, verdict=verdict, label=label)
+    new_items = list(first.items.filter(kind=Item.Kind.NEW).order_by("pk"))
+    for item in new_items:  # says "correct" to everything: would accept the wrong claims if it counted
+        answer_record(item_id=item.pk, ratchet=ratchet, user=careless, verdict="correct")
+    disputed = next(item for item in new_items if loop.truths[item.key] == item.claimed_label)
+    _answer(disputed, v1, loop.truths[disputed.key])
+    other = "x" if disputed.claimed_label != "x" else "i"
+    answer_record(item_id=disputed.pk, ratchet=ratchet, user=v2, verdict="incorrect", label=other)
+    disputed.refresh_from_db()
+    assert disputed.status == Item.Status.DISPUTED
+    _answer(disputed, loop.organizer, loop.truths[disputed.key])
+    _validate_round(ratchet, first, [v1, v2], loop.truths)
+    statuses = sorted(first.items.filter(kind=Item.Kind.NEW).values_list("status", flat=True))
+    assert statuses.count("accepted") == 2 * (DRAWN - WRONG) and statuses.count("rejected") == 2 * WRONG
+    loop.wait(lambda: all(_metric(s, "items_pending") == 0 for s in test_subs), "the labels to reach the scores")
+
+
+def _close_round_one(loop: Loop, training_subs: list[Submission]) -> Round:
+    """The close: standings frozen as they were, round 2's data written, the training sets rescored."""
+    ratchet, first = loop.ratchet, loop.ratchet.rounds.get(number=1)
+    before = {task.pk: _boards(task) for task in (ratchet.training_task, ratchet.test_task)}
+    round_close(round_=first, actor=loop.organizer)
+    for standing in Standing.objects.filter(round=first):
+        assert standing.document == before[standing.task_id][(standing.division_id, standing.split)]
+    second = ratchet.rounds.get(number=2)
+    assert second.status == "open" and first.suite_models.count() == 0 and second.suite_models.count() == 2
+    loop.wait(lambda: _refreshed(second).data_ready_at is not None, "round 2 data")
+    version = Task.objects.get(pk=ratchet.training_task_id).data_version
+    loop.wait(lambda: _scored(training_subs, lambda s: version), "the training sets rescored on round 2's data")
+    return second
+
+
+def _check_round_two_training(loop: Loop, training_subs: list[Submission], test_subs: list[Submission]) -> None:
+    """From scratch: the promoted items (validated, fooling round 1's suite offline) and the training scores on
+    the seed test set plus them."""
+    first_offline = _offline_scores(loop.dirs["test"], "adversarial-test-set", TEST_CONFIG, test_subs)
+    promoted: dict[str, tuple[bytes, str]] = {}
+    for submission in test_subs:
+        for found in item_verdicts(first_offline.loaded, first_offline.parsed[submission.pk]):
+            if found.kind == "new" and found.fooled and loop.truths[found.key] == found.claimed:
+                png = _png_of(submission, found.source, loop.dirs["work"])
+                promoted[f"ratchet_r1_{found.key.removeprefix('new:')[:16]}"] = (png, found.claimed)
+    test_ids = loop.ratchet.items.filter(promotion__isnull=False).values_list("promotion__test_id", flat=True)
+    assert set(test_ids) == set(promoted)
+    training_r2 = _round2_training_dir(loop.dirs, promoted)
+    offline = _offline_scores(training_r2, "training-set-creation", TRAINING_CONFIG, training_subs)
+    for submission in training_subs:
+        assert _metric(submission, "accuracy") == pytest.approx(offline.results[submission.pk].primary, abs=1e-12)
+
+
+def _round_two(loop: Loop, second: Round, test_subs: list[Submission]) -> None:
+    """A new test set meets the stronger suite (predictions as computed from scratch); validation makes every
+    test-set score final, each as the evaluator gives it offline on round 2's data rebuilt from scratch."""
+    suite = [model.source for model in second.suite_models.order_by("source_rank")]
+    carol_sub = _submit(loop.ratchet.test_task, loop.division, loop.users["carol"], loop.drawn(3))
+    test_r2 = _round2_test_dir(loop.dirs, suite, loop.truths, loop.dirs["training"])
+    config = {**TEST_CONFIG, "suite_sets": ["r2-1", "r2-2"]}
+    loop.wait(lambda: _scored([carol_sub]), "round 2's test set")
+    loop.wait(lambda: second.items.filter(kind=Item.Kind.NEW).count() == DRAWN, "round 2 items")
+    offline = _offline_scores(test_r2, "adversarial-test-set", config, [carol_sub])
+    expected = {found.key: found for found in item_verdicts(offline.loaded, offline.parsed[carol_sub.pk])}
+    for item in second.items.filter(kind=Item.Kind.NEW):
+        assert item.predictions == expected[item.key].predictions and item.fooled == expected[item.key].fooled
+        assert "logreg@r2-1" in item.predictions
+    _validate_round(loop.ratchet, second, [loop.users["v1"], loop.users["v2"]], loop.truths)
+    loop.wait(lambda: _metric(carol_sub, "items_pending") == 0, "carol's final score")
+    every = _offline_scores(test_r2, "adversarial-test-set", config, [*test_subs, carol_sub])
+    for submission in [*test_subs, carol_sub]:
+        submission.refresh_from_db()
+        assert submission.current_evaluation is not None
+        stored = {score.metric: score.value for score in submission.current_evaluation.scores.filter(split="public")}
+        result = every.results[submission.pk]
+        assert stored == pytest.approx({**result.metrics, "credit": result.primary}, abs=1e-12)
+
+
 def test_two_rounds_of_the_ratchet_with_a_real_worker(
     challenge: Challenge,
     open_division: Division,
@@ -235,117 +356,14 @@ def test_two_rounds_of_the_ratchet_with_a_real_worker(
     start_worker: Callable[[], Process],
 ) -> None:
     worker = start_worker()
-    training, test = ratchet.training_task, ratchet.test_task
-    alice, bob, carol = registered, _participant(challenge, "bob"), _participant(challenge, "carol")
-    v1, v2, careless = (_participant(challenge, name) for name in ("v1", "v2", "careless"))
-    truths: dict[str, str] = {}
-    work = dirs["work"]
-
-    # Round 1: two training sets, two test sets of new drawings.
-    sets = {
-        alice: training_demo.write_baselines(dirs["training"], work / "sets-a", seed=1)["drop-suspected-mislabels"],
-        bob: training_demo.write_baselines(dirs["training"], work / "sets-b", seed=2)["class-balanced"],
-    }
-    training_subs = [_submit(training, open_division, user, path) for user, path in sets.items()]
-    test_subs = [
-        _submit(test, open_division, user, _drawn(work / f"drawn-{seed}", seed, truths))
-        for seed, user in ((1, alice), (2, bob))
-    ]
-    wait_until(lambda: _scored(training_subs + test_subs), timeout=240, what="round 1 scores", logs=worker.log)
-    first = ratchet.rounds.get(number=1)
-    wait_until(
-        lambda: first.items.filter(kind=Item.Kind.NEW).count() == len(truths),
-        timeout=120,
-        what="the new items recorded",
-        logs=worker.log,
-    )
-    assert all(_metric(s, "items_pending") == DRAWN for s in test_subs)  # provisional until validated
-
-    # Validation: the careless validator fails the gold check, so their answers are left out.
-    for gold in first.items.filter(kind=Item.Kind.GOLD):
-        wrong = LABELS[(LABELS.index(gold.gold_label) + 1) % len(LABELS)]
-        verdict, label = (Verdict.INCORRECT, wrong) if gold.claimed_label == gold.gold_label else (Verdict.CORRECT, "")
-        answer_record(item_id=gold.pk, ratchet=ratchet, user=careless, verdict=verdict, label=label)
-    new_items = list(first.items.filter(kind=Item.Kind.NEW).order_by("pk"))
-    for item in new_items:  # says "correct" to everything: would accept the wrong claims if it counted
-        answer_record(item_id=item.pk, ratchet=ratchet, user=careless, verdict="correct")
-    disputed = next(item for item in new_items if truths[item.key] == item.claimed_label)
-    _answer(disputed, v1, truths[disputed.key])
-    answer_record(
-        item_id=disputed.pk,
-        ratchet=ratchet,
-        user=v2,
-        verdict="incorrect",
-        label="x" if disputed.claimed_label != "x" else "i",
-    )
-    disputed.refresh_from_db()
-    assert disputed.status == Item.Status.DISPUTED
-    _answer(disputed, organizer, truths[disputed.key])
-    _validate_round(ratchet, first, [v1, v2], truths)
-    statuses = sorted(first.items.filter(kind=Item.Kind.NEW).values_list("status", flat=True))
-    assert statuses.count("accepted") == 2 * (DRAWN - WRONG) and statuses.count("rejected") == 2 * WRONG
-    wait_until(
-        lambda: all(_metric(s, "items_pending") == 0 for s in test_subs),
-        timeout=120,
-        what="the validated labels to reach the test-set scores",
-        logs=worker.log,
-    )
-
-    # Close round 1: standings frozen as they were, round 2's data written, both tasks rescored.
-    before = {task.pk: _boards(task) for task in (training, test)}
-    round_close(round_=first, actor=organizer)
-    for standing in Standing.objects.filter(round=first):
-        assert standing.document == before[standing.task_id][(standing.division_id, standing.split)]
-    second = ratchet.rounds.get(number=2)
-    assert second.status == "open" and first.suite_models.count() == 0 and second.suite_models.count() == 2
-    wait_until(lambda: _refreshed(second).data_ready_at is not None, timeout=180, what="round 2 data", logs=worker.log)
-    wait_until(
-        lambda: _scored(training_subs, lambda s: Task.objects.get(pk=s.task_id).data_version),
-        timeout=240,
-        what="the training sets rescored on round 2's data",
-        logs=worker.log,
-    )
-
-    # From scratch: round 2's training test data and scores.
-    verdicts_r1 = _offline_scores(dirs["test"], "adversarial-test-set", TEST_CONFIG, test_subs)
-    promoted: dict[str, tuple[bytes, str]] = {}
-    for submission in test_subs:
-        for found in item_verdicts(verdicts_r1.loaded, verdicts_r1.parsed[submission.pk]):
-            if found.kind == "new" and found.fooled and truths[found.key] == found.claimed:
-                png = _png_of(submission, found.source, work)
-                promoted[f"ratchet_r1_{found.key.removeprefix('new:')[:16]}"] = (png, found.claimed)
-    assert set(ratchet.items.filter(promotion__isnull=False).values_list("promotion__test_id", flat=True)) == set(
-        promoted
-    )
-    training_r2 = _round2_training_dir(dirs, promoted)
-    offline = _offline_scores(training_r2, "training-set-creation", TRAINING_CONFIG, training_subs)
-    for submission in training_subs:
-        assert _metric(submission, "accuracy") == pytest.approx(offline.results[submission.pk].primary, abs=1e-12)
-
-    # Round 2: a new test set meets the stronger suite; validation makes its score final.
-    suite = [model.source for model in second.suite_models.order_by("source_rank")]
-    carol_sub = _submit(test, open_division, carol, _drawn(work / "drawn-3", 3, truths))
-    test_r2 = _round2_test_dir(dirs, suite, truths, dirs["training"])
-    wait_until(lambda: _scored([carol_sub]), timeout=180, what="round 2's test set", logs=worker.log)
-    wait_until(lambda: second.items.filter(kind=Item.Kind.NEW).count() == DRAWN, timeout=120, what="round 2 items")
-    offline_r2 = _offline_scores(
-        test_r2, "adversarial-test-set", {**TEST_CONFIG, "suite_sets": ["r2-1", "r2-2"]}, [carol_sub]
-    )
-    expected = {found.key: found for found in item_verdicts(offline_r2.loaded, offline_r2.parsed[carol_sub.pk])}
-    for item in second.items.filter(kind=Item.Kind.NEW):
-        assert item.predictions == expected[item.key].predictions and item.fooled == expected[item.key].fooled
-        assert "logreg@r2-1" in item.predictions
-    _validate_round(ratchet, second, [v1, v2], truths)
-    wait_until(lambda: _metric(carol_sub, "items_pending") == 0, timeout=120, what="carol's final score")
-    every = _offline_scores(
-        test_r2, "adversarial-test-set", {**TEST_CONFIG, "suite_sets": ["r2-1", "r2-2"]}, [*test_subs, carol_sub]
-    )
-    for submission in [*test_subs, carol_sub]:
-        submission.refresh_from_db()
-        assert submission.current_evaluation is not None
-        stored = {score.metric: score.value for score in submission.current_evaluation.scores.filter(split="public")}
-        result = every.results[submission.pk]
-        assert stored == pytest.approx({**result.metrics, "credit": result.primary}, abs=1e-12)
+    users = {"alice": registered}
+    users.update({name: _participant(challenge, name) for name in ("bob", "carol", "v1", "v2", "careless")})
+    loop = Loop(ratchet, open_division, organizer, users, dirs, worker, truths={})
+    training_subs, test_subs = _round_one(loop)
+    _validate_round_one(loop, test_subs)
+    second = _close_round_one(loop, training_subs)
+    _check_round_two_training(loop, training_subs, test_subs)
+    _round_two(loop, second, test_subs)
 
 
 def _refreshed(round_: Round) -> Round:
