@@ -107,6 +107,9 @@ def default_kwargs(w: SecurityWorld) -> dict[str, Any]:
         "participation_id": w.pending.pk,
         "export_id": w.export.pk,
         "token": w.invite_b_token,
+        "ratchet_slug": w.roman.ratchet.slug,
+        "number": w.roman.closed.number,
+        "item_id": w.roman.item_b.pk,
     }
 
 
@@ -162,6 +165,39 @@ def _other_export_there(w: SecurityWorld) -> dict[str, Any]:
     return {"slug": w.other_challenge.slug, "export_id": w.other_export.pk}
 
 
+def _live_round(w: SecurityWorld) -> dict[str, Any]:
+    return {"number": w.roman.live.number}
+
+
+def _no_round(w: SecurityWorld) -> dict[str, Any]:
+    return {"number": w.roman.live.number + 1}
+
+
+def _gold(w: SecurityWorld) -> dict[str, Any]:
+    return {"item_id": w.roman.gold.pk}
+
+
+def _a_item(w: SecurityWorld) -> dict[str, Any]:
+    return {"item_id": w.roman.item_a.pk}
+
+
+def _closed_a_item(w: SecurityWorld) -> dict[str, Any]:
+    return {"item_id": w.roman.closed_a.pk}
+
+
+def _closed_b_item(w: SecurityWorld) -> dict[str, Any]:
+    return {"item_id": w.roman.closed_b.pk}
+
+
+def _answer_b_item(w: SecurityWorld) -> dict[str, Any]:
+    """The validation page's "correct" form, on B's new item."""
+    return {"item": w.roman.item_b.pk, "verdict": "correct"}
+
+
+def _correct(w: SecurityWorld) -> dict[str, Any]:
+    return {"verdict": "correct"}
+
+
 def _post(expected: dict[str, Outcome], data: Data | None = None, **more: Any) -> Probe:
     return Probe(expected, method="post", data=data, **more)
 
@@ -176,6 +212,21 @@ ORGANIZERS_OF_DRAFT = expect(404, 404, 404, 404, 200, 200)
 PRIVATE_BOARD = expect(404, 404, 404, 404, 200, 200)
 PUBLIC_FILE = expect(403, 200, 200, 403, 200, 200)
 API_TEAM_ACTION = expect(401, 200, 404, 404, 403, 403)
+VALIDATORS = expect(LOGIN, 200, 200, 403, 200, 200)
+"""The ratchet's validators: the challenge's approved participants (A and B) and its organizers (staff too)."""
+ITEM_OF_B = expect(404, 200, 404, 404, 200, 200)
+"""A live item of B's team: other validators and the organizers; never its own team."""
+ITEM_OF_A = expect(404, 404, 200, 404, 200, 200)
+ITEM_OF_NOBODY = expect(404, 200, 200, 404, 200, 200)
+"""A gold item: no team's, every validator's."""
+CLOSED_ITEM = expect(404, 404, 404, 404, 200, 200)
+"""An item of a closed round: the organizers only (its own team included: validation is over)."""
+
+
+def _api(page: dict[str, Outcome]) -> dict[str, Outcome]:
+    """The API's twin of a page's outcomes: an anonymous caller is not authenticated (401)."""
+    return {**page, "anonymous": 401}
+
 
 ACCESS: dict[str, list[Probe]] = {
     "healthz": [Probe(everyone(200))],
@@ -284,6 +335,27 @@ ACCESS: dict[str, list[Probe]] = {
         Probe(everyone(404) | {"anonymous": LOGIN}, kwargs=_other_export, label="another challenge's export"),
         Probe(expect(LOGIN, 404, 404, 200, 404, 200), kwargs=_other_export_there, label="other challenge"),
     ],
+    # --- ratchets (issue 14): whoever sees the challenge sees a ratchet and its rounds; validators validate and
+    # see the live items' payloads (never their own team's); the organizers' queue is theirs alone (404).
+    "ratchets:detail": [Probe(everyone(200)), Probe(everyone(404), kwargs=_other, label="other challenge")],
+    "ratchets:round": [
+        Probe(everyone(200)),
+        Probe(everyone(200), kwargs=_live_round, label="open round"),
+        Probe(everyone(404), kwargs=_no_round, label="no such round"),
+    ],
+    # A refused answer comes back to the page with the service's message (B's own item included).
+    "ratchets:validate": [Probe(VALIDATORS), _post(expect(LOGIN, 302, 302, 403, 302, 302), _answer_b_item)],
+    "ratchets:payload": [
+        Probe(ITEM_OF_B),
+        Probe(ITEM_OF_A, kwargs=_a_item, label="A's"),
+        Probe(ITEM_OF_NOBODY, kwargs=_gold, label="gold"),
+        Probe(CLOSED_ITEM, kwargs=_closed_a_item, label="A's, closed round"),
+        Probe(CLOSED_ITEM, kwargs=_closed_b_item, label="B's, closed round"),
+    ],
+    "ratchets:queue": [
+        Probe(expect(LOGIN, 404, 404, 404, 200, 200)),
+        _post(expect(LOGIN, 404, 404, 404, 302, 302), _answer_b_item),
+    ],
     "backoffice:audit": [
         Probe(ORGANIZER_PAGE),
         Probe(expect(LOGIN, 403, 403, 200, 403, 200), kwargs=_other, label="other challenge"),
@@ -336,6 +408,29 @@ ACCESS: dict[str, list[Probe]] = {
     ],
     "api:withdraw": [Probe(expect(401, 405, 405, 405, 405, 405)), _post(API_TEAM_ACTION)],
     "api:matrix": [Probe(everyone(200))],
+    "api:ratchets": [Probe(everyone(200)), Probe(ORGANIZERS_OF_DRAFT, kwargs=_draft, label="draft")],
+    "api:ratchet": [Probe(everyone(200)), Probe(everyone(404), kwargs=_other, label="other challenge")],
+    # Frozen standings exist once a round closes; the splits one may not see are left out (test_ratchet_leaks).
+    "api:ratchet-standings": [
+        Probe(everyone(200)),
+        Probe(everyone(404), kwargs=_live_round, label="open round"),
+        Probe(everyone(404), kwargs=_no_round, label="no such round"),
+    ],
+    "api:ratchet-next-item": [Probe(_api(VALIDATORS))],
+    "api:ratchet-item-payload": [
+        Probe(_api(ITEM_OF_B)),
+        Probe(_api(ITEM_OF_A), kwargs=_a_item, label="A's"),
+        Probe(_api(ITEM_OF_NOBODY), kwargs=_gold, label="gold"),
+        Probe(_api(CLOSED_ITEM), kwargs=_closed_a_item, label="A's, closed round"),
+        Probe(_api(CLOSED_ITEM), kwargs=_closed_b_item, label="B's, closed round"),
+    ],
+    # Answering B's item: B's own team 403, a non-validator 403; an item of a closed round takes no answer (400).
+    "api:ratchet-answer": [
+        Probe(expect(401, 405, 405, 405, 405, 405)),
+        _post(expect(401, 200, 403, 403, 200, 200), _correct, as_json=True),
+        _post(expect(401, 200, 200, 403, 200, 200), _correct, as_json=True, kwargs=_gold, label="gold"),
+        _post(expect(401, 400, 400, 403, 400, 400), _correct, as_json=True, kwargs=_closed_b_item, label="closed"),
+    ],
     "api:schema": [Probe(everyone(200))],
     "api:docs": [Probe(everyone(200))],
     "api:redoc": [Probe(everyone(200))],
@@ -372,6 +467,7 @@ _ADMIN_OBJECT = re.compile(r"^/admin/(?P<app>[a-z]+)/(?P<model>[a-z]+)/<path:obj
 
 ADMIN_NO_ADD = {
     "accounts_apitoken",
+    "ratchets_round",
     "accounts_team",
     "challenges_auditentry",
     "challenges_participation",
@@ -390,6 +486,8 @@ ADMIN_NO_DELETE = {
     "core_workerheartbeat",
     "leaderboards_leaderboard",
     "leaderboards_taskweight",
+    "ratchets_ratchet",
+    "ratchets_round",
     "submissions_score",
     "submissions_submission",
 }

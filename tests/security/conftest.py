@@ -15,12 +15,19 @@ participant must never see, each piece carrying a unique marker so that a leak n
   B's evaluations hold what a split evaluation stores: public and private scores, the whole set's values under
   `details["sealed"]["whole_set"]`, a visible chart of public units and a sealed chart naming private units
   (membership) by marker ids. The boards are rebuilt, so the private board and its shake-up exist.
+- The challenge runs a data ratchet, "roman" (issue 14): its training-set task (with a private split and the
+  same marked seed) and its test-set task, whose hidden `human_labels.csv` names a marker. Round 1 is closed with
+  frozen boards: a public one, and a private one that is not revealed (a marked row, a secret score, its
+  shake-up). Round 2 is open: a new item of B's team whose suite predictions name a marker, a new item of A's
+  team, and a gold item claiming the same label as B's item (its gold label another, its stored file named as
+  the gold service names it). Round 1 holds an item of each team.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -38,6 +45,7 @@ from apps.core.heartbeats import Heartbeat, RunningTask, worker_heartbeat_record
 from apps.divisions.models import Division
 from apps.leaderboards.models import Export, TaskWeight
 from apps.leaderboards.services import leaderboards_rebuild_for_task
+from apps.ratchets.models import Item, Ratchet, Round, Standing
 from apps.submissions.awards import award_grant
 from apps.submissions.models import Award, Evaluation, Score, Submission, VerificationStage
 from apps.submissions.services.evaluation import WHOLE_SET_KEY
@@ -45,6 +53,7 @@ from evaluators.base import chart
 from evaluators.splits import PRIVATE_FRACTION_KEY, SPLIT_SEED_KEY
 from tests.api.conftest import World, _fresh_state, _no_broker, world
 from tests.apps.conftest import PRIMARY, SEED_METRICS, make_scored_submission
+from tests.apps.ratchets.factories import make_item, make_ratchet, make_round, png
 from tests.conftest import make_user
 
 # Re-exported: pytest finds fixtures by the conftest's attributes (the API world and its autouse fixtures).
@@ -82,6 +91,12 @@ class Marker:
     """The task's split seed (a large integer, below 2**63): with the units' ids it gives the partition away."""
     PRIVATE_UNIT = "PRIVATE-UNIT-MARKER-6e0b3f"
     """The ids of private evaluation units, as a sealed chart names them: which units are private (membership)."""
+    HUMAN_LABELS = "HUMAN-LABELS-MARKER-4d71b9"
+    """A pool id of the ratchet's test-set task, in its hidden human labels."""
+    ITEM_PREDICTIONS = "ITEM-PREDICTIONS-MARKER-9a0e37"
+    """A model of B's items' suite predictions (what fooled whom: organizers' business until the round closes)."""
+    PRIVATE_STANDING = "PRIVATE-STANDING-MARKER-e81c52"
+    """The row of round 1's frozen private board, not revealed."""
 
     @classmethod
     def all(cls) -> dict[str, str]:
@@ -107,6 +122,8 @@ class Secret:
     B_PRIVATE = 0.6180339887
     B_CONCEALED = 0.7320508075
     B_WHOLE_SET = 0.4472135955
+    ROUND_PRIVATE = 0.3819660112
+    """The score of the frozen private board of the ratchet's round 1."""
 
     @classmethod
     def all(cls) -> dict[str, float]:
@@ -118,6 +135,23 @@ class Secret:
         x100 with 2 and 1 decimals (the macro F1's display scale)."""
         plain = [repr(value), f"{value:.6g}", f"{value:.5f}", f"{value:.4f}", f"{value:.3f}"]
         return [*plain, f"{value * 100:.2f}", f"{value * 100:.1f}"]
+
+
+@dataclass
+class RatchetWorld:
+    """The "roman" ratchet of the speech challenge: round 1 closed (an item of each team, frozen boards), round 2
+    open (B's new item, A's new item, a gold item)."""
+
+    ratchet: Ratchet
+    closed: Round
+    live: Round
+    item_b: Item
+    item_a: Item
+    gold: Item
+    closed_a: Item
+    closed_b: Item
+    public_standing: Standing
+    private_standing: Standing
 
 
 @dataclass
@@ -144,6 +178,7 @@ class SecurityWorld:
     audit: AuditEntry
     award: Award
     concealed_file: TaskDataFile
+    roman: RatchetWorld
     users: dict[str, User | None] = field(default_factory=dict)
     hidden_files: list[TaskDataFile] = field(default_factory=list)
 
@@ -168,7 +203,8 @@ class SecurityWorld:
         return client
 
     def hidden_digests(self) -> dict[str, str]:
-        """sha256 -> path of every file no participant may download: the hidden files and the concealed task's."""
+        """sha256 -> path of every file no participant may download: the hidden files (the ratchet's tasks'
+        included) and the concealed task's."""
         return {data_file.sha256: data_file.relative_path for data_file in self.hidden_files}
 
 
@@ -339,6 +375,75 @@ def _worker_heartbeat(submission: Submission) -> None:
     worker_heartbeat_record(beat=beat)
 
 
+def _frozen_board(split: str, label: str, value: float, public_rank: int | None) -> dict[str, Any]:
+    """A one-row board document in `leaderboard_document`'s shape, as a round's close freezes it."""
+    primary = {"name": PRIMARY, "label": "Accuracy", "higher_is_better": True, "scale": 1, "column": True}
+    row = {
+        "rank": 1,
+        "label": label,
+        "team": label,
+        "primary": value,
+        "metrics": {PRIMARY: value},
+        "is_baseline": False,
+        "public_rank": public_rank,
+    }
+    return {"split": split, "primary": primary, "columns": [primary], "rows": [row]}
+
+
+def _freeze(round_: Round, division: Division, split: str, document: dict[str, Any]) -> Standing:
+    return Standing.objects.create(
+        round=round_,
+        task=round_.ratchet.training_task,
+        division=division,
+        split=split,
+        document=document,
+        data_version=1,
+        frozen_at=timezone.now(),
+    )
+
+
+def _marked_predictions(item: Item) -> Item:
+    """The item, its suite's predictions naming a marked model (what fooled whom)."""
+    Item.objects.filter(pk=item.pk).update(predictions={Marker.ITEM_PREDICTIONS: "v", "logreg": "v"})
+    item.refresh_from_db()
+    return item
+
+
+def _gold_item(round_: Round) -> Item:
+    """A gold item claiming "iv" (its known label "vii"), its file named as `gold_items_add` names it: the name
+    must never reach a validator."""
+    gold = make_item(round_, claimed="iv", gold_label="vii", fooled=False)
+    gold.payload.save(f"{round_.ratchet_id}/gold-{round_.number}-0.png", ContentFile(png("vii")), save=True)
+    return gold
+
+
+def _ratchet_world(w: World) -> tuple[RatchetWorld, list[TaskDataFile]]:
+    """The "roman" ratchet (see the module's docstring), and its tasks' hidden files."""
+    ratchet = make_ratchet(w.challenge)
+    _split_task(ratchet.training_task)
+    human = _put(ratchet.test_task, "human_labels.csv", f"id,label\n{Marker.HUMAN_LABELS},iv\n")
+    alice, bob = w.user("participant_a"), w.user("participant_b")
+    set_a = make_scored_submission(task=ratchet.test_task, division=w.division, user=alice, primary=0.2)
+    set_b = make_scored_submission(task=ratchet.test_task, division=w.division, user=bob, primary=0.1)
+    closed, live = make_round(ratchet, 1, Round.Status.CLOSED), make_round(ratchet, 2, Round.Status.OPEN)
+    public = _frozen_board("public", "Public standing", 0.25, None)
+    private = _frozen_board("private", Marker.PRIVATE_STANDING, Secret.ROUND_PRIVATE, 1)
+    roman = RatchetWorld(
+        ratchet=ratchet,
+        closed=closed,
+        live=live,
+        item_b=_marked_predictions(make_item(live, set_b, claimed="iv")),
+        item_a=make_item(live, set_a, claimed="ii"),
+        gold=_gold_item(live),
+        closed_a=make_item(closed, set_a, claimed="iii", status=Item.Status.ACCEPTED),
+        closed_b=_marked_predictions(make_item(closed, set_b, claimed="v", status=Item.Status.REJECTED)),
+        public_standing=_freeze(closed, w.division, "public", public),
+        private_standing=_freeze(closed, w.division, "private", private),
+    )
+    seed = ratchet.training_task.data_files.get(relative_path="test/items.csv")
+    return roman, [seed, human]
+
+
 @pytest.fixture
 def security_world(world: World, closed_division: Division) -> SecurityWorld:
     hidden_files = _plant_task_secrets(world.task)
@@ -360,6 +465,7 @@ def security_world(world: World, closed_division: Division) -> SecurityWorld:
     award = award_grant(submission=world.submission, actor=organizer, name="Best in show")
     _split_task(world.task)
     leaderboards_rebuild_for_task(task=world.task)
+    roman, ratchet_files = _ratchet_world(world)
     # One row of every model the admin shows, for its change pages.
     TaskWeight.objects.create(task=world.task, weight=1.0)
     Group.objects.create(name="reviewers")
@@ -385,8 +491,9 @@ def security_world(world: World, closed_division: Division) -> SecurityWorld:
         audit=audit,
         award=award,
         concealed_file=world.task.data_files.get(relative_path="concealed/allowed_training_set.yaml"),
+        roman=roman,
         users=users,
-        hidden_files=hidden_files,
+        hidden_files=[*hidden_files, *ratchet_files],
     )
 
 

@@ -298,6 +298,33 @@ def task_routes(w: SecurityWorld) -> list[str]:
     ]
 
 
+def ratchet_routes(w: SecurityWorld) -> list[str]:
+    """The ratchet as validator A uses it: its page, its rounds (the closed one's frozen boards, the private one
+    asked for too), validation (page and API) with the live items' payloads, and both tasks' pages and files."""
+    slug, roman = w.challenge.slug, w.roman
+    ratchet = [slug, roman.ratchet.slug]
+    api = f"/api/v1/challenges/{slug}/ratchets/{roman.ratchet.slug}/"
+    routes = [
+        reverse("ratchets:detail", args=ratchet),
+        *(reverse("ratchets:round", args=[*ratchet, r.number]) for r in (roman.closed, roman.live)),
+        reverse("ratchets:validate", args=ratchet),
+        f"/api/v1/challenges/{slug}/ratchets/",
+        api,
+        f"{api}rounds/{roman.closed.number}/standings/",
+        f"{api}next-item/",
+    ]
+    for item in (roman.item_b, roman.gold):
+        routes += [reverse("ratchets:payload", args=[*ratchet, item.pk]), f"{api}items/{item.pk}/payload/"]
+    for task in (roman.ratchet.training_task, roman.ratchet.test_task):
+        routes += [
+            reverse("challenges:task", args=[slug, task.slug]),
+            reverse("challenges:task_data_zip", args=[slug, task.slug]),
+            f"/api/v1/challenges/{slug}/tasks/{task.slug}/",
+            f"/api/v1/challenges/{slug}/tasks/{task.slug}/files/",
+        ]
+    return routes
+
+
 def entry_points(w: SecurityWorld) -> list[str]:
     slug = w.challenge.slug
     return [
@@ -316,13 +343,36 @@ def entry_points(w: SecurityWorld) -> list[str]:
         *task_routes(w),
         *submission_routes(w),
         *private_routes(w),
+        *ratchet_routes(w),
     ]
+
+
+def _hidden_file_urls(w: SecurityWorld) -> list[str]:
+    """Every hidden file, through the page's download and the API's, under its own task."""
+    slug, urls = w.challenge.slug, []
+    for data_file in w.hidden_files:
+        task = data_file.task.slug
+        urls += [
+            reverse("challenges:task_data", args=[slug, task, data_file.pk]),
+            f"/api/v1/challenges/{slug}/tasks/{task}/files/{data_file.pk}/",
+        ]
+    return urls
+
+
+def forbidden_items(w: SecurityWorld) -> list[str]:
+    """The items whose payload A may not fetch (page and API): A's own team's live item, and both teams' items of
+    the closed round."""
+    slug, ratchet = w.challenge.slug, w.roman.ratchet.slug
+    api = f"/api/v1/challenges/{slug}/ratchets/{ratchet}/items/"
+    urls = []
+    for item in (w.roman.item_a, w.roman.closed_a, w.roman.closed_b):
+        urls += [reverse("ratchets:payload", args=[slug, ratchet, item.pk]), f"{api}{item.pk}/payload/"]
+    return urls
 
 
 def forbidden(w: SecurityWorld) -> list[str]:
     """URLs of what A must not reach, whatever the links say."""
-    slug, task = w.challenge.slug, w.task.slug
-    hidden_ids = [data_file.pk for data_file in w.hidden_files]
+    slug = w.challenge.slug
     return [
         reverse("submissions:detail", args=[w.submission_b.pk]),
         reverse("submissions:status", args=[w.submission_b.pk]),
@@ -336,8 +386,9 @@ def forbidden(w: SecurityWorld) -> list[str]:
         reverse("challenges:detail", args=[w.base.draft.slug]),
         reverse("challenges:task", args=[slug, w.base.unpublished.slug]),
         f"/api/v1/challenges/{slug}/tasks/{w.base.unpublished.slug}/",
-        *(reverse("challenges:task_data", args=[slug, task, file_id]) for file_id in hidden_ids),
-        *(f"/api/v1/challenges/{slug}/tasks/{task}/files/{file_id}/" for file_id in hidden_ids),
+        reverse("ratchets:queue", args=[slug, w.roman.ratchet.slug]),
+        *_hidden_file_urls(w),
+        *forbidden_items(w),
     ]
 
 

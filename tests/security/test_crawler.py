@@ -1,6 +1,8 @@
 """A crawler signed in as participant A (tests/security/crawler.py): from the home page, the challenge pages, the
-task's files, A's submissions, every route of the private board and the API's entry points, and a few URLs of
-things A must not reach (B's submissions, hidden files, the audit log, an export, the draft challenge), it follows
+task's files, A's submissions, every route of the private board, the API's entry points and the ratchet (its
+pages, validation, the live items' payloads, its two tasks), and a few URLs of things A must not reach (B's
+submissions, hidden files, the audit log, an export, the draft challenge, the closed round's items, the
+organizers' queue), it follows
 every same-site link and every URL in JSON answers, downloads every file (opening zips and reading their
 members), and checks that nothing it got holds a marker of the security world, a private, concealed or
 whole-set score, a private board's row, or the bytes of a hidden file.
@@ -28,6 +30,7 @@ from tests.security.crawler import (
     leaks,
     parts,
     private_routes,
+    ratchet_routes,
 )
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +49,8 @@ def test_the_crawl_reached_the_pages_files_and_api_a_participant_uses(
     security_world: SecurityWorld, crawl: Crawl
 ) -> None:
     """Against a vacuous pass: the crawl got A's pages, the public files (one by one, as a zip, through the
-    API), A's submissions (page, status JSON, API) and the API's JSON; and the refusals it met were refusals."""
+    API), A's submissions (page, status JSON, API), the API's JSON and the ratchet as a validator uses it (its
+    pages, validation, the live items' payloads, both tasks); and the refusals it met were refusals."""
     w, slug, task = security_world, security_world.challenge.slug, security_world.task.slug
     ok = {url for url, status in crawl.statuses.items() if status == 200}
     public = w.base.public_file
@@ -64,6 +68,7 @@ def test_the_crawl_reached_the_pages_files_and_api_a_participant_uses(
         f"/api/v1/submissions/{w.submission_a.pk}/",
         reverse("accounts:team", args=[w.team_a_named.pk]),
         "/static/vendor/plotly.min.js",
+        *ratchet_routes(w),
     }
     reached = {url.split("?")[0] for url in ok}
     assert expected <= reached, sorted(expected - reached)

@@ -46,11 +46,12 @@ REVEALED_AT_END = {
     *("A_PRIVATE", "B_PRIVATE", SHAKE_UP),
     *("A_WHOLE_SET", "SEALED_DETAIL", "PRIVATE_UNIT"),
     *("A_CONCEALED", "B_CONCEALED"),
+    *("PRIVATE_STANDING", "ROUND_PRIVATE"),
 }
 """What participant A may see once the challenge has ended: the private board (both teams' private values and
 the shake-up); on A's own submission its whole-set value and sealed charts (which of its units were private);
-and the concealed boards, which the task opens at the end (`concealed_visibility`). B's whole-set value and
-sealed details stay B's; the seed stays the organizers'."""
+the concealed boards, which the task opens at the end (`concealed_visibility`); and the ratchet's frozen private
+board of round 1. B's whole-set value and sealed details stay B's; the seed stays the organizers'."""
 
 
 def _names(found: list[Leak]) -> set[str]:
@@ -221,8 +222,9 @@ def test_sandbox_inputs_given_the_raw_config_would_be_reported(
 def test_once_the_challenge_has_ended_a_sees_the_private_board_but_never_the_seed(
     security_world: SecurityWorld,
 ) -> None:
-    """Every route of the private board answers A, with the shake-up; A's own submission shows its private and
-    whole-set values and which of its units were private; nothing else is revealed, and never the seed."""
+    """Every route of the private board answers A, with the shake-up (the ratchet's frozen private board too);
+    A's own submission shows its private and whole-set values and which of its units were private; nothing else
+    is revealed, and never the seed (the ratchet's training-set task's neither)."""
     w = security_world
     Challenge.objects.filter(pk=w.challenge.pk).update(ends_at=timezone.now() - dt.timedelta(minutes=1))
     crawl = full_crawl(w)
@@ -235,3 +237,5 @@ def test_once_the_challenge_has_ended_a_sees_the_private_board_but_never_the_see
     assert {"A_PRIVATE", "B_PRIVATE", SHAKE_UP} <= _names([leak for leak in found if leak.where == board])
     own = reverse("submissions:status", args=[w.submission_a.pk])
     assert {"A_PRIVATE", "A_WHOLE_SET", "PRIVATE_UNIT"} <= _names([leak for leak in found if leak.where == own])
+    frozen = f"/api/v1/challenges/{w.challenge.slug}/ratchets/{w.roman.ratchet.slug}/rounds/1/standings/"
+    assert {"PRIVATE_STANDING", "ROUND_PRIVATE", SHAKE_UP} <= _names([leak for leak in found if leak.where == frozen])
