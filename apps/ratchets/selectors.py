@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.files import FieldFile
+from PIL import Image
 
 from apps.challenges.models import Challenge, TaskDataFile
 from apps.challenges.selectors import participation_of, tasks_visible, user_is_organizer
@@ -26,7 +29,8 @@ from evaluators.adversarial_test_set.config import AdversarialConfig
 RoundStatus = Round.Status
 LIVE_ROUNDS = (RoundStatus.OPEN, RoundStatus.VALIDATING)
 GOLD_EVERY = 3
-"""Every third item a validator is served is a gold item, while the round has gold items they have not answered."""
+"""About one item in three a validator is served is a gold item (`_gold_turn`), while the round has gold items they
+have not answered; every item is, once nothing else is left."""
 QUEUE_WINDOW = 50
 
 
@@ -103,16 +107,25 @@ def _spread(user_id: int, item_id: int) -> str:
     return hashlib.sha256(f"{user_id}:{item_id}".encode()).hexdigest()
 
 
+def _gold_turn(user_id: int, answered: int) -> bool:
+    """Whether the validator's next item is a gold item: one time in `GOLD_EVERY` on average, decided by a keyed
+    hash of who they are and how many answers they gave, stable on reload and unpredictable without the site's
+    secret (a fixed cadence would tell them, from the count the page shows, which item is gold)."""
+    key = settings.SECRET_KEY.encode()
+    digest = hmac.new(key, f"ratchet-gold:{user_id}:{answered}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") % GOLD_EVERY == 0
+
+
 def next_item(*, ratchet: Ratchet, user: User) -> Item | None:
     """The next item this validator should answer, or None when nothing is left. Items that fool the suite come
-    first, then those with the fewest answers, then a per-validator random order; every `GOLD_EVERY`-th item, and
-    every item once no other is left, is a gold item while the validator has gold items left. An item already
-    decided or disputed is not served (disputed items wait for the organizers). Gold items count in
-    `validation_progress` like the others, so nothing a validator sees tells them apart."""
+    first, then those with the fewest answers, then a per-validator random order; about one item in `GOLD_EVERY`
+    (`_gold_turn`), and every item once no other is left, is a gold item while the validator has gold items left.
+    An item already decided or disputed is not served (disputed items wait for the organizers). Gold items count
+    in `validation_progress` like the others, so nothing a validator sees tells them apart."""
     items = _open_items(ratchet, user)
     answered = Answer.objects.filter(user_id=user.pk, item__ratchet=ratchet).count()
     regular = _regular_window(items)
-    if answered % GOLD_EVERY == GOLD_EVERY - 1 or not regular:
+    if _gold_turn(user.pk, answered) or not regular:
         gold = list(items.filter(kind=Item.Kind.GOLD).select_related("round")[:QUEUE_WINDOW])
         if gold:
             return min(gold, key=lambda item: _spread(user.pk, item.pk))
@@ -354,9 +367,23 @@ PAYLOAD_TYPES: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Payload:
-    file: FieldFile
+    content: bytes
     content_type: str
     filename: str
+
+
+def _served_bytes(item: Item) -> bytes:
+    """The payload as served: images decoded and encoded again by one encoder, without metadata, so that no
+    byte of the file (its encoder, chunks, compression) tells a gold item from a participant's drawing."""
+    with item.payload.open("rb") as handle:
+        data = bytes(handle.read())
+    if item.payload_type != "image/png":
+        return data
+    with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+        image.load()
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+    return out.getvalue()
 
 
 def item_payload_for(*, ratchet: Ratchet, item_id: int, user: AnyUser) -> Payload:
@@ -368,4 +395,4 @@ def item_payload_for(*, ratchet: Ratchet, item_id: int, user: AnyUser) -> Payloa
     if not item.payload or item.payload_type not in PAYLOAD_TYPES:
         raise NotFound("This item has nothing to show.")
     content_type, suffix = PAYLOAD_TYPES[item.payload_type]
-    return Payload(item.payload, content_type, f"item-{item.pk}.{suffix}")
+    return Payload(_served_bytes(item), content_type, f"item-{item.pk}.{suffix}")

@@ -276,10 +276,28 @@ def _gold_candidates(task: Task) -> list[GoldCandidate]:
     return candidates
 
 
+def _earlier_gold(round_: Round) -> list[GoldCandidate]:
+    """Items of earlier rounds that validation accepted and that were not promoted (so not hidden test data of
+    the training-set task): their labels are known, and nothing public shows them."""
+    earlier = round_.ratchet.items.filter(
+        kind=Item.Kind.NEW, status=Item.Status.ACCEPTED, round__number__lt=round_.number, promotion__isnull=True
+    )
+    candidates = []
+    for item in earlier.order_by("pk"):
+        with item.payload.open("rb") as handle:
+            payload = bytes(handle.read())
+        candidates.append(GoldCandidate(item.key, item.claimed_label, payload, item.payload_type))
+    return candidates
+
+
 def gold_items_for_round(*, round_: Round) -> int:
-    """Give a round its gold items (`gold_items_add`) from the test-set task's public training items."""
+    """Give a round its gold items (`gold_items_add`): earlier rounds' accepted items when there are enough
+    (`_earlier_gold`), else the test-set task's public training items (`_gold_candidates`; a validator who
+    recognises a public image could answer from its file: see docs/ratchet.md)."""
     ratchet = round_.ratchet
-    candidates = _gold_candidates(ratchet.test_task)
+    candidates = _earlier_gold(round_)
+    if len(candidates) < ratchet.gold_items:
+        candidates += _gold_candidates(ratchet.test_task)
     labels = ratchet_labels(ratchet=ratchet)
     return gold_items_add(round_=round_, candidates=candidates, labels=labels, seed=ratchet.pk * 1000 + round_.number)
 

@@ -270,7 +270,7 @@ def item_payload(request: HttpRequest, slug: str, ratchet_slug: str, item_id: in
     """An item's image or features, to whoever may see them (`item_payload_visible`); 404 to anyone else."""
     ratchet = _ratchet(request, slug, ratchet_slug)
     payload = selectors.item_payload_for(ratchet=ratchet, item_id=item_id, user=request.user)
-    response = FileResponse(payload.file.open("rb"), content_type=payload.content_type, filename=payload.filename)
+    response = FileResponse(io.BytesIO(payload.content), content_type=payload.content_type, filename=payload.filename)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -18,6 +18,7 @@ from apps.accounts.services import api_token_create
 from apps.challenges.models import Challenge
 from apps.challenges.services import participation_register
 from apps.divisions.models import Division
+from apps.ratchets import selectors as ratchet_selectors
 from apps.ratchets.models import Answer, Item, Promotion, Ratchet, Round, Standing, SuiteModel
 from tests.apps.conftest import make_scored_submission, team_of
 from tests.apps.ratchets.factories import LABELS, answer, make_item, make_ratchet, make_round, png
@@ -28,6 +29,13 @@ pytestmark = pytest.mark.django_db
 PRIVATE_MARKER = 0.123456789
 """The private standing's only score: it must never reach a participant during the challenge."""
 ITEM_KEYS = {"id", "round", "claimed_label", "payload_type", "payload_url"}
+
+
+@pytest.fixture(autouse=True)
+def _gold_only_when_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keyed hash that decides gold turns depends on user ids, which differ from run to run: here a gold item
+    is served when no other is left, so that what each test is served is fixed."""
+    monkeypatch.setattr(ratchet_selectors, "_gold_turn", lambda user_id, answered: False)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from apps.challenges.models import Challenge, Task
 from apps.leaderboards.services import leaderboard_reveal_split
+from apps.ratchets import selectors as ratchet_selectors
 from apps.ratchets.models import TEST_EVALUATOR, TRAINING_EVALUATOR, Answer, Item, Ratchet
 from tests.apps.ratchets.factories import TEST_CONFIG, TRAINING_CONFIG, answer, make_item, make_ratchet, make_round
 from tests.security.conftest import Marker, Secret, SecurityWorld
@@ -37,6 +38,13 @@ the suite predicted and whether it was fooled, what validation has decided so fa
 CLOSED = "Round 1 is closed: its items take no more answers."
 OWN_TEAM = "This item comes from your own team: other teams validate it."
 NO_ITEM = "No such item to validate."
+
+
+@pytest.fixture(autouse=True)
+def _gold_only_when_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keyed hash that decides gold turns depends on user ids, which differ from run to run: here a gold item
+    is served when no other is left, so that what each test is served is fixed."""
+    monkeypatch.setattr(ratchet_selectors, "_gold_turn", lambda user_id, answered: False)
 
 
 def page(w: SecurityWorld, name: str, *args: object, ratchet: Ratchet | None = None) -> str:

@@ -3,6 +3,7 @@ standings, and validation (the next item to answer, its image or features, an an
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.http import FileResponse
@@ -132,7 +133,9 @@ class ItemPayloadView(APIView):
         the round is open or validating (never their own team's items), and to the organizers."""
         ratchet = _ratchet_for(request, slug, ratchet_slug)
         payload = selectors.item_payload_for(ratchet=ratchet, item_id=item_id, user=request.user)
-        response = FileResponse(payload.file.open("rb"), filename=payload.filename, content_type=payload.content_type)
+        response = FileResponse(
+            io.BytesIO(payload.content), filename=payload.filename, content_type=payload.content_type
+        )
         response["Cache-Control"] = "private, no-store"
         return response
 

@@ -3,6 +3,7 @@ gold checks), and the refusals that change nothing."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from apps.challenges.models import Challenge
 from apps.challenges.services import participation_register
 from apps.core.errors import Forbidden, InvalidInput, NotFound
 from apps.divisions.models import Division
+from apps.ratchets import selectors
 from apps.ratchets.decisions import gold_answer_right
 from apps.ratchets.models import Answer, Item, Ratchet, Round
 from apps.ratchets.selectors import excluded_validators, next_item, organizer_queue, validators_board
@@ -161,6 +163,12 @@ def test_a_validator_failing_the_gold_check_is_left_out(
     assert not rows["careful"].excluded and rows["careful"].agreement == 1.0
 
 
+def test_gold_turns_come_about_one_in_three_and_do_not_follow_the_count() -> None:
+    turns = [selectors._gold_turn(7, answered) for answered in range(300)]
+    assert 70 <= sum(turns) <= 130
+    assert turns[2::3] != [True] * 100  # not a fixed cadence the page's count would give away
+
+
 @pytest.mark.parametrize(
     ("claimed", "verdict", "label", "right"),
     [
@@ -178,19 +186,21 @@ def test_gold_answers_are_right_when_they_match_the_known_label(
     assert gold_answer_right(claimed=claimed, gold_label="v", verdict=verdict, label=label) is right
 
 
-def test_queue_serves_fooling_items_first_then_fewest_answers_and_gold_every_third(
-    challenge: Challenge, round_: Round, maker_item: Item
+def test_queue_serves_fooling_items_first_then_fewest_answers_and_gold_when_its_turn_comes(
+    challenge: Challenge, round_: Round, maker_item: Item, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     submission = maker_item.claims.get().submission
     plain = make_item(round_, submission, fooled=False)
     gold = make_item(round_, claimed="v", gold_label="v")
     me = validator(challenge, "me")
     give(maker_item, validator(challenge, "other"))
+    turns = itertools.chain([False, True], itertools.repeat(False))  # the keyed hash's decisions, one per item
+    monkeypatch.setattr(selectors, "_gold_turn", lambda user_id, answered: next(turns))
     served = []
     for _ in range(3):
         item = next_item(ratchet=round_.ratchet, user=me)
         assert item is not None
         served.append(item.pk)
         give(item, me)
-    assert served == [maker_item.pk, plain.pk, gold.pk]
+    assert served == [maker_item.pk, gold.pk, plain.pk]
     assert next_item(ratchet=round_.ratchet, user=me) is None
