@@ -25,6 +25,7 @@ CASES = Path(__file__).resolve().parents[2] / "fixtures" / "reference_cases"
 # A valid reference submission of every benchmark whose artifact is a directory.
 DIRECTORY_CASES = {
     "acquisition": ("two_markets", "uniform10"),
+    "adversarial-test-set": ("small_pool", "mixed"),
     "debugging-vision": ("synC", "oracle"),
     "selection-vision": ("pool4000_3concepts", "balanced200"),
     "training-set-creation": ("digits_features", "relabelled_with_new_rows"),
