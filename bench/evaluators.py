@@ -157,6 +157,10 @@ BARE: dict[str, Callable[[Any, Any], Work]] = {
         "submission's evaluation only looks its items up"
     ),
     "slice-discovery": _fitted_once("no model is trained: the metrics are computed from the submitted scores"),
+    "adversarial-test-set": _fitted_once(
+        "the model suite is fitted and predicts the pool once per task (cached by the loaded task); a "
+        "submission's evaluation predicts only its new items with the fitted suite"
+    ),
 }
 
 
