@@ -329,8 +329,8 @@ def file_content(data: st.DataObject, original: bytes | None) -> bytes:
     if kind == "json":
         try:
             return _encoded(data, _json_edit(data, json.loads(text)))
-        except ValueError:
-            pass  # not a JSON file: edit its lines instead
+        except (ValueError, RecursionError):
+            pass  # not a JSON file (or one an earlier edit nested too deeply to read): edit its lines instead
     return _encoded(data, _csv_edit(data, text))
 
 
