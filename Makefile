@@ -32,6 +32,7 @@ sandbox:
 
 browser:
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_axe.sh
 
 run: setup
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input

@@ -342,10 +342,19 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive; set one of them")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
-# The address the site is reached at, for links in e-mails (no trailing slash).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-if not SITE_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} is not an http:// or https:// address")
+
+
+def _site_url() -> str:
+    """The address the site is reached at, for links in e-mails and the demo's banner (no trailing slash):
+    SITE_URL, by default where `make run` serves it (its HOST and PORT, scripts/run_all.py)."""
+    default = f"http://{env_str('HOST', '127.0.0.1')}:{env_int('PORT', 8000, minimum=1)}"
+    url = env_str("SITE_URL", default).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"SITE_URL={url!r} is not an http:// or https:// address")
+    return url
+
+
+SITE_URL = _site_url()
 
 LOGGING = {
     "version": 1,

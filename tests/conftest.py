@@ -18,6 +18,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from apps.accounts.services import user_sign_up
 from apps.challenges.models import Challenge, Task
@@ -49,6 +50,13 @@ def _clean_storage() -> Iterator[None]:
     for folder in (settings.TASK_DATA_ROOT, Path(settings.MEDIA_ROOT)):
         shutil.rmtree(folder, ignore_errors=True)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Settings) -> None:
+    """The production hasher costs about 0.2 s per user, and most tests make two or three users. The live test
+    servers run in this process, so logging in through them checks these hashes too."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_user(username: str, *, staff: bool = False) -> User:

@@ -15,7 +15,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.utils import timezone
-from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from apps.accounts.services import api_token_create
@@ -67,10 +66,9 @@ def _no_broker(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_state(settings: Settings) -> Iterator[None]:
+def _fresh_state() -> Iterator[None]:
     """Throttle counters live in the cache and loaded tasks in a per-process cache keyed by primary keys,
-    which repeat across rolled-back tests; the fast hasher spares 0.2 s per user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    which repeat across rolled-back tests."""
     cache.clear()
     clear_task_cache()
     yield

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from pytest_django.fixtures import Settings
 
 from apps.accounts.models import Team
 from apps.accounts.services import team_ensure_personal
@@ -71,12 +70,6 @@ def _quiet_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
     waits on the row lock the test holds (a real worker commits its claim first), so `LeaseKeeper.__exit__`
     would sit out its 10 s join. A tick longer than any test keeps the thread idle until it is told to stop."""
     monkeypatch.setattr(LeaseKeeper, "TICK", 3600.0)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Settings) -> None:
-    """The production hasher costs about 0.2 s per user, and most tests make two or three users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -24,6 +25,9 @@ from dataperf_cli.errors import CliError
 from dataperf_cli.main import main
 from dataperf_cli.output import table
 from dataperf_cli.progress import ProgressBar
+from evaluators import get_evaluator
+from evaluators.demo import demo_module
+from evaluators.taskdir import load_task_dir
 
 DATAPERF = Path(sys.executable).parent / "dataperf"
 
@@ -177,14 +181,19 @@ def test_login_without_a_terminal_asks_for_the_options(tmp_path: Path) -> None:
 
 def test_score_reads_a_folder_wrapping_the_ranking_files_as_the_platform_reads_its_archive(tmp_path: Path) -> None:
     """Offline the submission is a directory: the archives' one rule (`evaluators.inputs.content_root`) applies
-    to it as to an upload, so `rankings/` unzipped into a folder scores as the platform scores the zip."""
-    case = Path(__file__).resolve().parents[1] / "fixtures" / "reference_cases" / "debugging-vision" / "synC"
-    wrapped = tmp_path / "unzipped" / "rankings"
-    wrapped.mkdir(parents=True)
-    (wrapped / "synC_oracle.txt").write_bytes((case / "submissions" / "oracle" / "synC_oracle.txt").read_bytes())
-    expected = json.loads((case / "expected.json").read_text())["oracle"]["primary"]
+    to it as to an upload, so `rankings/` unzipped into a folder scores as the ranking files themselves. On the
+    small demo task: the reference case's score is the reference-case tests' (tests/evaluators)."""
+    evaluator = get_evaluator("debugging-vision")
+    module = demo_module(evaluator)
+    assert module is not None
+    task_dir = tmp_path / "task"
+    module.generate_task(task_dir, config=module.DEMO_TASKS[0].config, seed=0, small=True)
+    rankings = next(iter(module.write_baselines(task_dir, tmp_path / "baselines", seed=0).values()))
+    wrapped = shutil.copytree(rankings, tmp_path / "unzipped" / "rankings")
+    task = evaluator.load_task(task_dir, evaluator.validate_config(load_task_dir(task_dir).config))
+    expected = evaluator.evaluate(task, evaluator.validate(task, rankings)).primary
 
-    done = _run([str(DATAPERF), "score", "--task", str(case / "task"), "--submission", str(wrapped.parent)])
+    done = _run([str(DATAPERF), "score", "--task", str(task_dir), "--submission", str(wrapped.parent)])
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["primary"] == pytest.approx(expected, abs=1e-9)

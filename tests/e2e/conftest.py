@@ -1,4 +1,5 @@
-"""Real processes for the end-to-end tests: Celery workers and beat against the test database and broker."""
+"""Real processes for the end-to-end tests (Celery workers and beat against the test database and broker), and
+the browser tests' fixtures: the live server and a headless Chromium."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from celery import current_app
-from django.db import connection
+from django.db import connection, connections
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from apps.challenges.models import Task
 from scripts.processes import BIN, ROOT, WORKER_QUEUES, Child, celery_worker_argv
-from tests.conftest import put_task_data
+from tests.conftest import PASSWORD, put_task_data, required
+
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def test_database_url() -> str:
@@ -99,3 +104,42 @@ def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str, logs
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs()[-4000:]}")
+
+
+@pytest.fixture
+def site(django_db_setup: None, live_server: Any) -> str:
+    """The live server's URL. Requested after the test database exists, so that the (session-long) server
+    stops before the database is dropped."""
+    return str(live_server.url)
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    required("Chromium (`make browser`, needs root and apt-get)", None if CHROMIUM.exists() else f"no {CHROMIUM}")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ]
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        yield chromium
+        chromium.close()
+        # ORM calls made while Playwright runs get their own connection (asgiref's context-local storage
+        # sees another context); close it, or the test database could not be dropped at the end.
+        connections.close_all()
+
+
+def log_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
+    """Log in through the site's log-in page, as a person does."""
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    expect(page.locator(".who")).to_have_text(username)

@@ -4,60 +4,19 @@ without reloading it (the page polls its JSON and redraws)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from apps.challenges.models import Task
 from apps.divisions.models import Division
-from tests.conftest import PASSWORD, required
-from tests.e2e.conftest import Process
+from tests.e2e.conftest import Process, log_in
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-
-@pytest.fixture
-def site(django_db_setup: None, live_server: Any) -> str:
-    """The live server's URL. Requested after the test database exists, so that the (session-long) server
-    stops before the database is dropped."""
-    return str(live_server.url)
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    required("Chromium (`make browser`, needs root and apt-get)", None if CHROMIUM.exists() else f"no {CHROMIUM}")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-    ]
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        yield chromium
-        chromium.close()
-        # ORM calls made while Playwright runs get their own connection (asgiref's context-local storage
-        # sees another context); close it, or the test database could not be dropped at the end.
-        connections.close_all()
-
-
-def _log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".who")).to_have_text(username)
 
 
 def test_a_participant_submits_in_the_browser_and_sees_the_row_appear_without_reloading(
@@ -76,7 +35,7 @@ def test_a_participant_submits_in_the_browser_and_sees_the_row_appear_without_re
     errors: list[str] = []
     board = context.new_page()
     board.on("pageerror", lambda exc: errors.append(str(exc)))
-    _log_in(board, base, registered.username)
+    log_in(board, base, registered.username)
     board.goto(f"{base}/challenges/{speech_task.challenge.slug}/tasks/{speech_task.slug}/leaderboard/")
     expect(board.locator("#leaderboard-body")).to_contain_text("No scored submissions yet")
     board.evaluate("window.__notReloaded = true")
@@ -104,7 +63,7 @@ def test_a_malformed_upload_shows_the_precise_message_in_the_browser(
     site: str, browser: Browser, registered: User, speech_task: Task, tmp_path: Path
 ) -> None:
     page = browser.new_page()
-    _log_in(page, site, registered.username)
+    log_in(page, site, registered.username)
     bad = tmp_path / "bad.json"
     bad.write_text('{"targets": {"episode": []}, "nontargets": [')
     page.goto(f"{site}/challenges/{speech_task.challenge.slug}/tasks/{speech_task.slug}/submit/")

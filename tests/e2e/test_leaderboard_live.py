@@ -11,7 +11,6 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, expect
 
-import tests.e2e.test_browser as browser_fixtures
 from apps.challenges.models import Challenge, Task
 from apps.divisions.models import Division
 from apps.leaderboards.services import leaderboards_rebuild_for_submission
@@ -20,8 +19,6 @@ from tests.apps.leaderboards.conftest import add_private_score
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-browser = browser_fixtures.browser  # the shared Chromium fixture
-site = browser_fixtures.site  # the live server, started after the test database exists
 
 
 def _log_in(page: Page, base: str, user: User) -> None:

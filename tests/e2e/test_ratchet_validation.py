@@ -13,7 +13,7 @@ from apps.divisions.models import Division
 from apps.ratchets.models import Answer, Item
 from tests.apps.conftest import make_scored_submission
 from tests.apps.ratchets.factories import make_item, make_ratchet, make_round
-from tests.e2e.test_browser import _log_in, browser, site  # noqa: F401 - fixtures, shared with the browser tests
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -37,8 +37,8 @@ def _answered(page: Page, count: int) -> None:
 
 
 def test_a_validator_answers_three_items_from_the_keyboard(
-    site: str,  # noqa: F811 - the fixture
-    browser: Browser,  # noqa: F811 - the fixture
+    site: str,
+    browser: Browser,
     challenge: Challenge,
     registered: User,
     other_participant: User,
@@ -48,7 +48,7 @@ def test_a_validator_answers_three_items_from_the_keyboard(
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _log_in(page, site, registered.username)
+    log_in(page, site, registered.username)
     page.goto(f"{site}/challenges/{challenge.slug}/ratchets/roman/validate/")
     expect(page.locator("#keys-help")).to_be_visible()
     assert page.evaluate("document.getElementById('item-image').naturalWidth") == 32

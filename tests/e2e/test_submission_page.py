@@ -13,7 +13,7 @@ from apps.divisions.models import Division
 from apps.submissions.models import Submission
 from tests.apps.conftest import make_scored_submission
 from tests.apps.submissions.split_data import add_split_scores, give_private_split
-from tests.e2e.test_browser import _log_in, browser, site  # noqa: F401 - fixtures, shared with the browser tests
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -30,13 +30,13 @@ def _split_submissions(task: Task, division: Division, user: User) -> list[Submi
 
 def _open(page: Page, base: str, user: User, submission: Submission, errors: list[str]) -> None:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _log_in(page, base, user.username)
+    log_in(page, base, user.username)
     page.goto(f"{base}/submissions/{submission.pk}/")
 
 
 def test_a_team_sees_the_public_part_and_selects_clears_and_withdraws_on_the_page(
-    site: str,  # noqa: F811 - the fixture
-    browser: Browser,  # noqa: F811 - the fixture
+    site: str,
+    browser: Browser,
     registered: User,
     speech_task: Task,
     open_division: Division,
@@ -75,8 +75,8 @@ def test_a_team_sees_the_public_part_and_selects_clears_and_withdraws_on_the_pag
 
 
 def test_an_organizer_sees_the_private_part_and_the_whole_set_drawn(
-    site: str,  # noqa: F811 - the fixture
-    browser: Browser,  # noqa: F811 - the fixture
+    site: str,
+    browser: Browser,
     registered: User,
     organizer: User,
     speech_task: Task,

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from celery import current_app
 from django.contrib.auth.models import User
-from pytest_django.fixtures import Settings
 
 from apps.challenges.models import Challenge, Task
 from apps.challenges.services import participation_register
@@ -47,11 +46,6 @@ def redis_broker(postgres_only: None) -> str:
         "a Redis broker", None if url.startswith("redis://") else f"CELERY_BROKER_URL is {url or 'the file system'}"
     )
     return url
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -85,6 +79,13 @@ class Pipeline:
         if wait:
             process.wait_for_log("ready.")
         return process
+
+    def start_workers(self, count: int, *, concurrency: int = 1) -> list[Process]:
+        """Start `count` workers at once and wait until each is ready: their start-ups (seconds each) overlap."""
+        started = [self.start_worker(wait=False, concurrency=concurrency) for _ in range(count)]
+        for process in started:
+            process.wait_for_log("ready.")
+        return started
 
     def start_beat(self) -> Process:
         schedule = self.log_dir / f"beat-schedule-{len(self.processes)}"

@@ -135,8 +135,7 @@ def test_a_broker_restart_mid_run_loses_no_submission(
     open_division: Division,
 ) -> None:
     pipeline.start_beat()
-    pipeline.start_worker()
-    pipeline.start_worker()
+    pipeline.start_workers(2)
     submissions = submit_many(SUBMISSIONS)
     wait_until(lambda: _evaluating(submissions), timeout=90, what="evaluations under way", logs=pipeline.logs)
 
@@ -173,8 +172,7 @@ def test_dropped_database_connections_mid_run_lose_no_submission(
 ) -> None:
     purge_broker()
     pipeline.start_beat()
-    pipeline.start_worker()
-    pipeline.start_worker()
+    pipeline.start_workers(2)
     submissions = submit_many(SUBMISSIONS)
     terminated: list[int] = []
     for _ in range(3):

@@ -139,8 +139,7 @@ def test_a_hundred_sigkills_leave_every_submission_scored_exactly_once(
     started = time.monotonic()
     purge_broker()
     pipeline.start_beat()
-    for _ in range(WORKERS):
-        pipeline.start_worker(concurrency=POOL_PROCESSES)
+    pipeline.start_workers(WORKERS, concurrency=POOL_PROCESSES)
     submissions = submit_many(SUBMISSIONS)
     count = KillCount()
     killer = Killer(pipeline, count)

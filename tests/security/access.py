@@ -230,6 +230,7 @@ def _api(page: dict[str, Outcome]) -> dict[str, Outcome]:
 
 ACCESS: dict[str, list[Probe]] = {
     "healthz": [Probe(everyone(200))],
+    "favicon": [Probe(everyone(302))],
     # --- accounts
     "accounts:signup": [Probe(everyone(200)), _post(everyone(302), _signup)],
     "accounts:login": [

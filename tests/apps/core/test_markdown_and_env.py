@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from apps.core.markdown import render_markdown
 from dataperf_site.env import database_from_url, env_bool, env_int, env_list, env_path, env_str
+from dataperf_site.settings import _site_url
 
 
 def test_markdown_drops_script_elements() -> None:
@@ -51,6 +52,17 @@ def test_markdown_keeps_tables_and_code() -> None:
     assert "<th>a</th>" in html
     assert "<pre><code>x &lt; 1\n</code></pre>" in html
     assert "<code>inline</code>" in html
+
+
+def test_markdown_puts_each_table_in_a_box_that_scrolls_from_the_keyboard() -> None:
+    """A wide table scrolls inside its box, not the page: on a phone the page stays as wide as the screen."""
+    html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n\ntext\n\n| c |\n|---|\n| 3 |")
+
+    boxes = re.findall(
+        r'<div class="table-scroll" tabindex="0" role="region" aria-label="Table"><table>.*?</table></div>', html, re.S
+    )
+    assert len(boxes) == 2, html
+    assert html.count("<table") == 2
 
 
 def test_markdown_keeps_table_column_alignment() -> None:
@@ -148,3 +160,22 @@ def test_a_sqlite_url_becomes_a_database_entry_that_locks_on_begin() -> None:
 def test_a_bad_database_url_is_refused(url: str, problem: str) -> None:
     with pytest.raises(ImproperlyConfigured, match=problem):
         database_from_url(url)
+
+
+def test_the_site_url_defaults_to_where_make_run_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SITE_URL", "HOST", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    assert _site_url() == "http://127.0.0.1:8000"
+
+    monkeypatch.setenv("PORT", "8123")
+    assert _site_url() == "http://127.0.0.1:8123"
+
+    monkeypatch.setenv("SITE_URL", "https://dataperf.example.org/")
+    assert _site_url() == "https://dataperf.example.org"
+
+
+def test_a_site_url_that_is_not_http_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITE_URL", "ftp://dataperf.example.org")
+
+    with pytest.raises(ImproperlyConfigured, match=r"SITE_URL='ftp://dataperf\.example\.org' is not an http"):
+        _site_url()

@@ -14,6 +14,7 @@ import yaml
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from apps.backoffice.bundles import InvalidBundle, bundle_manifest_read, challenge_bundle_validate
 from apps.challenges.models import (
@@ -143,13 +144,17 @@ def _row(task: Task, split: str) -> LeaderboardEntry:
 
 
 @pytest.mark.django_db
-def test_creating_the_demo_twice_leaves_the_first_as_it_is(speech_bundle: Path) -> None:
-    first = demo_create(bundle=speech_bundle)
+def test_creating_the_demo_twice_leaves_the_first_as_it_is(quick_bundle: Path, settings: Settings) -> None:
+    """The second time through the command, whose banner names the address the site is served at (SITE_URL,
+    by default from `make run`'s HOST and PORT)."""
+    first = demo_create(bundle=quick_bundle)
+    settings.SITE_URL = "http://127.0.0.1:9123"
+    out = io.StringIO()
 
-    again = demo_create(bundle=speech_bundle)
+    call_command("setup_demo", "--bundle", str(quick_bundle), stdout=out)
 
-    assert (again.created, again.challenge.pk) == (False, first.challenge.pk)
-    assert Challenge.objects.count() == 1
+    assert Challenge.objects.get().pk == first.challenge.pk
+    assert out.getvalue().startswith(f"Found the demo challenge: http://127.0.0.1:9123/challenges/{DEMO_SLUG}/\n")
 
 
 @pytest.mark.django_db

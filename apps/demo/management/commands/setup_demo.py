@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.core.errors import InvalidInput
@@ -28,6 +29,6 @@ class Command(BaseCommand):
         except InvalidInput as exc:
             raise CommandError(exc.message) from exc
         verb = "Created" if info.created else "Found"
-        self.stdout.write(f"{verb} the demo challenge: http://127.0.0.1:8000/challenges/{DEMO_SLUG}/")
+        self.stdout.write(f"{verb} the demo challenge: {settings.SITE_URL}/challenges/{DEMO_SLUG}/")
         self.stdout.write(f"  demo participant: username {PARTICIPANT[0]!r}, password {PARTICIPANT[1]!r}")
         self.stdout.write(f"  organizer (admin at /admin/): username {ORGANIZER[0]!r}, password {ORGANIZER[1]!r}")
