@@ -184,12 +184,14 @@ class Heartbeat(threading.Thread):
         self.loop_at = time.monotonic()
 
     def run(self) -> None:
+        # The first beat as soon as the consumer starts: a worker stopped before it would be replaced only after
+        # the supervisor's start timeout, and one stopped after it within the stall bound.
         while True:
-            time.sleep(settings.WORKER_HEARTBEAT_SECONDS)
             try:
                 self.beat()
             except Exception:  # the next beat tries again; a worker that cannot report is replaced
                 log.exception("the heartbeat failed")
+            time.sleep(settings.WORKER_HEARTBEAT_SECONDS)
 
     def beat(self) -> None:
         active = _snapshot(worker_state.active_requests)

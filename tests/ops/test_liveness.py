@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from pytest_django.fixtures import Settings
 
-from dataperf_site.liveness import Observation, stall_reason, write_heartbeat_file
+from dataperf_site.liveness import Heartbeat, Observation, stall_reason, write_heartbeat_file
 
 STALL = 30.0
 HEALTHY = Observation(
@@ -79,3 +81,16 @@ def test_the_heartbeat_file_holds_one_whole_beat(tmp_path: Path, reason: str | N
     assert beat["consuming_at"] == 123.5 and beat["reason"] == reason
     assert before <= beat["at"] <= time.time()
     assert [p.name for p in tmp_path.iterdir()] == ["worker.json"]  # the partial file was moved into place
+
+
+def test_the_first_beat_comes_as_the_consumer_starts_not_one_interval_later(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So that a worker stopped right after its start is replaced within the stall bound, not the start timeout."""
+    settings.WORKER_HEARTBEAT_SECONDS = 3600
+    beaten = threading.Event()
+    monkeypatch.setattr(Heartbeat, "beat", lambda self: beaten.set())
+
+    Heartbeat(consumer=None).start()
+
+    assert beaten.wait(timeout=5), "no beat within 5 s of the start (the interval is an hour)"
