@@ -1,11 +1,13 @@
 """A plug-in evaluator for the end-to-end tests: the speech evaluator, with a pause before scoring.
 
 Registered through EVALUATOR_EXTRA_PATHS (tests/pytest_env.py), exactly as a third-party evaluator would be,
-so that a test can kill a worker in the middle of an evaluation. The score is the speech evaluator's own.
+so that a test can kill a worker in the middle of an evaluation. The score is the speech evaluator's own. The
+pause is `pause_seconds`, or SLOW_EVALUATOR_PAUSE_SECONDS in the worker's environment.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import ClassVar
 
@@ -26,7 +28,8 @@ class SlowSpeechEvaluator(SelectionSpeechEvaluator):
         self, task: SpeechTask, parsed: SpeechSelection, report_progress: ProgressCallback = no_progress
     ) -> EvaluationResult:
         steps = 10
+        pause = float(os.environ.get("SLOW_EVALUATOR_PAUSE_SECONDS", self.pause_seconds))
         for step in range(steps):
             report_progress(step / (2 * steps), f"pausing ({step + 1}/{steps})")
-            time.sleep(self.pause_seconds / steps)
+            time.sleep(pause / steps)
         return super().evaluate(task, parsed, report_progress)

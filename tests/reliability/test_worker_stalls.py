@@ -41,6 +41,8 @@ KILLS = 6
 KILL_EVERY = 3.0
 HEARTBEAT_SECONDS = 1
 STALL_SECONDS = 4
+BLOCKING_SECONDS = 30
+"""The evaluation a warm shutdown is blocked in: far longer than the shutdown's bound and its slack."""
 STALL_BOUND = STALL_SECONDS + 2 * HEARTBEAT_SECONDS
 """The supervisor's: the worker's own bound plus two heartbeats."""
 SHUTDOWN_SECONDS = 1
@@ -227,9 +229,11 @@ def test_a_warm_shutdown_blocked_in_a_task_ends_within_its_bound(
     submit_many: SubmitMany,
     slow_task: Task,
     capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A warm shutdown waits for the running evaluation (four seconds); past WORKER_SHUTDOWN_SECONDS (one) the
-    worker turns it cold itself, before the evaluation ends."""
+    """A warm shutdown waits for the running evaluation (thirty seconds here); past WORKER_SHUTDOWN_SECONDS (one)
+    the worker turns it cold itself, long before the evaluation would end."""
+    monkeypatch.setenv("SLOW_EVALUATOR_PAUSE_SECONDS", str(BLOCKING_SECONDS))
     Task.objects.filter(pk=slow_task.pk).update(quota_per_day=None)
     (submission,) = _slow(submit_many, slow_task, 1)
     supervised_worker.start()
@@ -239,7 +243,7 @@ def test_a_warm_shutdown_blocked_in_a_task_ends_within_its_bound(
 
     began = time.monotonic()
     supervised_worker.terminate()  # SIGTERM to the worker alone: a warm shutdown
-    supervised_worker.popen.wait(timeout=SHUTDOWN_SECONDS + 15)
+    supervised_worker.popen.wait(timeout=BLOCKING_SECONDS)
     took = time.monotonic() - began
 
     print(f"\nwarm shutdown blocked in a task ended after {took:.1f} s (bound {SHUTDOWN_SECONDS} s)")
