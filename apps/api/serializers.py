@@ -488,8 +488,13 @@ class MatrixTaskOut(serializers.Serializer[Any]):  # reads an entry of a MatrixC
     challenge = serializers.CharField(source="task.challenge.slug")
     task = serializers.CharField(source="task.slug")
     title = serializers.CharField(source="task.title")
-    leader = MatrixLeaderOut(allow_null=True)
-    submissions = serializers.IntegerField()
+    leader = MatrixLeaderOut(
+        allow_null=True, help_text="The best-ranked team on the public boards, whatever baselines rank above it."
+    )
+    submissions = serializers.IntegerField(
+        help_text="The submissions the public boards rank (each team row's count; baselines left out)."
+    )
+    teams = serializers.IntegerField(help_text="The teams with a row on the public boards.")
 
 
 # Reads a tuple whose items are the fields, in order (the matrix's columns and rows are tuples).

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 
 from apps.challenges.evaluators import task_metric_specs, task_primary_metric
 from apps.challenges.models import Challenge, Task
@@ -234,6 +234,86 @@ def leaderboard_document(*, task: Task, division: Division, split: str) -> dict[
     return {**where, **asdict(board)}
 
 
+BOARD_NAMES = {
+    Score.Split.PUBLIC: "public board",
+    Score.Split.PRIVATE: "private board",
+    Score.Split.CONCEALED: "concealed-task board",
+}
+"""The boards a submission's page names, in the order it lists them."""
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a submission stands on one board of its task and division: its rank among the board's rows
+    (baselines included, as the board ranks them), or, when its team's row there is another submission of the
+    team, that submission and why it counts instead."""
+
+    split: str
+    board: str
+    rank: int | None
+    rows: int
+    tied: bool = False
+    counted_id: int | None = None
+    why: str = ""
+    """Why another submission counts ("its best submission"), or why there is no row at all."""
+
+
+def _not_ranking(submission: Submission) -> str:
+    """Why a submission outside `Submission.objects.ranking` has no row on any board, in words."""
+    if submission.is_withdrawn:
+        return "withdrawn by its team"
+    if submission.is_disqualified:
+        return "disqualified by the organizers"
+    if submission.status in (Submission.Status.REJECTED, Submission.Status.CANCELLED, Submission.Status.FAILED):
+        return str(submission.get_status_display()).lower()
+    return "not scored yet"
+
+
+def _counted_because(submission: Submission, counted: LeaderboardEntry, split: str) -> str:
+    """Why the team's row on a board is another of its submissions, as the board's rule decides."""
+    if split == Score.Split.PRIVATE:
+        return "the private board ranks a team by its final selections (else its best public submissions)"
+    if submission.task.ranking_rule == Task.RankingRule.SELECTED_FINAL and counted.submission.is_selected_final:
+        return "the submission the team selected as final"
+    return "the team's best submission"
+
+
+def _standing(submission: Submission, board: Leaderboard) -> Standing:
+    name = BOARD_NAMES[Score.Split(board.split)]
+    rows = board.entries.count()
+    # The submission's own row (a baseline always has one), else its team's row (another submission of the team).
+    own = board.entries.filter(submission=submission).first()
+    if own is not None:
+        tied = board.entries.filter(rank=own.rank).exclude(pk=own.pk).exists()
+        return Standing(board.split, name, own.rank, rows, tied=tied)
+    counted = board.entries.filter(team=submission.team, is_baseline=False).select_related("submission").first()
+    if counted is None:
+        return Standing(board.split, name, None, rows, why="it has no score on this board yet")
+    why = _counted_because(submission, counted, board.split)
+    return Standing(board.split, name, None, rows, counted_id=counted.submission_id, why=why)
+
+
+def submission_standings(*, submission: Submission, user: AnyUser) -> tuple[list[Standing], str]:
+    """Where a submission stands on the boards of its task and division that the user may see (`split_visible`:
+    a private board only once revealed to them), in `BOARD_NAMES` order: its rank and the board's rows, or why its
+    team's row is another submission. With no standing, why the submission ranks nowhere ("withdrawn by its
+    team", "not scored yet"; "" when it ranks but no board was built yet). Nothing for a task the user may not
+    see. The caller has checked that the user may see the submission (`submissions.selectors.submission_get`)."""
+    task = submission.task
+    if not tasks_visible(challenge=task.challenge, user=user).filter(pk=task.pk).exists():
+        return [], ""
+    if not Submission.objects.ranking(task=task, division=submission.division).filter(pk=submission.pk).exists():
+        return [], _not_ranking(submission)
+    boards = {
+        board.split: board
+        for board in Leaderboard.objects.filter(task=task, division=submission.division, rebuilt_at__isnull=False)
+    }
+    shown = [
+        boards[split] for split in BOARD_NAMES if split in boards and split_visible(task=task, split=split, user=user)
+    ]
+    return [_standing(submission, board) for board in shown], ""
+
+
 @dataclass(frozen=True)
 class BoardRef:
     """A built board as a read resolved it: what its ETag and the cache keys of its documents are made of."""
@@ -450,46 +530,88 @@ class BenchmarkMatrix:
     rows: list[tuple[str, str, list[MatrixCell]]]
 
 
-def _leaders(task_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The best non-baseline entry of each task's public leaderboards (the first division that has one)."""
-    entries = (
-        LeaderboardEntry.objects.filter(
-            leaderboard__task_id__in=task_ids, leaderboard__split=Score.Split.PUBLIC, is_baseline=False, rank=1
-        )
-        .select_related("team", "leaderboard__division")
-        .order_by("leaderboard__division__order", "submitted_at")
+def score_shown(value: float, scale: float) -> str:
+    """A metric's value as the leaderboard table shows it (`formatScore` in static/js/leaderboard.js): times its
+    display scale, four decimals unscaled, two when scaled."""
+    return f"{value * scale:.{4 if scale == 1 else 2}f}"
+
+
+def metric_title(spec: MetricSpec) -> str:
+    """A metric's name with its display scale, as the table's headings and the charts' axes read it
+    (`metricTitle` in static/js/leaderboard.js): the label alone when unscaled, else followed by the
+    multiplication sign and the scale in brackets, "Accuracy (x100)" with the sign for the x."""
+    return spec.label if spec.display_scale == 1 else f"{spec.label} (\N{MULTIPLICATION SIGN}{spec.display_scale:g})"
+
+
+def _public_board_figures(task_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per task, from its materialised public boards (every division): the ranked submissions and the teams
+    with a row (baselines are neither), and the leader: the best-ranked team row of the first division (in the
+    divisions' order) that has one, whatever baselines rank above it. Three queries."""
+    best = LeaderboardEntry.objects.filter(leaderboard=OuterRef("pk"), is_baseline=False).order_by(
+        "rank", "submitted_at", "pk"
     )
-    leaders: dict[int, dict[str, Any]] = {}
-    for entry in entries:
-        leaders.setdefault(entry.leaderboard.task_id, {"team": entry.team.name, "primary": entry.primary})
-    return leaders
+    boards = (
+        Leaderboard.objects.filter(task_id__in=task_ids, split=Score.Split.PUBLIC)
+        .annotate(leader_id=Subquery(best.values("pk")[:1]))
+        .order_by("division__order", "division__slug")
+        .values_list("task_id", "leader_id")
+    )
+    leader_ids: dict[int, int] = {}
+    for task_id, leader_id in boards:
+        if leader_id is not None:
+            leader_ids.setdefault(task_id, leader_id)
+    figures: dict[int, dict[str, Any]] = {
+        row["leaderboard__task_id"]: {"submissions": row["submissions"], "teams": row["teams"], "leader": None}
+        for row in LeaderboardEntry.objects.filter(
+            leaderboard__task_id__in=task_ids, leaderboard__split=Score.Split.PUBLIC, is_baseline=False
+        )
+        .values("leaderboard__task_id")
+        .annotate(submissions=Sum("submission_count"), teams=Count("team_id", distinct=True))
+    }
+    leaders = LeaderboardEntry.objects.filter(pk__in=leader_ids.values()).select_related(
+        "team", "leaderboard__division"
+    )
+    for entry in leaders:
+        figures[entry.leaderboard.task_id]["leader"] = entry
+    return figures
+
+
+def _matrix_item(task: Task, found: dict[str, Any] | None) -> dict[str, Any]:
+    """One task of a matrix cell: its ranked submissions and teams, and its leader with the value as the
+    table shows it (`primary` stays unscaled, as the board's documents carry it)."""
+    found = found or {"submissions": 0, "teams": 0, "leader": None}
+    entry: LeaderboardEntry | None = found["leader"]
+    leader = None
+    if entry is not None:
+        spec = task_primary_metric(task)
+        leader = {
+            "team": entry.team.name,
+            "primary": entry.primary,
+            "shown": score_shown(entry.primary, spec.display_scale),
+            "metric": metric_title(spec),
+        }
+    return {"task": task, "leader": leader, "submissions": found["submissions"], "teams": found["teams"]}
 
 
 def benchmark_matrix(*, tasks: QuerySet[Task], benchmarks: list[tuple[str, str]]) -> BenchmarkMatrix:
-    """Fill the matrix from `tasks` (the caller decides which are visible) for the given (slug, title) rows."""
+    """Fill the matrix from `tasks` (the caller decides which are visible) for the given (slug, title) rows.
+    Each task comes with its leader and counts as its public boards rank them (`_public_board_figures`):
+    `submissions` is the sum of the boards' Submissions column over the teams' rows."""
     task_list = list(tasks.select_related("challenge"))
-    ids = [task.pk for task in task_list]
-    leaders = _leaders(ids)
-    counts = dict(
-        Submission.objects.filter(task_id__in=ids, is_baseline=False)
-        .values_list("task_id")
-        .annotate(n=Count("pk"))
-        .values_list("task_id", "n")
-    )
+    figures = _public_board_figures([task.pk for task in task_list])
     columns = list(Task.MLTask.choices)
     rows = []
     for slug, title in benchmarks:
-        cells = []
-        for ml_task, _ in columns:
-            cells.append(
-                MatrixCell(
-                    [
-                        {"task": t, "leader": leaders.get(t.pk), "submissions": counts.get(t.pk, 0)}
-                        for t in task_list
-                        if t.evaluator_slug == slug and t.ml_task == ml_task
-                    ]
-                )
+        cells = [
+            MatrixCell(
+                [
+                    _matrix_item(t, figures.get(t.pk))
+                    for t in task_list
+                    if t.evaluator_slug == slug and t.ml_task == ml_task
+                ]
             )
+            for ml_task, _ in columns
+        ]
         rows.append((slug, title, cells))
     return BenchmarkMatrix(columns=[(str(v), str(label)) for v, label in columns], rows=rows)
 

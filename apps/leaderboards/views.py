@@ -56,6 +56,7 @@ def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpRes
     read = _read(request, slug, task_slug)
     task, division = read.load()
     challenge = task.challenge
+    primary = task_primary_metric(task)
     context = {
         "challenge": challenge,
         "task": task,
@@ -63,7 +64,9 @@ def task_leaderboard(request: HttpRequest, slug: str, task_slug: str) -> HttpRes
         "divisions": divisions_of_task(task=task),
         "split": read.split,
         "splits": selectors.split_tabs(task=task, division=division, user=request.user),
-        "primary": selectors.metric_spec_data(task_primary_metric(task)),
+        "primary": selectors.metric_spec_data(primary),
+        # The metric as the table's heading and the charts' axes name it (with its display scale).
+        "primary_title": selectors.metric_title(primary),
         "tie_break": TIE_BREAK,
         "private_rule": task.private_rule,
         "held_out_percent": _held_out_percent(task, read.split, request.user),

@@ -101,16 +101,33 @@
     body.closest("table").classList.toggle("custom-weights", chosen.custom);
   }
 
+  // No mode bar: its buttons would be focusable inside a drawing hidden from screen readers (the table is the
+  // text alternative).
+  const CONFIG = {displaylogo: false, displayModeBar: false, responsive: true};
+
+  // A name cut to `chars` characters for an axis (the hover and the table show it whole).
+  function shortLabel(text, chars) {
+    return text.length > chars ? text.slice(0, chars - 1) + "…" : text;
+  }
+
+  // With no team ranked, one sentence instead of an empty chart. Plotly draws only into a shown figure.
   function drawRanking(rows) {
     if (typeof Plotly === "undefined") return;
+    const ranked = rows.length > 0;
+    document.getElementById("chart-challenge-figure").hidden = !ranked;
+    document.getElementById("chart-challenge-empty").hidden = ranked;
+    if (!ranked) { Plotly.purge("chart-challenge"); return; }
     const ordered = rows.slice().reverse();
     Plotly.react("chart-challenge", [{
       type: "bar", orientation: "h", marker: {color: "#2f6fde"},
       x: ordered.map(function (r) { return r.score; }),
-      y: ordered.map(function (r) { return "#" + r.rank + " " + r.team; }),
-      hovertemplate: "%{y}: %{x:.4f}<extra></extra>",
-    }], {title: {text: "Challenge ranking (weighted mean of normalised scores)"}, margin: {l: 200, r: 20, t: 40, b: 40},
-      xaxis: {range: [0, 1]}, height: Math.max(260, 40 + 28 * ordered.length)}, {displaylogo: false, responsive: true});
+      y: ordered.map(function (r) { return "#" + r.rank + " " + shortLabel(r.team, 28); }),
+      text: ordered.map(function (r) { return r.team; }), textposition: "none",
+      hovertemplate: "%{text}: %{x:.4f}<extra></extra>",
+    }], {title: {text: "Challenge ranking"}, margin: {l: 10, r: 20, t: 40, b: 50},
+      xaxis: {title: {text: "Score (weighted mean of normalised scores)"}, range: [0, 1]},
+      yaxis: {automargin: true}, height: Math.max(260, 90 + 28 * ordered.length)},
+    CONFIG);
   }
 
   function drawBreakdown() {
@@ -118,16 +135,17 @@
     if (!element || typeof Plotly === "undefined") return;
     const breakdown = JSON.parse(element.textContent);
     const items = breakdown.tasks;
+    const titles = items.map(function (t) { return shortLabel(t.title, 24); });
     Plotly.react("chart-breakdown", [
-      {type: "bar", name: "normalised score", x: items.map(function (t) { return t.title; }),
-        y: items.map(function (t) { return t.normalised; }),
+      {type: "bar", name: "normalised score", x: titles, y: items.map(function (t) { return t.normalised; }),
         text: items.map(function (t) { return t.rank === null ? "not ranked" : "rank " + t.rank; }),
-        hovertemplate: "%{x}: %{y:.3f} (%{text})<extra></extra>", marker: {color: "#2f6fde"}},
-      {type: "bar", name: "share of the score", x: items.map(function (t) { return t.title; }),
-        y: items.map(function (t) { return t.contribution; }), marker: {color: "#9aa5b1"},
-        hovertemplate: "%{x}: %{y:.4f}<extra></extra>"},
-    ], {title: {text: "Per task: " + breakdown.team}, barmode: "group", margin: {l: 50, r: 20, t: 40, b: 80},
-      yaxis: {range: [0, 1]}, height: 320}, {displaylogo: false, responsive: true});
+        textposition: "none", hovertemplate: "%{x}: %{y:.3f} (%{text})<extra></extra>", marker: {color: "#2f6fde"}},
+      {type: "bar", name: "share of the score", x: titles, y: items.map(function (t) { return t.contribution; }),
+        marker: {color: "#9aa5b1"}, hovertemplate: "%{x}: %{y:.4f}<extra></extra>"},
+    ], {title: {text: "Per task: " + shortLabel(breakdown.team, 28)}, barmode: "group",
+      margin: {l: 60, r: 20, t: 40, b: 80}, legend: {orientation: "h", x: 0, y: 1.02, yanchor: "bottom"},
+      xaxis: {automargin: true}, yaxis: {title: {text: "From 0 to 1"}, range: [0, 1]}, height: 340},
+    CONFIG);
   }
 
   inputs.forEach(function (input) { input.addEventListener("input", recompute); });

@@ -171,8 +171,75 @@
     list.replaceChildren.apply(list, items);
   }
 
+  // A chart's numbers as a table, folded under the chart: its text alternative. One row per x value (in the
+  // order the series first give them), one column per series.
+  function chartTable(group, title) {
+    const xs = [];
+    const columns = group.map(function (c) {
+      const byX = new Map();
+      c.x.forEach(function (x, i) {
+        if (!byX.has(String(x))) { byX.set(String(x), c.y[i]); if (xs.indexOf(String(x)) < 0) xs.push(String(x)); }
+      });
+      return byX;
+    });
+    const table = element("table", "table chart-table");
+    const headRow = element("tr");
+    headRow.appendChild(element("th", "", group[0].x_label || "x"));
+    group.forEach(function (c) {
+      headRow.appendChild(element("th", "", [c.series || title, c.y_label].filter(Boolean).join(", ")));
+    });
+    Array.prototype.forEach.call(headRow.children, function (th) { th.scope = "col"; });
+    const thead = element("thead");
+    thead.appendChild(headRow);
+    const tbody = element("tbody");
+    xs.forEach(function (x) {
+      const tr = element("tr");
+      tr.appendChild(element("td", "", x));
+      columns.forEach(function (byX) {
+        const value = byX.get(x);
+        tr.appendChild(element("td", "metric", value === undefined ? "–" : Number(value).toPrecision(6)));
+      });
+      tbody.appendChild(tr);
+    });
+    table.appendChild(thead);
+    table.appendChild(tbody);
+    const scroll = element("div", "table-scroll");
+    scroll.tabIndex = 0;
+    scroll.setAttribute("role", "region");
+    scroll.setAttribute("aria-label", title + ": the numbers");
+    scroll.appendChild(table);
+    const details = element("details", "chart-numbers");
+    details.appendChild(element("summary", "", "The chart's numbers as a table"));
+    details.appendChild(scroll);
+    return details;
+  }
+
+  // One evaluator chart: the drawing (hidden from screen readers), a caption, and its numbers as a table.
+  function chartFigure(group, title) {
+    const figure = element("figure", "chart-figure");
+    const div = element("div", "chart");
+    div.setAttribute("aria-hidden", "true");
+    figure.appendChild(div);
+    figure.appendChild(element("figcaption", "hint", title + ": the table below the chart holds the same numbers."));
+    figure.appendChild(chartTable(group, title));
+    return {figure: figure, drawing: div};
+  }
+
+  function drawChart(div, group, title) {
+    const traces = group.map(function (c) {
+      const trace = {type: c.kind === "line" ? "scatter" : "bar", x: c.x, y: c.y, name: c.series || title};
+      if (c.kind === "line") trace.mode = "lines";
+      return trace;
+    });
+    Plotly.newPlot(div, traces, {
+      title: {text: title}, margin: {l: 60, r: 20, t: 40, b: 60}, height: 300, showlegend: group.length > 1,
+      xaxis: {title: {text: group[0].x_label}, automargin: true}, yaxis: {title: {text: group[0].y_label}},
+    }, {displaylogo: false, displayModeBar: false, responsive: true}); // no buttons inside a hidden drawing
+  }
+
   // The evaluator's charts (details.charts: kind, title, x, y, labels, series): one plot per title, one
-  // trace per series. Generic: a new benchmark brings its charts without code here.
+  // trace per series. Generic: a new benchmark brings its charts without code here. A chart without a single
+  // point says so in a sentence instead of drawing empty axes.
   function renderCharts(data) {
     const holder = document.getElementById("charts");
     const details = (data.metrics && data.metrics.details) || {};
@@ -185,20 +252,26 @@
       byTitle.get(c.title).push(c);
     });
     byTitle.forEach(function (group, title) {
-      const div = document.createElement("div");
-      div.className = "chart";
-      holder.appendChild(div);
-      const traces = group.map(function (c) {
-        const trace = {type: c.kind === "line" ? "scatter" : "bar", x: c.x, y: c.y, name: c.series || title};
-        if (c.kind === "line") trace.mode = "lines";
-        return trace;
-      });
-      Plotly.newPlot(div, traces, {
-        title: {text: title}, margin: {l: 60, r: 20, t: 40, b: 60}, height: 300, showlegend: group.length > 1,
-        xaxis: {title: {text: group[0].x_label}}, yaxis: {title: {text: group[0].y_label}},
-      }, {displaylogo: false, responsive: true});
+      if (!group.some(function (c) { return c.x.length > 0; })) {
+        holder.appendChild(element("p", "hint chart-empty", title + ": nothing to draw for this submission."));
+        return;
+      }
+      const made = chartFigure(group, title);
+      holder.appendChild(made.figure);
+      drawChart(made.drawing, group, title);
     });
     holder.dataset.drawn = "1";
+  }
+
+  // The rank line (rendered by the server) of a submission that had no score when the page opened: once it
+  // has one, its rank is on the boards, and a reload shows it; a submission that ended unscored ranks nowhere.
+  function renderStanding(data) {
+    const standing = document.getElementById("standing");
+    if (!standing || !standing.dataset.pending || !data.terminal) return;
+    delete standing.dataset.pending;
+    standing.textContent = data.status === "scored"
+      ? "Scored: reload the page to see the rank it reached."
+      : "Not ranked: " + data.status_label.toLowerCase() + ".";
   }
 
   function render(data) {
@@ -211,6 +284,7 @@
     renderVerification(data);
     renderMetrics(data);
     renderCharts(data);
+    renderStanding(data);
   }
 
   function poll() {

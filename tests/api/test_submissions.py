@@ -162,3 +162,4 @@ def test_the_matrix_lists_the_public_task_with_its_leader(world: World) -> None:
     cell = next(cell for cell in speech["cells"] if cell["ml_task"] == "keyword-spotting")
     assert [task["task"] for task in cell["tasks"]] == [world.task.slug]
     assert cell["tasks"][0]["leader"] == {"team": "alice", "primary": 0.5}
+    assert (cell["tasks"][0]["submissions"], cell["tasks"][0]["teams"]) == (1, 1)
