@@ -64,7 +64,8 @@ def reference_numerics() -> Iterator[None]:
     """Run the block with one intra-op thread and IEEE float32 matmuls, as the reference values were made.
 
     Both settings are process-wide in torch: they are restored on exit, so a caller's choice survives.
-    (The reference curve is the same with two threads; one thread also keeps a worker to one core.)
+    (One thread because MKL's two-thread products round differently on some CPUs, AVX-512 ones among them;
+    it also keeps a worker to one core.)
     """
     threads = torch.get_num_threads()
     precision = torch.get_float32_matmul_precision()

@@ -66,12 +66,19 @@ def test_a_curve_point_equals_the_reference_classifier_on_every_label_set(small_
         assert accuracy_after_training(tensors, labels) == _reference_accuracy(tensors, labels)
 
 
-def test_the_public_case_gives_the_same_weights_with_one_and_two_threads(public_task: DebuggingTask) -> None:
+def test_the_public_case_gives_the_same_weights_whatever_thread_count_the_caller_set(
+    public_task: DebuggingTask,
+) -> None:
+    """MKL's two-thread products round differently from its one-thread ones on some CPUs (AVX-512: measured
+    here), so the scoring trains under `reference_numerics` (one thread), whatever the process had set."""
     tensors = dataset_tensors(public_task, "synC")
     targets = torch.from_numpy(public_task.hidden("synC").truth.astype(np.float32).reshape(-1, 1))
-    one = train_parameters(tensors.train_features, targets)
+    torch.set_num_threads(1)
+    with reference_numerics():
+        one = train_parameters(tensors.train_features, targets)
     torch.set_num_threads(2)
-    two = train_parameters(tensors.train_features, targets)
+    with reference_numerics():
+        two = train_parameters(tensors.train_features, targets)
     assert all(torch.equal(a, b) for a, b in zip(one, two, strict=True))
 
 
