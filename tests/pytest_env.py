@@ -27,4 +27,22 @@ DEFAULTS = {
 }
 for key, value in DEFAULTS.items():
     os.environ.setdefault(key, value)
+
+
+def _own_broker_database(url: str, index: int) -> str:
+    """A Redis broker URL moved to a database of its own for the index-th xdist worker (15, then 14, ...)."""
+    base, _, number = url.rpartition("/")
+    if not url.startswith("redis://") or not number.isdigit():
+        return url
+    return f"{base}/{max(int(number) - 1 - index, 0)}"
+
+
+# Under pytest-xdist (`make test` runs the tests that start no process on two workers), each worker process has
+# its own var directory and broker database; pytest-django gives each its own test database.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if WORKER:
+    os.environ["DATAPERF_VAR_DIR"] = str(Path(os.environ["DATAPERF_VAR_DIR"]) / WORKER)
+    if "CELERY_BROKER_URL" in os.environ:
+        index = int(WORKER.removeprefix("gw"))
+        os.environ["CELERY_BROKER_URL"] = _own_broker_database(os.environ["CELERY_BROKER_URL"], index)
 Path(os.environ["DATAPERF_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
