@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,11 @@ from evaluators.demo import DemoModule, DemoTask, demo_module
 from evaluators.taskdir import TASK_FILE
 
 DEMO_SLUG = "dataperf-demo"
+OPENED_BEFORE = dt.timedelta(weeks=6)
+"""The demo challenge opened this long before its bundle was written: the simulated history fills the time."""
 LIFETIME = dt.timedelta(days=365)
 FRESH_FOR = dt.timedelta(days=30)
-"""A stored demo bundle is written again when its challenge would end within this time (or has not started)."""
+"""A stored demo bundle is written again when its challenge would end within this time (or opened too recently)."""
 
 DESCRIPTION = """
 A demonstration of DataPerf's data-centric benchmarks: in every task the model and its training recipe are
@@ -69,31 +71,38 @@ def demo_specs(benchmarks: Sequence[str] | None = None) -> list[tuple[str, DemoM
 
 
 def demo_bundle_write(
-    *, target: Path, benchmarks: Sequence[str] | None = None, small: bool = False, now: dt.datetime | None = None
+    *,
+    target: Path,
+    benchmarks: Sequence[str] | None = None,
+    small: bool = False,
+    now: dt.datetime | None = None,
+    challenge: Mapping[str, Any] | None = None,
 ) -> Path:
     """Generate the demo's data and write its bundle to `target` (replaced); returns `target`.
 
-    The challenge opened a day before `now` (default: the current time) and ends a year after. `benchmarks`
-    limits it to those benchmarks' demo tasks; `small` generates each benchmark's quick, unit-test-sized data.
-    Deterministic data (seed 0; the concealed tasks seed 1). Creates no database rows.
+    The challenge opened `OPENED_BEFORE` before `now` (default: the current time) and ends a year after.
+    `benchmarks` limits it to those benchmarks' demo tasks; `small` generates each benchmark's quick,
+    unit-test-sized data; `challenge` replaces fields of the challenge (another slug, title, dates: the previous
+    season). Deterministic data (seed 0; the concealed tasks seed 1). Creates no database rows.
     """
     now = now or timezone.now()
-    challenge = {
+    fields = {
         "slug": DEMO_SLUG,
         "title": "DataPerf demo: data-centric benchmarks",
         "summary": "Every DataPerf benchmark type on synthetic data: the model is fixed, the data competes.",
         "description": DESCRIPTION,
         "rules": RULES,
-        "starts_at": now - dt.timedelta(days=1),
+        "starts_at": now - OPENED_BEFORE,
         "ends_at": now + LIFETIME,
         "visibility": Challenge.Visibility.PUBLIC.value,
+        **(challenge or {}),
     }
     with tempfile.TemporaryDirectory(prefix="demo-bundle-") as tmp, BundleWriter(target) as writer:
         tasks = [
             _write_task(writer, slug, module, spec, order=order, work=Path(tmp), small=small)
             for order, (slug, module, spec) in enumerate(demo_specs(benchmarks))
         ]
-        writer.finish(challenge=challenge, divisions=DIVISIONS, tasks=tasks)
+        writer.finish(challenge=fields, divisions=DIVISIONS, tasks=tasks)
     return target
 
 
@@ -129,9 +138,10 @@ def _write_task(
 
 
 def demo_bundle_current(*, path: Path, now: dt.datetime | None = None) -> bool:
-    """Whether the stored bundle can serve: it exists, is of this platform's format, its challenge has started
-    and is not about to end, and it holds exactly the demo tasks of the benchmarks registered now, with the
-    configs the demo gives them now (a changed demo config, such as a new private split, rewrites it)."""
+    """Whether the stored bundle can serve: it exists, is of this platform's format, its challenge opened at
+    least `OPENED_BEFORE` ago (the simulated history needs the time) and is not about to end, and it holds
+    exactly the demo tasks of the benchmarks registered now, with the configs the demo gives them now (a changed
+    demo config, such as a new private split, rewrites it)."""
     if not path.is_file():
         return False
     now = now or timezone.now()
@@ -146,7 +156,12 @@ def demo_bundle_current(*, path: Path, now: dt.datetime | None = None) -> bool:
     except (InvalidBundle, KeyError, TypeError, ValueError):
         return False
     expected = {spec.slug: _challenge_config(slug, spec) for slug, _, spec in demo_specs()}
-    return document.get("format") == FORMAT and starts <= now < ends - FRESH_FOR and configs == expected
+    return (
+        document.get("format") == FORMAT
+        and starts <= now - OPENED_BEFORE
+        and now < ends - FRESH_FOR
+        and configs == expected
+    )
 
 
 def demo_bundle_ensure(*, path: Path | None = None, small: bool = False) -> Path:

@@ -1,47 +1,84 @@
-"""The demo challenge: imported from its bundle (see `apps.demo.bundle`: every registered benchmark's demo tasks on
-deterministic synthetic data, each with a private split), then scored baselines and a demo participant whose team
-has submitted to the tasks quick to score and selected final submissions on some; the private boards are revealed.
-Spans every layer, so it lives above all of them."""
+"""The demo: a challenge that looks like a running competition, and its previous season, ended.
+
+The demo challenge is imported from its bundle (see `apps.demo.bundle`: every registered benchmark's demo tasks on
+deterministic synthetic data, each with a private split), with scored baselines. Ten teams (`apps.demo.teams`;
+the demo participant owns the first) have competed since it opened: their submissions, mixtures of the baselines
+scored by the real evaluators, are spread over its weeks (`apps.demo.plan`, `apps.demo.history`), with a few
+rejected and failed ones, entries in the closed division, finals selected, a disqualification and awards. The
+private boards are revealed, the Roman-numeral column runs as a data ratchet, and the previous season
+(`apps.demo.season`) shows a finished challenge. Spans every layer, so it lives above all of them."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import shutil
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from django.contrib.auth.models import User
-from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
 
-from apps.accounts.models import Team
 from apps.accounts.services import user_sign_up
 from apps.backoffice.bundles import InvalidBundle, challenge_bundle_import
-from apps.challenges.models import CONCEALED_DIR, Challenge, Task
-from apps.challenges.services import participation_register
-from apps.core.archives import make_zip
+from apps.backoffice.services.submissions import submission_disqualify
+from apps.challenges.models import Challenge, Participation, Task
 from apps.demo.bundle import DEMO_SLUG, demo_bundle_ensure, demo_bundle_path, demo_bundle_write
-from apps.demo.closed import demo_submit_algorithm
-from apps.demo.ratchet import TRAINING_SLUG, demo_ratchet_create
+from apps.demo.closed import AlgorithmRun, demo_algorithm_run, demo_submit_algorithm
+from apps.demo.history import (
+    CHEAT_REASON,
+    Stage,
+    baseline_submit,
+    baselines_score,
+    history_finals,
+    history_play,
+    history_settle,
+    moment,
+    stage_for,
+    task_dir_copy,
+)
+from apps.demo.mixing import zip_fixed
+from apps.demo.plan import Kind, Planned, PlanShape, history_plan
+from apps.demo.ratchet import TEST_SLUG, TRAINING_SLUG, demo_ratchet_create
+from apps.demo.scoring import DemoScorer, submission_backdate, submit_artifact
+from apps.demo.season import STARTED_BEFORE, demo_season_create
+from apps.demo.teams import (
+    Competitor,
+    demo_participation_backdate,
+    demo_team_backdate,
+    demo_teams_ensure,
+    demo_teams_register,
+)
 from apps.divisions.models import Division
-from apps.jobs.pipeline import evaluate_and_rank, submission_select_final_and_rank, verify_and_rank
+from apps.jobs.pipeline import evaluate_and_rank, verify_and_rank
 from apps.leaderboards.models import LeaderboardEntry
 from apps.leaderboards.services import leaderboard_reveal_split
-from apps.submissions.models import Score
-from apps.submissions.services.intake import SubmissionInput, submission_create
+from apps.submissions.awards import award_grant
+from apps.submissions.models import Score, Submission
 from apps.submissions.services.leases import Outcome
 from evaluators import get_evaluator
-from evaluators.demo import DemoModule, demo_module
-from evaluators.taskdir import TASK_FILE
+from evaluators.demo import DemoTask, demo_module
 
 __all__ = ["DEMO_SLUG", "ORGANIZER", "PARTICIPANT", "DemoInfo", "demo_create"]
 
+log = logging.getLogger(__name__)
+
 PARTICIPANT = ("demo", "demo-participant-pw")
 ORGANIZER = ("organizer", "demo-organizer-pw")
-TEAM_ATTEMPTS = 3
-"""How many submissions the demo participant's team makes to each task quick to score: the benchmark's first
-baselines, written with another seed (for the randomised ones, other picks; the others are the same files)."""
+SHAPE = PlanShape(seed=DEMO_SLUG, most=3, malformed=3, lost=2, copies=2, cheat="Outlier Hunters")
+RATCHET_TASKS = (TRAINING_SLUG, TEST_SLUG)
+"""The Roman-numeral column: its own teams compete there (`apps.demo.ratchet`)."""
+CLOSED_ENTRIES = 2
+"""How many teams (the first ones) also enter the closed division, each on one quick task."""
+OPENING = dt.timedelta(hours=1)
+"""The baselines are submitted this long after the challenge opens; the teams' history starts an hour later."""
+PROGRESS_AWARD = "Mid-season prize"
+REPRODUCIBLE_AWARD = "Most reproducible"
 
 
 @dataclass(frozen=True)
@@ -52,11 +89,12 @@ class DemoInfo:
 
 @dataclass
 class _Submitted:
-    """The ids of the submissions the demo made, by kind."""
+    """What the import submitted: each task's baselines (name, written artifact, submission id), the closed
+    division's baselines (ids) and the example algorithm's run of each task that has one."""
 
-    baselines: list[int] = field(default_factory=list)
+    baselines: dict[int, list[tuple[str, Path, int]]] = field(default_factory=dict)
     closed: list[int] = field(default_factory=list)
-    team: list[int] = field(default_factory=list)
+    runs: dict[int, AlgorithmRun] = field(default_factory=dict)
 
 
 def _user(username: str, password: str, *, staff: bool = False) -> User:
@@ -69,121 +107,176 @@ def _user(username: str, password: str, *, staff: bool = False) -> User:
     return user
 
 
-def _submit_file(
-    task: Task, division: Division, user: User, written: tuple[str, Path], *, method: str, as_baseline: bool = False
-) -> int:
+def _submit_file(task: Task, division: Division, user: User, written: tuple[str, Path], *, method: str) -> int:
     """Submit a (name, file) a demo module wrote (a directory is zipped first); returns the submission's id."""
     name, path = written
-    artifact = make_zip(path, path.parent / f"{name}.zip") if path.is_dir() else path
-    with artifact.open("rb") as handle:
-        data = SubmissionInput(
-            artifact=File(handle, name=artifact.name), artifact_name=artifact.name, method_description=method
-        )
-        submission = submission_create(task=task, division=division, user=user, data=data, as_baseline=as_baseline)
-    return submission.pk
+    artifact = zip_fixed(path, path.parent / f"{name}.zip") if path.is_dir() else path
+    return submit_artifact(task, division, user, artifact, method=method).pk
 
 
-def _submit_baselines(task: Task, division: Division, organizer: User, baselines: dict[str, Path]) -> list[int]:
-    return [
-        _submit_file(task, division, organizer, baseline, method=f"Baseline: {baseline[0]}", as_baseline=True)
-        for baseline in baselines.items()
-    ]
-
-
-def _submit_team_attempts(
-    task: Task, division: Division, participant: User, module: DemoModule, task_dir: Path
-) -> list[int]:
-    """The demo team's submissions to the task (`TEAM_ATTEMPTS`), or none when the task is slow to score."""
-    spec = next((spec for spec in module.DEMO_TASKS if spec.slug == task.slug), None)
-    if spec is None or spec.slow_to_score:
-        return []
-    attempts = module.write_baselines(task_dir, task_dir.parent / "team", seed=1)
-    return [
-        _submit_file(task, division, participant, attempt, method=f"Demo team: the {attempt[0]} baseline, seed 1")
-        for attempt in list(attempts.items())[:TEAM_ATTEMPTS]
-    ]
-
-
-def _task_dir(task: Task, work: Path) -> Path:
-    """The task's directory as the offline CLI scores it, rebuilt from the imported data: task.yaml (with the
-    whole config: the split seed too, which only the organizer knows) and every file of the task, without the
-    concealed task."""
-    target = work / task.slug / "task"
-    shutil.copytree(
-        task.data_dir, target, ignore=lambda folder, _: [CONCEALED_DIR] if folder == str(task.data_dir) else []
-    )
-    document = {"benchmark": task.evaluator_slug, "config": task.config}
-    (target / TASK_FILE).write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return target
-
-
-def _submit_all(challenge: Challenge, organizer: User, participant: User, work: Path) -> _Submitted:
-    """Submit every task's baselines to the open division and its example algorithm to the closed one, and the
-    demo team's attempts to the open division."""
+def _submit_all(challenge: Challenge, organizer: User, work: Path) -> _Submitted:
+    """Submit every task's baselines to the open division and its example algorithm to the closed one."""
     open_division, closed = challenge.divisions.get(slug="open"), challenge.divisions.get(slug="closed")
     submitted = _Submitted()
     for task in challenge.tasks.order_by("order", "slug"):
         module = demo_module(get_evaluator(task.evaluator_slug))
         if module is None:
             continue
-        task_dir = _task_dir(task, work)
-        baselines = module.write_baselines(task_dir, work / task.slug / "baselines", seed=0)
-        submitted.baselines += _submit_baselines(task, open_division, organizer, baselines)
-        pk = demo_submit_algorithm(task, closed, organizer, task_dir, work)
-        submitted.closed += [pk] if pk is not None else []
-        submitted.team += _submit_team_attempts(task, open_division, participant, module, task_dir)
+        task_dir = task_dir_copy(task, work)
+        folder = work / task.slug / "baselines"
+        submitted.baselines[task.pk] = [
+            (name, path, baseline_submit(task, open_division, organizer, (name, path), folder))
+            for name, path in module.write_baselines(task_dir, folder, seed=0).items()
+        ]
+        run = demo_algorithm_run(task, task_dir, work)
+        if run is not None:
+            submitted.runs[task.pk] = run
+            submitted.closed.append(demo_submit_algorithm(task, closed, organizer, run))
     return submitted
 
 
-def _import(archive: Path, organizer: User, participant: User, work: Path) -> tuple[Challenge, Team, _Submitted]:
-    """Import the bundle, register the participant and submit the baselines and the team's attempts, all or
-    nothing: if anything fails the rows roll back, and the data files the import stored are removed (a rollback
-    cannot remove files)."""
+def _import(
+    archive: Path, organizer: User, competitors: list[Competitor], work: Path
+) -> tuple[Challenge, list[Participation], _Submitted]:
+    """Import the bundle, register the teams and submit the baselines, all or nothing: if anything fails the
+    rows roll back, and the data files the import stored are removed (a rollback cannot remove files)."""
     folders: list[Path] = []
     try:
         with transaction.atomic():
             challenge = challenge_bundle_import(archive=archive, organizers=[organizer], actor=None)
             folders = [task.data_dir for task in challenge.tasks.all()]
-            participation = participation_register(challenge=challenge, user=participant, accept_rules=True)
-            submitted = _submit_all(challenge, organizer, participant, work)
+            participations = demo_teams_register(challenge=challenge, competitors=competitors)
+            submitted = _submit_all(challenge, organizer, work)
     except BaseException:
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    return challenge, participation.team, submitted
+    return challenge, participations, submitted
 
 
-def _score_all(submitted: _Submitted) -> None:
-    for pk in submitted.baselines + submitted.team:
-        evaluate_and_rank(submission_id=pk)
-    for pk in submitted.closed:
+def _verify_closed(submission_ids: list[int], *, at: dt.datetime) -> None:
+    for pk in submission_ids:
         # Where this machine has no sandbox, the submission waits in `verifying` for a sandbox worker.
         if verify_and_rank(submission_id=pk) == Outcome.VERIFIED:
             evaluate_and_rank(submission_id=pk)
+        submission_backdate(pk, at)
 
 
-def _select_finals(challenge: Challenge, team: Team, participant: User) -> None:
-    """On every other task it competes in, the demo team selects its best public submission (its row on the
-    public board) as final; on the others it selects none, so its best public ones count. The private boards
-    thus show both branches of Kaggle's rule (`challenges.models.PRIVATE_RULE`)."""
-    rows = LeaderboardEntry.objects.filter(
-        leaderboard__task__challenge=challenge, leaderboard__split=Score.Split.PUBLIC, team=team
-    ).select_related("submission__task")
-    for row in list(rows.order_by("leaderboard__task__order", "leaderboard__task__slug"))[::2]:
-        submission_select_final_and_rank(submission=row.submission, user=participant)
+def _spec(task: Task) -> DemoTask | None:
+    module = demo_module(get_evaluator(task.evaluator_slug))
+    return next((spec for spec in module.DEMO_TASKS if spec.slug == task.slug), None) if module else None
+
+
+def _stages(
+    challenge: Challenge, submitted: _Submitted, scorer: DemoScorer, work: Path
+) -> tuple[dict[str, Stage], list[str], list[str]]:
+    """Score the baselines (dated `OPENING` after the opening); the stages of the tasks the teams compete on (not
+    the ratchet's: its own teams do), with the quick ones and the slow ones named apart."""
+    division = challenge.divisions.get(slug="open")
+    stages: dict[str, Stage] = {}
+    quick: list[str] = []
+    slow: list[str] = []
+    for task in challenge.tasks.order_by("order", "slug"):
+        baselines = baselines_score(
+            submitted.baselines.get(task.pk, []), scorer=scorer, at=challenge.starts_at + OPENING
+        )
+        spec = _spec(task)
+        stage = stage_for(task, division, baselines, work / task.slug)
+        if stage is None or spec is None or task.slug in RATCHET_TASKS:
+            continue
+        stages[task.slug] = stage
+        (slow if spec.slow_to_score else quick).append(task.slug)
+    return stages, quick, slow
+
+
+def _closed_entries(
+    challenge: Challenge,
+    competitors: list[Competitor],
+    submitted: _Submitted,
+    quick: list[str],
+    window: tuple[dt.datetime, dt.datetime],
+) -> list[int]:
+    """The first teams' entries in the closed division: the example algorithm's output with its code, on one
+    quick task each (the first ones with an example), verified in the sandbox and scored by the pipeline."""
+    closed = challenge.divisions.get(slug="closed")
+    tasks = [task for task in challenge.tasks.order_by("order", "slug") if task.slug in quick]
+    tasks = [task for task in tasks if task.pk in submitted.runs]
+    entries = []
+    for number, (competitor, task) in enumerate(zip(competitors[:CLOSED_ENTRIES], tasks, strict=False)):
+        pk = demo_submit_algorithm(task, closed, competitor.members[0], submitted.runs[task.pk], as_baseline=False)
+        _verify_closed([pk], at=moment(window, 0.5 + 0.2 * number))
+        entries.append(pk)
+    return entries
+
+
+def _judge(challenge: Challenge, organizer: User, played: dict[Planned, int], closed_entries: list[int]) -> None:
+    """The organizers' decisions: the cheat disqualified with its reason, a prize for the leader of the first
+    task's public board, and the reproducibility award to the closed-division entries that were verified."""
+    for planned, pk in played.items():
+        if planned.kind == Kind.CHEAT:
+            submission_disqualify(submission=Submission.objects.get(pk=pk), actor=organizer, reason=CHEAT_REASON)
+    leader = (
+        LeaderboardEntry.objects.filter(
+            leaderboard__task__challenge=challenge,
+            leaderboard__division__slug="open",
+            leaderboard__split=Score.Split.PUBLIC,
+            is_baseline=False,
+        )
+        .order_by("leaderboard__task__order", "leaderboard__task__slug", "rank", "submitted_at")
+        .select_related("submission")
+        .first()
+    )
+    if leader is not None:
+        description = "First on the public board of the first task at the mid-season review."
+        award_grant(submission=leader.submission, actor=organizer, name=PROGRESS_AWARD, description=description)
+    for submission in Submission.objects.filter(pk__in=closed_entries, status=Submission.Status.SCORED):
+        description = "Its code reran in the sandbox and produced the very file it submitted."
+        award_grant(submission=submission, actor=organizer, name=REPRODUCIBLE_AWARD, description=description)
+
+
+def _history(
+    challenge: Challenge,
+    organizer: User,
+    competitors: list[Competitor],
+    participations: list[Participation],
+    submitted: _Submitted,
+    staged: tuple[dict[str, Stage], list[str], list[str]],
+    scorer: DemoScorer,
+) -> None:
+    """The teams' weeks of competition on the demo challenge (module docstring), then the organizers' decisions."""
+    window = (challenge.starts_at + 2 * OPENING, timezone.now() - OPENING)
+    for participation, competitor in zip(participations, competitors, strict=True):
+        demo_participation_backdate(participation=participation, registered_at=moment(window, competitor.spec.start))
+    stages, quick, slow = staged
+    plan = history_plan(teams=[c.spec for c in competitors], quick=quick, slow=slow, shape=SHAPE)
+    played = history_play(plan=plan, stages=stages, competitors=competitors, scorer=scorer, window=window)
+    entries = _closed_entries(challenge, competitors, submitted, quick, window)
+    tasks = list(challenge.tasks.order_by("order", "slug"))
+    history_settle(tasks=[task for task in tasks if task.slug not in RATCHET_TASKS])
+    # The ratchet's tasks are ranked here and rescored by the ratchet's own steps.
+    history_settle(tasks=[task for task in tasks if task.slug in RATCHET_TASKS], rescore=False)
+    history_finals(challenge=challenge, competitors=competitors, every_other=(0, 4), never=(6, 9))
+    _judge(challenge, organizer, played, entries)
+
+
+@contextmanager
+def _timed(what: str) -> Iterator[None]:
+    started = time.monotonic()
+    yield
+    log.info("demo: %s in %.1f s", what, time.monotonic() - started)
 
 
 def _reveal_private_boards(challenge: Challenge, organizer: User) -> None:
     """Reveal every task's private boards now, as an organizer may before the end: the demo shows the shake-up
-    to every visitor (a real challenge reveals them when it ends)."""
+    to every visitor (a real challenge reveals them when it ends, as the previous season shows)."""
     for task in challenge.tasks.order_by("order", "slug"):
         if task.has_private_split:
             leaderboard_reveal_split(task=task, split=Score.Split.PRIVATE, user=organizer)
 
 
 def demo_create(*, bundle: Path | None = None) -> DemoInfo:
-    """Create the demo challenge from its bundle (idempotent: an existing one is left as it is), score its
-    baselines and the demo team's submissions, select the team's finals and reveal the private boards.
+    """Create the demo (module docstring), logging how long each part took. Idempotent: an existing demo
+    challenge is left as it is.
 
     `bundle` is the bundle to import; by default the one kept at `demo_bundle_path()`, written first when it is
     missing or out of date, and written again once if the import refuses it (it came from an older version).
@@ -193,20 +286,40 @@ def demo_create(*, bundle: Path | None = None) -> DemoInfo:
         return DemoInfo(existing, created=False)
     organizer = _user(*ORGANIZER, staff=True)
     participant = _user(*PARTICIPANT)
-    archive = bundle or demo_bundle_ensure()
+    with _timed("the bundle"):
+        archive = bundle or demo_bundle_ensure()
+    competitors = demo_teams_ensure(participant=participant)
+    for competitor in competitors:
+        demo_team_backdate(competitor=competitor, formed_at=timezone.now() - STARTED_BEFORE - dt.timedelta(weeks=2))
+    scorer = DemoScorer()
     with tempfile.TemporaryDirectory(prefix="demo-") as tmp:
-        try:
-            challenge, team, submitted = _import(archive, organizer, participant, Path(tmp) / "first")
-        except InvalidBundle:
-            if bundle is not None:
-                raise
-            demo_bundle_write(target=demo_bundle_path())
-            challenge, team, submitted = _import(archive, organizer, participant, Path(tmp) / "again")
-        _score_all(submitted)
-        _select_finals(challenge, team, participant)
+        with _timed("the import"):
+            challenge, participations, submitted = _import_current(archive, bundle, organizer, competitors, Path(tmp))
+        with _timed("the previous season"):
+            demo_season_create(organizer=organizer, competitors=competitors, scorer=scorer, work=Path(tmp) / "season")
+        with _timed("the baselines"):
+            staged = _stages(challenge, submitted, scorer, Path(tmp) / "history")
+            _verify_closed(submitted.closed, at=challenge.starts_at + OPENING)
+        with _timed("the teams' history"):
+            _history(challenge, organizer, competitors, participations, submitted, staged, scorer)
         _reveal_private_boards(challenge, organizer)
-        _ratchet(challenge, organizer, Path(tmp) / "ratchet")
+        with _timed("the ratchet"):
+            _ratchet(challenge, organizer, Path(tmp) / "ratchet")
+    log.info("demo: %d evaluator runs for %d scored submissions", scorer.evaluated, scorer.scored)
     return DemoInfo(challenge, created=True)
+
+
+def _import_current(
+    archive: Path, bundle: Path | None, organizer: User, competitors: list[Competitor], work: Path
+) -> tuple[Challenge, list[Participation], _Submitted]:
+    """`_import`, once more with a bundle written anew when the stored one is refused (an older version's)."""
+    try:
+        return _import(archive, organizer, competitors, work / "first")
+    except InvalidBundle:
+        if bundle is not None:
+            raise
+        demo_bundle_write(target=demo_bundle_path())
+        return _import(archive, organizer, competitors, work / "again")
 
 
 def _ratchet(challenge: Challenge, organizer: User, work: Path) -> None:
@@ -218,5 +331,5 @@ def _ratchet(challenge: Challenge, organizer: User, work: Path) -> None:
             organizer=organizer,
             submit=_submit_file,
             make_user=_user,
-            training_dir=_task_dir(training, work),
+            training_dir=task_dir_copy(training, work),
         )

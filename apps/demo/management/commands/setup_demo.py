@@ -14,8 +14,10 @@ from apps.demo.services import DEMO_SLUG, ORGANIZER, PARTICIPANT, demo_create
 class Command(BaseCommand):
     help = (
         "Create the demo challenge (every benchmark on synthetic data, each task with a private split) from its "
-        "bundle, with scored baselines, the demo team's submissions and final selections, and the private "
-        "leaderboards revealed. Idempotent. The bundle is kept under var/bundles/ and written when missing."
+        "bundle, with scored baselines and weeks of competition: ten teams' submissions scored by the real "
+        "evaluators, rejected and failed ones, closed-division entries, finals, a disqualification, awards, the "
+        "private leaderboards revealed, and the previous season, ended. Idempotent. The bundle is kept under "
+        "var/bundles/ and written when missing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
