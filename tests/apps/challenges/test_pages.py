@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from apps.accounts.models import Team
@@ -109,6 +111,21 @@ def test_a_draft_challenge_is_visible_to_its_organizer(client: Client, speech_ta
     client.force_login(organizer)
 
     assert client.get(_url("challenges:detail", SLUG)).status_code == 200
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "participant"])
+def test_an_ended_challenge_offers_no_registration(
+    client: Client, challenge: Challenge, participant: User, viewer: str
+) -> None:
+    now = timezone.now()
+    Challenge.objects.filter(pk=challenge.pk).update(starts_at=now - dt.timedelta(days=9), ends_at=now)
+    if viewer == "participant":
+        client.force_login(participant)
+
+    response = client.get(_url("challenges:detail", SLUG))
+
+    assert "This challenge has ended: registration is closed" in response.text
+    assert 'id="register-form"' not in response.text and "to register" not in response.text
 
 
 def test_registering_requires_ticking_the_rules(client: Client, challenge: Challenge, participant: User) -> None:
