@@ -53,10 +53,11 @@ typecheck: setup
 
 # The tests that start no process run on two xdist workers (a file's tests on one worker: module fixtures and the
 # benchmarks' shared database stay together); those that start workers, servers or a browser (marker e2e) run
-# after, alone, as their timings assume. Both halves run even when the first fails.
+# after, alone, as their timings assume, with those xdist cannot distribute (marker serial). Both halves run even
+# when the first fails.
 pytest: setup browser
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e"; first=$$?; \
-	$(BIN)/python -m pytest -m e2e; second=$$?; \
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e and not serial"; first=$$?; \
+	$(BIN)/python -m pytest -m "e2e or serial"; second=$$?; \
 	exit $$(( first || second ))
 
 test: lint typecheck pytest

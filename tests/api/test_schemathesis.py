@@ -26,6 +26,8 @@ from tests.api.conftest import World
 from tests.apps.conftest import make_scored_submission
 from tests.apps.ratchets.factories import make_item, make_ratchet, make_round
 
+pytestmark = pytest.mark.serial  # every operation's test has the same node ID, which pytest-xdist cannot tell apart
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
