@@ -180,9 +180,16 @@ def is_archive(path: Path) -> bool:
     return zipfile.is_zipfile(path) or tarfile.is_tarfile(path)
 
 
-def make_zip(folder: Path, target: Path) -> Path:
-    """Zip the files under `folder` (paths relative to it) into `target`; returns `target`."""
+def make_zip(folder: Path, target: Path, *, date_time: tuple[int, int, int, int, int, int] | None = None) -> Path:
+    """Zip the files under `folder` (paths relative to it) into `target`; returns `target`. With `date_time`
+    every member carries that date instead of its file's, so the same files always give the same bytes."""
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            archive.write(path, path.relative_to(folder).as_posix())
+            name = path.relative_to(folder).as_posix()
+            if date_time is None:
+                archive.write(path, name)
+            else:
+                info = zipfile.ZipInfo(name, date_time=date_time)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
     return target

@@ -20,10 +20,11 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from apps.core.archives import make_zip
 
 Rows = list[list[str]]
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
@@ -157,11 +158,6 @@ def artifact_shuffled(*, source: Path, seed: int, out: Path) -> Path | None:
 
 
 def zip_fixed(folder: Path, target: Path) -> Path:
-    """Zip the files under `folder` (paths relative to it) into `target` with fixed dates (`ZIP_DATE`), so that
-    the same files always give the same archive; returns `target`."""
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes())
-    return target
+    """Zip the files under `folder` into `target` with fixed dates (`ZIP_DATE`), so that the same files always
+    give the same archive; returns `target`."""
+    return make_zip(folder, target, date_time=ZIP_DATE)
